@@ -1,0 +1,72 @@
+"""Typed serving errors, and the one place that maps them onto gRPC and HTTP status codes.
+
+Code that validates a request raises one of these; the protocol front ends (gRPC, REST, KServe
+v2) turn it into their own status. Anything else that escapes is a bug: it becomes INTERNAL with a
+generic message, and the traceback is logged.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+# TF Serving cuts long messages to this many characters (util/grpc_status_util.cc).
+MAX_MESSAGE_CHARS = 1024
+
+
+class ServingError(Exception):
+    """Base class: an error whose message is safe and useful to send to the client."""
+
+    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    http_status: int = 500
+
+    @property
+    def message(self) -> str:
+        text = str(self.args[0]) if self.args else self.__class__.__name__
+        if len(text) > MAX_MESSAGE_CHARS:
+            text = text[:MAX_MESSAGE_CHARS] + "...TRUNCATED"
+        return text
+
+
+class InvalidArgument(ServingError):
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    http_status = 400
+
+
+class NotFound(ServingError):
+    code = grpc.StatusCode.NOT_FOUND
+    http_status = 404
+
+
+class FailedPrecondition(ServingError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+    http_status = 400
+
+
+class ResourceExhausted(ServingError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    http_status = 429
+
+
+class Unavailable(ServingError):
+    code = grpc.StatusCode.UNAVAILABLE
+    http_status = 503
+
+
+class DeadlineExceeded(ServingError):
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+    http_status = 504
+
+
+class Unauthenticated(ServingError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+    http_status = 401
+
+
+class Unimplemented(ServingError):
+    code = grpc.StatusCode.UNIMPLEMENTED
+    http_status = 501
+
+
+class Internal(ServingError):
+    code = grpc.StatusCode.INTERNAL
+    http_status = 500
