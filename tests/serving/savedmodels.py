@@ -1,0 +1,200 @@
+"""Small real SavedModels for the serving tests, exported into a directory the test owns.
+
+Every `export_*` function writes `<base_path>/<version>/` in TF Serving's layout and returns that
+version directory, so a test can lay out several versions of one model and change them while a
+server polls. The models are tiny (a few ops) so an export takes well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+import tensorflow as tf
+from google.protobuf import message as protobuf_message
+from tensorflow_serving.apis import (
+    classification_pb2,
+    inference_pb2,
+    predict_pb2,
+    prediction_log_pb2,
+    regression_pb2,
+)
+
+# The classes the TF1 classifier reports, in score order.
+TF1_CLASSES = (b"negative", b"positive")
+
+_WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+
+
+def _version_dir(base_path: str | os.PathLike, version: int) -> str:
+    if int(version) < 0:
+        raise ValueError(f"version must be a non-negative integer. Received: version={version}")
+    return os.path.join(os.fspath(base_path), str(int(version)))
+
+
+def export_half_plus_two(base_path, version: int = 1, *, slope: float = 0.5, offset: float = 2.0) -> str:
+    """Exports `y = slope * x + offset` with signature `serving_default` (x: float32 [None]).
+
+    `slope` and `offset` are stored as variables, so two versions with different values give
+    different answers: that is how the tests tell which version served a request.
+    """
+    path = _version_dir(base_path, version)
+
+    class HalfPlusTwo(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.slope = tf.Variable(slope, dtype=tf.float32)
+            self.offset = tf.Variable(offset, dtype=tf.float32)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": self.slope * x + self.offset}
+
+    module = HalfPlusTwo()
+    tf.saved_model.save(module, path, signatures={"serving_default": module.serve})
+    return path
+
+
+def export_multi_io(base_path, version: int = 1) -> str:
+    """Exports a model with three inputs and three outputs of different dtypes.
+
+    Inputs of `serving_default`: `features` float32 [None, 3], `ids` int64 [None],
+    `names` string [None]. Outputs: `total` float32 [None] (row sum of features plus ids),
+    `doubled_ids` int64 [None], `greeting` string [None] (b"hello " + name).
+    A second signature `sum_only` takes `features` and returns `total`.
+    """
+    path = _version_dir(base_path, version)
+
+    class MultiIO(tf.Module):
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, 3], tf.float32, name="features"),
+                tf.TensorSpec([None], tf.int64, name="ids"),
+                tf.TensorSpec([None], tf.string, name="names"),
+            ]
+        )
+        def serve(self, features, ids, names):
+            return {
+                "total": tf.reduce_sum(features, axis=1) + tf.cast(ids, tf.float32),
+                "doubled_ids": ids * 2,
+                "greeting": tf.strings.join([tf.constant("hello "), names]),
+            }
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="features")])
+        def sum_only(self, features):
+            return {"total": tf.reduce_sum(features, axis=1)}
+
+    module = MultiIO()
+    tf.saved_model.save(
+        module, path, signatures={"serving_default": module.serve, "sum_only": module.sum_only}
+    )
+    return path
+
+
+def export_tf1_classify_regress(base_path, version: int = 1) -> str:
+    """Exports a TF1-style graph (tf.compat.v1, SavedModelBuilder) with Classify and Regress APIs.
+
+    Signatures, with the method names TF Serving checks:
+    - `classify` (tensorflow/serving/classify): input `inputs` (serialized tf.Example with a float
+      feature `x`), outputs `classes` string [None, 2] and `scores` float32 [None, 2].
+    - `regress` (tensorflow/serving/regress): input `inputs`, output `outputs` float32 [None]
+      equal to 0.5 * x + 2.
+    - `serving_default` (tensorflow/serving/predict): input `x` float32 [None], output `y`.
+    Score of "positive" is sigmoid(x), so x > 0 is classified positive.
+    """
+    path = _version_dir(base_path, version)
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        serialized = v1.placeholder(tf.string, shape=[None], name="tf_example")
+        parsed = tf.io.parse_example(serialized, {"x": tf.io.FixedLenFeature([1], tf.float32)})
+        x_from_examples = tf.reshape(parsed["x"], [-1])
+        x = v1.placeholder(tf.float32, shape=[None], name="x")
+        slope = v1.get_variable("slope", initializer=tf.constant(0.5))
+        offset = v1.get_variable("offset", initializer=tf.constant(2.0))
+
+        regression = tf.identity(slope * x_from_examples + offset, name="regression")
+        positive = tf.sigmoid(x_from_examples)
+        scores = tf.stack([1.0 - positive, positive], axis=1, name="scores")
+        classes = tf.tile(
+            tf.constant([list(TF1_CLASSES)]), [tf.shape(serialized)[0], 1], name="classes"
+        )
+        y = tf.identity(slope * x + offset, name="y")
+
+        utils = v1.saved_model.signature_def_utils
+        signatures = {
+            "classify": utils.classification_signature_def(serialized, classes, scores),
+            "regress": utils.regression_signature_def(serialized, regression),
+            "serving_default": utils.predict_signature_def({"x": x}, {"y": y}),
+        }
+        with v1.Session(graph=graph) as session:
+            session.run(v1.global_variables_initializer())
+            builder = v1.saved_model.Builder(path)
+            builder.add_meta_graph_and_variables(
+                session, [v1.saved_model.tag_constants.SERVING], signature_def_map=signatures
+            )
+            builder.save()
+    return path
+
+
+def export_broken_version(base_path, version: int) -> str:
+    """Writes a version directory whose `saved_model.pb` is not a SavedModel, so loading fails.
+
+    Exporting a good model into the same directory later (export_* overwrites) "fixes" it.
+    """
+    path = _version_dir(base_path, version)
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "saved_model.pb"), "wb") as file:
+        file.write(b"this is not a SavedModel protocol buffer")
+    return path
+
+
+def _as_prediction_log(request: protobuf_message.Message) -> prediction_log_pb2.PredictionLog:
+    if isinstance(request, prediction_log_pb2.PredictionLog):
+        return request
+    log = prediction_log_pb2.PredictionLog()
+    if isinstance(request, predict_pb2.PredictRequest):
+        log.predict_log.request.CopyFrom(request)
+    elif isinstance(request, classification_pb2.ClassificationRequest):
+        log.classify_log.request.CopyFrom(request)
+    elif isinstance(request, regression_pb2.RegressionRequest):
+        log.regress_log.request.CopyFrom(request)
+    elif isinstance(request, inference_pb2.MultiInferenceRequest):
+        log.multi_inference_log.request.CopyFrom(request)
+    else:
+        raise TypeError(
+            "requests must be PredictionLog, PredictRequest, ClassificationRequest, "
+            f"RegressionRequest or MultiInferenceRequest. Received: {type(request).__name__}"
+        )
+    return log
+
+
+def write_warmup_requests(version_dir, requests: Iterable[protobuf_message.Message]) -> str:
+    """Writes `assets.extra/tf_serving_warmup_requests` (a TFRecord of PredictionLog).
+
+    `requests` may hold PredictionLog messages or bare requests (Predict, Classification,
+    Regression, MultiInference), which are wrapped in the matching log. Returns the file path.
+    """
+    path = os.path.join(os.fspath(version_dir), _WARMUP_FILE)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tf.io.TFRecordWriter(path) as writer:
+        for request in requests:
+            writer.write(_as_prediction_log(request).SerializeToString())
+    return path
+
+
+def predict_request(model_name: str, inputs: dict, signature_name: str = "serving_default"
+                    ) -> predict_pb2.PredictRequest:
+    """A PredictRequest for `model_name` with numpy-like `inputs` converted by tf.make_tensor_proto."""
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model_name
+    request.model_spec.signature_name = signature_name
+    for alias, value in inputs.items():
+        request.inputs[alias].CopyFrom(tf.make_tensor_proto(value))
+    return request
+
+
+def tf_example(x: float) -> bytes:
+    """A serialized tf.Example with the float feature `x` the TF1 model parses."""
+    feature = tf.train.Feature(float_list=tf.train.FloatList(value=[x]))
+    return tf.train.Example(features=tf.train.Features(feature={"x": feature})).SerializeToString()
