@@ -1,0 +1,39 @@
+"""Warmup requests: a TFRecord of PredictionLog that TF Serving (and our server) replays at load.
+
+Without warmup the first real requests pay for graph tracing and kernel initialisation, one of
+TF Serving users' most common complaints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+from zoo.spec import DataSpec
+
+WARMUP_FILE = "tf_serving_warmup_requests"
+WARMUP_BATCH_SIZES = (1, 8)
+
+
+def write_warmup_requests(extra_dir: Path, model_name: str, spec: DataSpec, examples: np.ndarray) -> Path:
+    """One predict request per batch size in WARMUP_BATCH_SIZES, built from real examples."""
+    if len(examples) == 0:
+        raise ValueError("warmup needs at least one example. Received: 0 examples")
+    path = extra_dir / WARMUP_FILE
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for batch_size in WARMUP_BATCH_SIZES:
+            batch = np.resize(examples, (batch_size, *examples.shape[1:]))
+            if spec.input_dtype != "string":
+                batch = batch.astype(np.float32)
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name="serving_default")
+            )
+            request.inputs[spec.input_name].CopyFrom(tf.make_tensor_proto(batch))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request)
+            )
+            writer.write(log.SerializeToString())
+    return path
