@@ -1,0 +1,39 @@
+"""Strategy selection on a machine without GPUs or TPUs, and the errors for missing clusters."""
+
+import pytest
+
+from zoo.errors import ConfigError
+from zoo.train.strategy import is_chief, make_strategy, resolve_strategy_name
+
+
+def test_auto_picks_default_strategy_without_accelerators(monkeypatch):
+    for name in ("TPU_NAME", "COLAB_TPU_ADDR", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "TPU_ACCELERATOR_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+    assert resolve_strategy_name("auto") == "default"
+
+
+def test_auto_picks_tpu_when_one_is_configured(monkeypatch):
+    monkeypatch.setenv("TPU_NAME", "my-tpu")
+    assert resolve_strategy_name("auto") == "tpu"
+
+
+def test_multi_worker_without_tf_config_explains_how_to_start_workers(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ConfigError, match="TF_CONFIG.*zoo launch"):
+        make_strategy("multi_worker")
+
+
+def test_parameter_server_needs_ps_tasks_in_tf_config(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}')
+    with pytest.raises(ConfigError, match="no ps tasks"):
+        make_strategy("parameter_server")
+
+
+def test_tpu_strategy_without_tpu_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("TPU_NAME", raising=False)
+    with pytest.raises(ConfigError, match="no TPU configured"):
+        make_strategy("tpu")
+
+
+def test_default_strategy_is_chief():
+    assert is_chief(make_strategy("default"))

@@ -1,0 +1,133 @@
+"""`zoo train` and `zoo evaluate`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import yaml
+
+from zoo.cli.parser import fraction, positive_float, positive_int
+from zoo.errors import ConfigError
+from zoo.train.config import OPTIMIZERS, SCHEDULES, STRATEGIES
+
+
+def add_parsers(subparsers) -> None:
+    train = subparsers.add_parser(
+        "train",
+        help="train a zoo model on a dataset, then evaluate and export it",
+        description="Train MODEL on a dataset under a tf.distribute strategy. Checkpoints, "
+        "TensorBoard logs, a crash-recovery backup and metrics.json go to --workdir; with "
+        "--export-base the model is exported as a SavedModel to EXPORT_BASE/NAME/VERSION/. "
+        "Settings come from the defaults, then --config FILE.yaml, then the flags given.",
+    )
+    train.add_argument("model", nargs="?", help="registered model name (see `zoo models`)")
+    train.add_argument("--dataset", help="dataset name (see `zoo datasets`) or folder:/csv:/npz:PATH")
+    train.add_argument("--config", metavar="FILE.yaml", help="YAML file of training settings (a recipe)")
+    train.add_argument("--epochs", type=positive_int)
+    train.add_argument("--batch-size", type=positive_int, help="global batch size (split across replicas)")
+    train.add_argument("--learning-rate", type=positive_float)
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule over the whole run")
+    train.add_argument("--strategy", choices=STRATEGIES, help="tf.distribute strategy (default: auto)")
+    train.add_argument("--num-devices", type=positive_int, help="logical CPU devices for --strategy mirrored")
+    train.add_argument("--tpu", help="TPU name or grpc:// address for --strategy tpu")
+    train.add_argument("--mixed-precision", action="store_true", default=None, help="bfloat16 on CPU/TPU, float16 on GPU")
+    train.add_argument("--jit-compile", action="store_true", default=None, help="compile the train step with XLA")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--early-stopping", dest="early_stopping_patience", type=int, metavar="PATIENCE")
+    train.add_argument("--validation-fraction", type=fraction)
+    train.add_argument("--train-examples", type=positive_int, help="train on only this many examples")
+    train.add_argument("--data-dir", help="directory holding the dataset's files")
+    train.add_argument("--target", help="csv: the target column")
+    train.add_argument("--workdir", help="where checkpoints, logs and metrics go (default runs/MODEL-DATASET)")
+    train.add_argument("--export-base", help="export a SavedModel to EXPORT_BASE/NAME/<next version>/")
+    train.add_argument("--export-name", help="model name under --export-base (default: the model name)")
+    train.add_argument("--set", dest="model_config", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a model setting, e.g. --set hidden_units=[512,256] (YAML values)")
+    train.add_argument("--dataset-option", dest="dataset_options", action="append", default=[],
+                       metavar="KEY=VALUE", help="a dataset loader option, e.g. --dataset-option window=52")
+    train.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: bar on a terminal)")
+    train.set_defaults(handler=run_train)
+
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="score a training workdir or an exported SavedModel on a dataset's test split",
+        description="Evaluate WORKDIR (its model.keras) or a SavedModel version directory on the "
+        "test split of --dataset, and print the metrics as JSON.",
+    )
+    evaluate.add_argument("path", help="a training workdir or a SavedModel version directory")
+    evaluate.add_argument("--dataset", required=True)
+    evaluate.add_argument("--data-dir")
+    evaluate.add_argument("--target")
+    evaluate.add_argument("--seed", type=int, default=0, help="must match training for user datasets split at random")
+    evaluate.set_defaults(handler=run_evaluate)
+
+
+def parse_assignments(items: list[str], flag: str) -> dict:
+    values = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{flag} takes KEY=VALUE. Received: {item!r}")
+        try:
+            values[key] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise ConfigError(f"{flag} {key}: value {raw!r} is not valid YAML") from None
+    return values
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from zoo.train import make_config, read_config_file
+
+    file_values = read_config_file(args.config) if args.config else {}
+    overrides = {
+        key: value
+        for key, value in vars(args).items()
+        if key not in {"config", "handler", "command", "model_config", "dataset_options"}
+    }
+    model_config = {**file_values.get("model_config", {}), **parse_assignments(args.model_config, "--set")}
+    dataset_options = {
+        **file_values.get("dataset_options", {}),
+        **parse_assignments(args.dataset_options, "--dataset-option"),
+    }
+    config = make_config(file_values, {**overrides, "model_config": model_config, "dataset_options": dataset_options})
+
+    from zoo.train.trainer import train
+
+    result = train(config)
+    print()
+    print(result.summary_table())
+    print(f"\nworkdir: {result.workdir}  (TensorBoard: tensorboard --logdir {result.workdir / 'logs'})")
+    if result.export_dir:
+        print(f"exported: {result.export_dir}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from zoo.data import load_dataset
+
+    path = Path(args.path)
+    dataset = load_dataset(args.dataset, data_dir=args.data_dir, target=args.target, seed=args.seed)
+    if (path / "saved_model.pb").exists():
+        from zoo.train.trainer import evaluate_saved_model
+
+        metrics = evaluate_saved_model(path, dataset)
+    elif (path / "model.keras").exists():
+        metrics = _evaluate_keras(path / "model.keras", dataset)
+    else:
+        raise ConfigError(f"{path} is neither a SavedModel directory nor a training workdir (no model.keras)")
+    print(json.dumps({"path": str(path), "dataset": args.dataset, **metrics}, indent=2))
+    return 0
+
+
+def _evaluate_keras(model_file: Path, dataset) -> dict:
+    import keras
+
+    import zoo.models  # noqa: F401 - registers the zoo's custom layers for deserialisation
+    from zoo.train.trainer import score_predictions
+
+    model = keras.models.load_model(model_file)
+    predictions = model.predict(dataset.x_test, batch_size=256, verbose=0)
+    return score_predictions(dataset.spec.is_classification, predictions, dataset.y_test)

@@ -1,0 +1,123 @@
+"""Training configuration: one dataclass, filled from defaults, a YAML file, then CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zoo.errors import ConfigError
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "cosine", "exponential")
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu", "parameter_server")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything that determines a training run; recorded in metrics.json and the model card."""
+
+    model: str
+    dataset: str
+    epochs: int = 10
+    batch_size: int = 64  # global batch size, split across replicas
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9  # sgd only
+    weight_decay: float = 1e-4  # adamw only
+    schedule: str = "cosine"  # decays over the whole run
+    strategy: str = "auto"
+    num_devices: int = 2  # logical CPU devices for `mirrored` on a machine without GPUs
+    tpu: str = ""  # TPU name or address for the `tpu` strategy
+    mixed_precision: bool = False
+    jit_compile: bool = False
+    seed: int = 0
+    early_stopping_patience: int = 0  # epochs without val improvement; 0 turns it off
+    validation_fraction: float = 0.1
+    train_examples: int | None = None  # use only this many training examples
+    data_dir: str | None = None
+    target: str | None = None  # csv: the target column
+    dataset_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    model_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    workdir: str = "runs/{model}-{dataset}"
+    export_base: str | None = None
+    export_name: str | None = None  # defaults to the model name
+    verbose: int | None = None  # Keras verbosity; None: progress bar on a terminal, else per epoch
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "epochs", "batch_size", "num_devices")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be > 0. Received: learning_rate={self.learning_rate}")
+        if not 0 < self.validation_fraction < 1:
+            raise ConfigError(
+                f"validation_fraction must be between 0 and 1. Received: validation_fraction={self.validation_fraction}"
+            )
+        if self.early_stopping_patience < 0:
+            raise ConfigError(
+                f"early_stopping_patience must be >= 0. Received: early_stopping_patience={self.early_stopping_patience}"
+            )
+        if self.train_examples is not None and self.train_examples < 1:
+            raise ConfigError(f"train_examples must be >= 1. Received: train_examples={self.train_examples}")
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("schedule", self.schedule, SCHEDULES)
+        _check_choice("strategy", self.strategy, STRATEGIES)
+
+    @property
+    def resolved_workdir(self) -> Path:
+        return Path(self.workdir.format(model=self.model, dataset=self.dataset.replace(":", "_").replace("/", "_")))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check_positive(config: TrainConfig, *names: str) -> None:
+    for name in names:
+        value = getattr(config, name)
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer. Received: {name}={value}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}. Received: {name}={value!r}")
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(TrainConfig)]
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A YAML mapping of TrainConfig fields; unknown keys are refused, naming the valid ones."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"config file {path}{where} is not valid YAML: {getattr(error, 'problem', error)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of settings, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(field_names()))
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; valid settings: {', '.join(field_names())}"
+        )
+    return data
+
+
+def make_config(file_values: dict[str, Any], overrides: dict[str, Any]) -> TrainConfig:
+    """Defaults, then the file's values, then explicitly given flags (None means not given)."""
+    values = {**file_values, **{k: v for k, v in overrides.items() if v is not None}}
+    for required in ("model", "dataset"):
+        if not values.get(required):
+            raise ConfigError(f"no {required} given: pass it on the command line or set `{required}:` in --config")
+    try:
+        return TrainConfig(**values)
+    except TypeError as error:  # a wrong type in YAML, e.g. a list for epochs
+        raise ConfigError(f"invalid configuration: {error}") from None

@@ -1,0 +1,117 @@
+"""Choose and build the tf.distribute strategy. It must exist before any model is built.
+
+On a machine without accelerators, `mirrored` splits the CPU into logical devices so the
+multi-replica code path really runs (and can be tested) here. That split has to happen before
+TensorFlow initialises its devices, which is why the trainer builds the strategy first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import tensorflow as tf
+
+from zoo.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# Environment variables that point at a TPU; TPUClusterResolver with none of them set would
+# query the cloud metadata server, which must never happen on an ordinary machine.
+TPU_ENV_VARS = ("TPU_NAME", "COLAB_TPU_ADDR", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "TPU_ACCELERATOR_TYPE")
+
+
+def tpu_configured(tpu: str = "") -> bool:
+    return bool(tpu) or any(os.environ.get(name) for name in TPU_ENV_VARS) or any(Path("/dev").glob("accel*"))
+
+
+def resolve_strategy_name(name: str, tpu: str = "") -> str:
+    """`auto`: TPU when one is configured, mirrored on more than one GPU, else default."""
+    if name != "auto":
+        return name
+    if tpu_configured(tpu):
+        return "tpu"
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return "mirrored"
+    return "default"
+
+
+def split_cpu(num_devices: int) -> list[str]:
+    """Split the CPU into `num_devices` logical devices (only possible before TF initialises)."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    existing = tf.config.get_logical_device_configuration(cpu)
+    if existing is None or len(existing) != num_devices:
+        try:
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(num_devices)]
+            )
+        except RuntimeError:
+            have = len(tf.config.list_logical_devices("CPU"))
+            if have < num_devices:
+                raise ConfigError(
+                    f"cannot split the CPU into {num_devices} devices: TensorFlow is already "
+                    f"initialised with {have}; build the strategy before anything else runs"
+                ) from None
+    return [device.name for device in tf.config.list_logical_devices("CPU")[:num_devices]]
+
+
+def make_strategy(name: str, *, num_devices: int = 2, tpu: str = "") -> tf.distribute.Strategy:
+    resolved = resolve_strategy_name(name, tpu)
+    if resolved == "default":
+        return tf.distribute.get_strategy()
+    if resolved == "mirrored":
+        gpus = tf.config.list_physical_devices("GPU")
+        devices = None if gpus else split_cpu(num_devices)
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if resolved == "multi_worker":
+        _require_tf_config("multi_worker", ("worker",))
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if resolved == "tpu":
+        return _tpu_strategy(tpu)
+    if resolved == "parameter_server":
+        _require_tf_config("parameter_server", ("worker", "ps"))
+        resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+        return tf.distribute.ParameterServerStrategy(resolver)
+    raise ConfigError(f"unknown strategy {name!r}")
+
+
+def _require_tf_config(strategy: str, roles: tuple[str, ...]) -> dict:
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise ConfigError(
+            f"--strategy {strategy} needs TF_CONFIG describing the cluster; "
+            f"set it, or start local workers with `zoo launch --workers N -- zoo train ...`"
+        )
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"TF_CONFIG is not valid JSON: {error}") from None
+    missing = [role for role in roles if not config.get("cluster", {}).get(role)]
+    if missing:
+        raise ConfigError(f"--strategy {strategy}: TF_CONFIG's cluster has no {', '.join(missing)} tasks")
+    return config
+
+
+def _tpu_strategy(tpu: str) -> tf.distribute.Strategy:
+    if not tpu_configured(tpu):
+        raise ConfigError("--strategy tpu: no TPU configured; pass --tpu NAME or set TPU_NAME")
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu or None)
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+    except (ValueError, tf.errors.OpError) as error:
+        raise ConfigError(f"--strategy tpu: cannot reach TPU {tpu or '(from environment)'}: {error}") from None
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """Only the chief writes checkpoints, logs and exports in a multi-worker run."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    cluster = resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in cluster
