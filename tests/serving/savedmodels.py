@@ -2,12 +2,16 @@
 
 Every `export_*` function writes `<base_path>/<version>/` in TF Serving's layout and returns that
 version directory, so a test can lay out several versions of one model and change them while a
-server polls. The models are tiny (a few ops) so an export takes well under a second.
+server polls. Exports are written to a hidden staging directory and renamed into place, so a
+polling server never sees a half-written version. The models are tiny (a few ops) so an export
+takes well under a second.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Iterable
 
 import tensorflow as tf
@@ -32,13 +36,36 @@ def _version_dir(base_path: str | os.PathLike, version: int) -> str:
     return os.path.join(os.fspath(base_path), str(int(version)))
 
 
-def export_half_plus_two(base_path, version: int = 1, *, slope: float = 0.5, offset: float = 2.0) -> str:
+def _export_atomically(base_path, version: int, write, warmup_requests=None) -> str:
+    """Calls `write(staging_dir)`, then moves the result to `<base_path>/<version>`.
+
+    The staging directory is a dot-directory under base_path (ignored as a version: not a
+    number), so the final rename stays on one file system. An existing version is replaced.
+    `warmup_requests`, if given, are written (write_warmup_requests) before the rename.
+    """
+    path = _version_dir(base_path, version)
+    os.makedirs(os.fspath(base_path), exist_ok=True)
+    staging_parent = tempfile.mkdtemp(prefix=".staging-", dir=os.fspath(base_path))
+    staging = os.path.join(staging_parent, "export")
+    try:
+        write(staging)
+        if warmup_requests is not None:
+            write_warmup_requests(staging, warmup_requests)
+        if os.path.exists(path):
+            shutil.rmtree(path)
+        os.rename(staging, path)
+    finally:
+        shutil.rmtree(staging_parent, ignore_errors=True)
+    return path
+
+
+def export_half_plus_two(base_path, version: int = 1, *, slope: float = 0.5, offset: float = 2.0,
+                         warmup_requests=None) -> str:
     """Exports `y = slope * x + offset` with signature `serving_default` (x: float32 [None]).
 
     `slope` and `offset` are stored as variables, so two versions with different values give
     different answers: that is how the tests tell which version served a request.
     """
-    path = _version_dir(base_path, version)
 
     class HalfPlusTwo(tf.Module):
         def __init__(self):
@@ -51,11 +78,11 @@ def export_half_plus_two(base_path, version: int = 1, *, slope: float = 0.5, off
             return {"y": self.slope * x + self.offset}
 
     module = HalfPlusTwo()
-    tf.saved_model.save(module, path, signatures={"serving_default": module.serve})
-    return path
+    return _export_atomically(base_path, version, lambda path: tf.saved_model.save(
+        module, path, signatures={"serving_default": module.serve}), warmup_requests)
 
 
-def export_multi_io(base_path, version: int = 1) -> str:
+def export_multi_io(base_path, version: int = 1, *, warmup_requests=None) -> str:
     """Exports a model with three inputs and three outputs of different dtypes.
 
     Inputs of `serving_default`: `features` float32 [None, 3], `ids` int64 [None],
@@ -63,7 +90,6 @@ def export_multi_io(base_path, version: int = 1) -> str:
     `doubled_ids` int64 [None], `greeting` string [None] (b"hello " + name).
     A second signature `sum_only` takes `features` and returns `total`.
     """
-    path = _version_dir(base_path, version)
 
     class MultiIO(tf.Module):
         @tf.function(
@@ -85,13 +111,12 @@ def export_multi_io(base_path, version: int = 1) -> str:
             return {"total": tf.reduce_sum(features, axis=1)}
 
     module = MultiIO()
-    tf.saved_model.save(
-        module, path, signatures={"serving_default": module.serve, "sum_only": module.sum_only}
-    )
-    return path
+    return _export_atomically(base_path, version, lambda path: tf.saved_model.save(
+        module, path, signatures={"serving_default": module.serve, "sum_only": module.sum_only}),
+        warmup_requests)
 
 
-def export_tf1_classify_regress(base_path, version: int = 1) -> str:
+def export_tf1_classify_regress(base_path, version: int = 1, *, warmup_requests=None) -> str:
     """Exports a TF1-style graph (tf.compat.v1, SavedModelBuilder) with Classify and Regress APIs.
 
     Signatures, with the method names TF Serving checks:
@@ -102,7 +127,10 @@ def export_tf1_classify_regress(base_path, version: int = 1) -> str:
     - `serving_default` (tensorflow/serving/predict): input `x` float32 [None], output `y`.
     Score of "positive" is sigmoid(x), so x > 0 is classified positive.
     """
-    path = _version_dir(base_path, version)
+    return _export_atomically(base_path, version, _write_tf1_classify_regress, warmup_requests)
+
+
+def _write_tf1_classify_regress(path: str) -> None:
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default():
@@ -134,7 +162,6 @@ def export_tf1_classify_regress(base_path, version: int = 1) -> str:
                 session, [v1.saved_model.tag_constants.SERVING], signature_def_map=signatures
             )
             builder.save()
-    return path
 
 
 def export_broken_version(base_path, version: int) -> str:
@@ -142,11 +169,40 @@ def export_broken_version(base_path, version: int) -> str:
 
     Exporting a good model into the same directory later (export_* overwrites) "fixes" it.
     """
-    path = _version_dir(base_path, version)
-    os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, "saved_model.pb"), "wb") as file:
-        file.write(b"this is not a SavedModel protocol buffer")
-    return path
+
+    def write(path: str) -> None:
+        os.makedirs(path)
+        with open(os.path.join(path, "saved_model.pb"), "wb") as file:
+            file.write(b"this is not a SavedModel protocol buffer")
+
+    return _export_atomically(base_path, version, write)
+
+
+def export_call_counter(base_path, version: int = 1, *, warmup_requests=None) -> str:
+    """Exports a model that counts its calls, to observe warmup and request replay.
+
+    `serving_default` takes `x` float32 [None], returns `y = x` and adds 1 to a counter;
+    `call_count` (no inputs) returns the counter as `calls` int64 [].
+    """
+
+    class CallCounter(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.calls = tf.Variable(0, dtype=tf.int64)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+        def serve(self, x):
+            self.calls.assign_add(1)
+            return {"y": tf.identity(x)}
+
+        @tf.function(input_signature=[])
+        def call_count(self):
+            return {"calls": self.calls.read_value()}
+
+    module = CallCounter()
+    return _export_atomically(base_path, version, lambda path: tf.saved_model.save(
+        module, path, signatures={"serving_default": module.serve,
+                                  "call_count": module.call_count}), warmup_requests)
 
 
 def _as_prediction_log(request: protobuf_message.Message) -> prediction_log_pb2.PredictionLog:
