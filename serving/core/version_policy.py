@@ -1,18 +1,13 @@
-"""Which versions of a model should be served, from its base path and its version policy.
+"""Which of a model's versions on disk should be served: TF Serving's `ServableVersionPolicy`.
 
-This is TF Serving's file-system source: version directories are `base_path/<integer>`, anything
-else under the base path is ignored, and `model_version_policy` picks the latest N, all, or a
-specific list of them (`FileSystemStoragePathSourceConfig.ServableVersionPolicy`).
+`model_version_policy` in the model config picks the latest N, all, or a specific list of the
+version directories found under the base path (`FileSystemStoragePathSourceConfig`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
-import os
 from typing import Iterable
-
-logger = logging.getLogger("serving.core")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,27 +49,3 @@ class VersionPolicy:
         if self.kind == "specific":
             return found & self.versions
         return set(sorted(found)[-self.num_versions:])
-
-
-def find_version_dirs(base_path: str) -> dict[int, str]:
-    """Maps each version number under `base_path` to its directory.
-
-    A version directory's name is a non-negative integer ("7", "0007"); files and other names are
-    skipped. If two names give one number the one sorting last wins, with a warning.
-
-    Raises:
-        FileNotFoundError, NotADirectoryError, PermissionError: base_path cannot be listed.
-    """
-    found: dict[int, str] = {}
-    for entry_name in sorted(os.listdir(base_path)):
-        if not (entry_name.isascii() and entry_name.isdigit()):
-            continue
-        path = os.path.join(base_path, entry_name)
-        if not os.path.isdir(path):
-            continue
-        version = int(entry_name)
-        if version in found:
-            logger.warning("event=duplicate_version_dir version=%d using=%s ignoring=%s",
-                           version, path, found[version])
-        found[version] = path
-    return found

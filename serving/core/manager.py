@@ -1,0 +1,422 @@
+"""ModelManager: which model versions are loaded, and handles to them for requests.
+
+This is TF Serving's Source -> Loader -> Manager pipeline in one place: a poll of each model's
+base path proposes the versions its policy wants, loads run in background threads (load, then
+warmup, then AVAILABLE), and versions that left the policy are unloaded only once something
+else serves and their in-flight requests have let go of them. A request holds a handle for its
+duration; a lock guards the tables but is never held while a model loads or runs.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import logging
+import threading
+import time
+from typing import Iterator, Sequence
+
+import grpc
+
+from serving import errors
+from serving.core import config as config_lib
+from serving.core import warmup
+from serving.core.model_versions import (AVAILABLE, END, UNLOADING, ModelRecord, VersionRecord,
+                                         VersionStatus)
+from serving.core.servable import Servable, ServableLoadError
+from serving.core.version_dirs import find_version_dirs, version_dir_fingerprint
+from serving.core.version_policy import VersionPolicy
+
+__all__ = ["ModelManager", "VersionStatus"]
+
+logger = logging.getLogger("serving.core")
+
+
+class ModelManager:
+    """Loads, serves and unloads the versions of the models in a ModelServerConfig.
+
+    Args mirror tensorflow_model_server's flags. `file_system_poll_wait_seconds` of 0 polls once
+    at start and at each reload_config, as TF Serving does. Loads that fail are retried
+    `max_num_load_retries` times, `load_retry_interval_seconds` apart; after that a version is
+    tried again only when its files change. `num_load_threads` bounds concurrent loads.
+    """
+
+    def __init__(self, config, *,
+                 file_system_poll_wait_seconds: float = 1.0,
+                 saved_model_tags: Sequence[str] = ("serve",),
+                 enable_model_warmup: bool = True,
+                 num_request_iterations_for_warmup: int = 1,
+                 max_num_load_retries: int = 5,
+                 load_retry_interval_seconds: float = 60.0,
+                 allow_version_labels_for_unavailable_models: bool = False,
+                 num_load_threads: int = 4):
+        if file_system_poll_wait_seconds < 0:
+            raise ValueError("file_system_poll_wait_seconds must be >= 0. Received: "
+                             f"file_system_poll_wait_seconds={file_system_poll_wait_seconds}")
+        if isinstance(saved_model_tags, str) or not saved_model_tags:
+            raise ValueError("saved_model_tags must be a non-empty sequence of tags. "
+                             f"Received: saved_model_tags={saved_model_tags!r}")
+        if num_request_iterations_for_warmup < 0:
+            raise ValueError("num_request_iterations_for_warmup must be >= 0. Received: "
+                             f"num_request_iterations_for_warmup={num_request_iterations_for_warmup}")
+        if max_num_load_retries < 0:
+            raise ValueError(
+                f"max_num_load_retries must be >= 0. Received: max_num_load_retries={max_num_load_retries}")
+        if load_retry_interval_seconds < 0:
+            raise ValueError("load_retry_interval_seconds must be >= 0. Received: "
+                             f"load_retry_interval_seconds={load_retry_interval_seconds}")
+        if num_load_threads < 1:
+            raise ValueError(f"num_load_threads must be positive. Received: num_load_threads={num_load_threads}")
+        self._config = config_lib.validate_model_server_config(config)
+        self._poll_wait_seconds = file_system_poll_wait_seconds
+        self._tags = tuple(saved_model_tags)
+        self._warmup_iterations = num_request_iterations_for_warmup if enable_model_warmup else None
+        self._max_retries = max_num_load_retries
+        self._retry_interval = load_retry_interval_seconds
+        self._allow_unavailable_labels = allow_version_labels_for_unavailable_models
+
+        self._lock = threading.Lock()  # guards _models and every record in it
+        self._poll_lock = threading.Lock()  # one poll at a time, so stale listings never win
+        self._models: dict[str, ModelRecord] = {}
+        self._stopping = threading.Event()
+        self._loader = concurrent.futures.ThreadPoolExecutor(num_load_threads,
+                                                             thread_name_prefix="model-load")
+        self._poll_thread: threading.Thread | None = None
+
+    # === Lifecycle ===
+
+    def start(self) -> None:
+        """Loads the initial versions; returns once each has finished loading or failed.
+
+        Raises:
+            errors.FailedPrecondition: a version label points to a version that did not load.
+        """
+        if self._poll_thread is not None or self._stopping.is_set():
+            raise RuntimeError("ModelManager.start() can be called once, before stop()")
+        self._apply_config(self._config)
+        if self._poll_wait_seconds > 0:
+            self._poll_thread = threading.Thread(target=self._poll_forever, name="model-poller",
+                                                 daemon=True)
+            self._poll_thread.start()
+
+    def stop(self) -> None:
+        """Stops polling and loading, and unloads every version (held ones when released)."""
+        self._stopping.set()
+        if self._poll_thread is not None:
+            self._poll_thread.join()
+        with self._lock:
+            for record in self._all_versions():
+                record.cancelled.set()
+        self._loader.shutdown(wait=True)
+        with self._lock:
+            idle = []
+            for model in self._models.values():
+                model.configured = False
+                model.wanted = {}
+                idle += self._begin_unloads(model)
+        self._release_servables(idle)
+
+    def reload_config(self, config) -> None:
+        """Replaces the model list (TF Serving's HandleReloadConfigRequest semantics).
+
+        Models not in `config` are unloaded; new ones are loaded; changed policies and labels
+        apply. Returns once the versions this starts loading have loaded or failed.
+
+        Raises:
+            errors.InvalidArgument: the config is invalid (nothing changes).
+            errors.FailedPrecondition: a label points to a version that is not available (models
+                are updated, labels keep their previous values).
+        """
+        if self._stopping.is_set():
+            raise errors.Unavailable("The model manager is shutting down")
+        config = config_lib.validate_model_server_config(config, source="reloaded config")
+        self._apply_config(config)
+        logger.info("event=config_applied models=%s",
+                    ",".join(model.name for model in config.model_config_list.config))
+
+    # === Requests ===
+
+    @contextlib.contextmanager
+    def servable(self, name: str, version: int | None = None, label: str | None = None
+                 ) -> Iterator[Servable]:
+        """A handle on one loaded version for the duration of one request.
+
+        No version and no label means the highest AVAILABLE version. The version cannot be
+        unloaded while the handle is held.
+
+        Raises:
+            errors.NotFound: "Servable not found for request: Latest(name)" or "Specific(name, 3)".
+            errors.InvalidArgument: both a version and a label, or an unknown label.
+        """
+        record = self._acquire(name, version, label)
+        try:
+            yield record.servable
+        finally:
+            self._release(record)
+
+    def status(self, name: str, version: int | None = None) -> list[VersionStatus]:
+        """Every version of a model the manager knows, in version order (GetModelStatus).
+
+        Raises:
+            errors.NotFound: unknown model or version; for a model whose base path is missing
+                or holds no version directory, the message says so and names the path.
+        """
+        with self._lock:
+            model = self._models.get(name)
+            records = dict(model.versions) if model is not None else {}
+            source_error = model.source_error if model is not None else ""
+        if version is not None:
+            if version not in records:
+                raise errors.NotFound(f"Could not find version {version} of model {name}")
+            return [records[version].status()]
+        if not records:
+            detail = f": {source_error}" if source_error else ""
+            raise errors.NotFound(f"Could not find any versions of model {name}{detail}")
+        return [records[number].status() for number in sorted(records)]
+
+    def model_names(self) -> list[str]:
+        """The names of the configured models, sorted."""
+        with self._lock:
+            return sorted(name for name, model in self._models.items() if model.configured)
+
+    def is_ready(self, name: str | None = None) -> bool:
+        """Whether the model (or, with no name, every configured model) has an AVAILABLE version."""
+        with self._lock:
+            if name is not None:
+                model = self._models.get(name)
+                return model is not None and model.configured and model.has_available()
+            return all(model.has_available() for model in self._models.values() if model.configured)
+
+    def labels(self, name: str) -> dict[str, int]:
+        """The version labels in force for a model (empty for an unknown model)."""
+        with self._lock:
+            model = self._models.get(name)
+            return dict(model.labels) if model is not None else {}
+
+    def _acquire(self, name: str, version: int | None, label: str | None) -> VersionRecord:
+        if version is not None and label is not None:
+            raise errors.InvalidArgument(
+                "Specify a version or a version label, not both. "
+                f"Received: version={version}, version_label={label!r}")
+        with self._lock:
+            model = self._models.get(name)
+            if label is not None:
+                if model is None or not model.configured or label not in model.labels:
+                    known = sorted(model.labels) if model is not None and model.configured else []
+                    raise errors.InvalidArgument(
+                        f"Unrecognized servable version label: {label} "
+                        f"(model {name!r} has labels: {known})")
+                version = model.labels[label]
+            if version is None:
+                record = model.latest_available() if model is not None and model.configured else None
+                if record is None:
+                    raise errors.NotFound(f"Servable not found for request: Latest({name})")
+            else:
+                record = model.versions.get(version) if model is not None and model.configured else None
+                if record is None or record.state != AVAILABLE:
+                    raise errors.NotFound(f"Servable not found for request: Specific({name}, {version})")
+            record.handles += 1
+            return record
+
+    # === Config and polling ===
+
+    def _apply_config(self, config) -> None:
+        """Installs a validated config, polls every model, waits for the loads, sets labels."""
+        wanted_labels: dict[str, dict[str, int]] = {}
+        idle = []
+        with self._poll_lock:
+            with self._lock:
+                configured = set()
+                for model_config in config.model_config_list.config:
+                    model = self._models.setdefault(model_config.name, ModelRecord(model_config.name))
+                    model.base_path = model_config.base_path
+                    model.policy = VersionPolicy.from_proto(model_config.model_version_policy)
+                    model.configured = True
+                    configured.add(model.name)
+                    wanted_labels[model.name] = dict(model_config.version_labels)
+                removed = [model for name, model in self._models.items()
+                           if model.configured and name not in configured]
+                for model in removed:
+                    model.configured = False
+                    model.labels = {}
+                    model.wanted = {}
+                    idle += self._begin_unloads(model)
+                    logger.info("event=model_removed model=%s", model.name)
+                models = [self._models[name] for name in sorted(configured)]
+            self._release_servables(idle)
+            started = [record for model in models for record in self._poll_model(model)]
+        for record in started:
+            record.settled.wait()
+        self._set_labels(wanted_labels)
+        self._config = config
+
+    def _poll_forever(self) -> None:
+        while not self._stopping.wait(self._poll_wait_seconds):
+            with self._poll_lock:
+                with self._lock:
+                    models = [model for model in self._models.values() if model.configured]
+                for model in models:
+                    try:
+                        self._poll_model(model)
+                    except Exception:  # one bad poll must not end polling for every model
+                        logger.exception("event=poll_error model=%s", model.name)
+
+    def _poll_model(self, model: ModelRecord) -> list[VersionRecord]:
+        """Lists the base path, updates the wanted versions and starts loads/unloads.
+
+        Returns the records whose loads it started. Called with _poll_lock held.
+        """
+        with self._lock:
+            base_path, policy = model.base_path, model.policy
+        try:
+            on_disk = find_version_dirs(base_path)
+        except OSError as error:
+            self._set_source_error(model, f"Could not find base path {base_path} for servable "
+                                          f"{model.name} with error {error.strerror or error}")
+            return []  # keep serving what is loaded, as TF Serving does when a poll fails
+        if not on_disk:
+            self._set_source_error(model, f"No versions of servable {model.name} found under base "
+                                          f"path {base_path}. Did you forget to name your leaf "
+                                          "directory as a number (eg. '/1/')?")
+        wanted = {version: on_disk[version] for version in policy.select(on_disk)}
+        with self._lock:
+            if not model.configured:
+                return []
+            if on_disk:
+                model.source_error = ""
+            model.wanted = wanted
+            retry_candidates = model.failed_wanted_versions()
+        fingerprints = {version: version_dir_fingerprint(path)
+                        for version, path in retry_candidates.items()}
+        with self._lock:
+            if not model.configured:
+                return []
+            to_load = model.plan_loads(fingerprints)
+            idle = self._begin_unloads(model)
+        self._release_servables(idle)
+        for record in to_load:
+            self._loader.submit(self._load, model, record)
+        return to_load
+
+    def _set_source_error(self, model: ModelRecord, message: str) -> None:
+        with self._lock:
+            changed = model.source_error != message
+            model.source_error = message
+        if changed:
+            logger.warning("event=base_path_problem model=%s message=%r", model.name, message)
+
+    def _set_labels(self, wanted_labels: dict[str, dict[str, int]]) -> None:
+        """Applies every model's labels at once, or none if one points to an unavailable version."""
+        with self._lock:
+            for name, labels in wanted_labels.items():
+                model = self._models[name]
+                for label, version in sorted(labels.items()):
+                    record = model.versions.get(version)
+                    available = record is not None and record.state == AVAILABLE
+                    unchanged = model.labels.get(label, version) == version
+                    if not available and not (self._allow_unavailable_labels and unchanged):
+                        raise errors.FailedPrecondition(
+                            f"Request to assign label to version {version} of model {name}, "
+                            "which is not currently available for inference")
+            for name, labels in wanted_labels.items():
+                self._models[name].labels = labels
+
+    # === Loading and unloading ===
+
+    def _load(self, model: ModelRecord, record: VersionRecord) -> None:
+        """Runs in a loader thread: load and warm up, retrying, then publish the result.
+
+        While retries remain the version stays LOADING, as in TF Serving's LoaderHarness; it
+        ends in AVAILABLE, or END with the last error.
+        """
+        attempts = 1 + self._max_retries
+        error: errors.ServingError | None = None
+        for attempt in range(1, attempts + 1):
+            if record.cancelled.is_set() or (attempt > 1 and record.cancelled.wait(self._retry_interval)):
+                break
+            if attempt > 1:
+                logger.info("event=version_load_retry model=%s version=%d attempt=%d/%d",
+                            model.name, record.version, attempt, attempts)
+            started = time.monotonic()
+            try:
+                servable = self._load_and_warm_up(model.name, record)
+            except Exception as caught:  # every failure is reported in the version's status
+                error = _as_load_error(caught)
+                logger.error("event=version_load_failed model=%s version=%d path=%s attempt=%d/%d "
+                             "code=%s error=%r", model.name, record.version, record.path, attempt,
+                             attempts, error.code.name, error.message)
+                continue
+            logger.info("event=version_loaded model=%s version=%d path=%s seconds=%.3f",
+                        model.name, record.version, record.path, time.monotonic() - started)
+            self._publish(model, record, servable)
+            return
+        fingerprint = version_dir_fingerprint(record.path) if error is not None else None
+        if error is None:
+            error = ServableLoadError("Load cancelled before it could be tried: the version is "
+                                      "no longer wanted", grpc.StatusCode.CANCELLED)
+        with self._lock:
+            record.state = END
+            record.error_code = error.code
+            record.error_message = error.message
+            # A cancelled load has no fingerprint, so it is tried again if wanted again.
+            record.failed_fingerprint = fingerprint
+            record.settled.set()
+
+    def _load_and_warm_up(self, name: str, record: VersionRecord) -> Servable:
+        servable = Servable.load(name, record.version, record.path, self._tags)
+        if self._warmup_iterations is not None:
+            warmup.warm_up(servable, self._warmup_iterations)
+        return servable
+
+    def _publish(self, model: ModelRecord, record: VersionRecord, servable: Servable) -> None:
+        """Makes a loaded version AVAILABLE, then lets go of the versions it replaces."""
+        with self._lock:
+            record.servable = servable
+            record.state = AVAILABLE
+            record.settled.set()
+            idle = self._begin_unloads(model)
+        self._release_servables(idle)
+
+    def _begin_unloads(self, model: ModelRecord) -> list[Servable]:
+        """With the lock held: starts the unloads the policy allows; returns the idle servables.
+
+        A version with requests in flight stays UNLOADING until the last handle is released.
+        """
+        idle = []
+        for record in model.plan_unloads():
+            if record.handles:
+                logger.info("event=version_unload_deferred model=%s version=%d in_flight=%d",
+                            model.name, record.version, record.handles)
+                continue
+            idle.append(self._end(record))
+        return idle
+
+    def _release(self, record: VersionRecord) -> None:
+        with self._lock:
+            record.handles -= 1
+            idle = [self._end(record)] if record.state == UNLOADING and record.handles == 0 else []
+        self._release_servables(idle)
+
+    @staticmethod
+    def _end(record: VersionRecord) -> Servable:
+        """With the lock held: marks an UNLOADING version END and hands back its servable."""
+        servable, record.servable = record.servable, None
+        record.state = END
+        return servable
+
+    @staticmethod
+    def _release_servables(servables: list[Servable]) -> None:
+        """Outside the lock: frees unloaded servables (TensorFlow releases their memory)."""
+        for servable in servables:
+            servable.unload()
+            logger.info("event=version_unloaded model=%s version=%d", servable.name,
+                        servable.version)
+
+    def _all_versions(self) -> list[VersionRecord]:
+        return [record for model in self._models.values() for record in model.versions.values()]
+
+
+def _as_load_error(caught: Exception) -> errors.ServingError:
+    if isinstance(caught, errors.ServingError):
+        return caught
+    return ServableLoadError(f"{type(caught).__name__}: {caught}", grpc.StatusCode.UNKNOWN)
