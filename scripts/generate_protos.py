@@ -25,6 +25,7 @@ import argparse
 import filecmp
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -50,11 +51,12 @@ def generated_names(proto_name: str) -> list[str]:
 def generate(output_root: str) -> list[str]:
     """Compiles every proto in PACKAGES, writing `<output_root>/<package>/<module>` files.
 
-    Returns the written paths relative to `output_root`.
-    Raises RuntimeError with protoc's exit status if compilation fails.
-    """
-    from grpc_tools import protoc
+    protoc runs in a child process: grpc_tools' compiler links its own libprotobuf, which can
+    crash a process that has also loaded TensorFlow's.
 
+    Returns the written paths relative to `output_root`.
+    Raises RuntimeError with protoc's output if compilation fails.
+    """
     import grpc_tools
 
     well_known_protos = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
@@ -66,17 +68,18 @@ def generate(output_root: str) -> list[str]:
             shutil.copyfile(os.path.join(PROTO_DIR, proto_name), staged)
             os.makedirs(os.path.join(output_root, package), exist_ok=True)
             relative_proto = f"{package}/{proto_name}"
-            status = protoc.main([
-                "grpc_tools.protoc",
+            result = subprocess.run([
+                sys.executable, "-m", "grpc_tools.protoc",
                 f"-I{staging}",
                 f"-I{well_known_protos}",
                 f"--python_out={output_root}",
                 f"--pyi_out={output_root}",
                 f"--grpc_python_out={output_root}",
                 relative_proto,
-            ])
-            if status != 0:
-                raise RuntimeError(f"protoc failed with status {status} on {relative_proto}")
+            ], capture_output=True, text=True)
+            if result.returncode != 0:
+                raise RuntimeError(f"protoc failed with status {result.returncode} on "
+                                   f"{relative_proto}:\n{result.stderr}")
             names = generated_names(proto_name)
             use_private_pool(os.path.join(output_root, package, names[0]))
             written.extend(f"{package}/{name}" for name in names)
