@@ -1,0 +1,465 @@
+"""tensorflow_model_server's command line, so a TF Serving command works unchanged with zoo-serve.
+
+Every flag of TF Serving's model_servers/main.cc is here with its name, default and meaning
+(defaults from server.h). Flags this server does not implement yet are accepted so existing
+command lines keep working, and `unimplemented_flag_warnings` names each one the user gave.
+Both `--flag=value` and `--flag value` work; booleans also take `--flag` alone and
+`--flag=true|false|1|0`. Nothing here imports TensorFlow: `--help` and `--version` are instant.
+
+A mistake (unknown flag, bad value, conflicting flags) raises FlagError with a one-line message
+saying what is wrong and how to fix it; `serving.main` prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import importlib.metadata
+import os
+from typing import Any, Callable, Sequence
+
+import serving
+
+PROG = "zoo-serve"
+INT32_MAX = 2**31 - 1
+
+
+class FlagError(ValueError):
+    """A command line that cannot be served: the message says what is wrong and how to fix it."""
+
+
+# === Value parsers: each raises ValueError with the reason a value is rejected ===
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise ValueError(f"{text!r} is not a boolean; use true, false, 1 or 0")
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not an integer") from None
+
+
+def _parse_float(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def _parse_str(text: str) -> str:
+    return text
+
+
+def _parse_tags(text: str) -> tuple[str, ...]:
+    tags = tuple(tag.strip() for tag in text.split(",") if tag.strip())
+    if not tags:
+        raise ValueError(f"{text!r} names no tag; give comma-separated tags such as serve,gpu")
+    return tags
+
+
+def parse_channel_arguments(text: str) -> list[tuple[str, int | str]]:
+    """`k=v,k2=v2` -> [(k, v), ...], values that fit an int32 as int (as TF Serving does)."""
+    arguments = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip():
+            raise ValueError(f"{item!r} is not key=value")
+        arguments.append((key.strip(), _channel_argument_value(value.strip())))
+    return arguments
+
+
+def _channel_argument_value(value: str) -> int | str:
+    try:
+        number = int(value)
+    except ValueError:
+        return value
+    return number if -(2**31) <= number <= INT32_MAX else value
+
+
+# === The flag table ===
+
+SERVER, MODELS, BATCHING, RUNTIME, MONITORING = (
+    "server", "models", "batching", "runtime", "monitoring",
+)
+GROUP_TITLES = {
+    SERVER: ("Server (gRPC and REST)", "Where and how the server listens."),
+    MODELS: ("Models, versions, reloading and warmup",
+             "Serve one model with --model_name/--model_base_path, or several with "
+             "--model_config_file (TF Serving's ModelServerConfig text format)."),
+    BATCHING: ("Batching", "Server-side batching of concurrent requests."),
+    RUNTIME: ("TensorFlow runtime", "Threads, devices and graph options of TensorFlow."),
+    MONITORING: ("Monitoring, security and other", None),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """One command-line flag: its TF Serving name, parser, default and help."""
+
+    name: str
+    group: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    implemented: bool = True
+    # What --help shows as the default when `default` alone would mislead.
+    default_text: str | None = None
+
+    @property
+    def is_bool(self) -> bool:
+        return self.parse is _parse_bool
+
+
+_NOT_YET = " [Accepted; not implemented yet.]"
+
+FLAGS: tuple[Flag, ...] = (
+    # --- server ---
+    Flag("port", SERVER, _parse_int, 8500,
+         "TCP port for the gRPC API. 0 turns TCP off (then --grpc_socket_path is required)."),
+    Flag("grpc_bind_address", SERVER, _parse_str, "0.0.0.0",
+         "(tfzoo) Address the gRPC port binds to. TF Serving always binds 0.0.0.0, all "
+         "interfaces; use 127.0.0.1 to accept local clients only."),
+    Flag("grpc_socket_path", SERVER, _parse_str, "",
+         "If set, also serve the gRPC API on this UNIX socket (relative or absolute path)."),
+    Flag("grpc_channel_arguments", SERVER, parse_channel_arguments, [],
+         "Comma-separated gRPC server arguments, e.g. grpc.max_receive_message_length=1048576,"
+         "grpc.max_connection_age_ms=2000. Integer values are passed as integers. Message size "
+         "limits default to 2147483647 bytes, as in TF Serving.", default_text="''"),
+    Flag("grpc_max_threads", SERVER, _parse_int, 0,
+         "Maximum number of threads handling gRPC calls.", default_text="4 x CPU count"),
+    Flag("enable_grpc_healthcheck_service", SERVER, _parse_bool, False,
+         "Enable the standard grpc.health.v1 service. tfzoo always serves it (server status "
+         "under '', one entry per model); the flag is accepted for compatibility."),
+    Flag("rest_api_port", SERVER, _parse_int, 0,
+         "Port for the HTTP/REST API; 0 turns it off. The REST API is not implemented yet: a "
+         "non-zero port is ignored with a warning."),
+    Flag("rest_api_num_threads", SERVER, _parse_int, 0, "Threads for HTTP/REST requests." + _NOT_YET,
+         implemented=False, default_text="4 x CPU count"),
+    Flag("rest_api_timeout_in_ms", SERVER, _parse_int, 30000,
+         "Timeout of HTTP/REST calls." + _NOT_YET, implemented=False),
+    Flag("rest_api_enable_cors_support", SERVER, _parse_bool, False,
+         "Send CORS headers in HTTP/REST responses." + _NOT_YET, implemented=False),
+    Flag("shutdown_grace_seconds", SERVER, _parse_float, 10.0,
+         "(tfzoo) On SIGTERM/SIGINT, how long in-flight calls may take to finish before they "
+         "are cancelled."),
+    # --- models ---
+    Flag("model_name", MODELS, _parse_str, "default",
+         "Name of the model served from --model_base_path."),
+    Flag("model_base_path", MODELS, _parse_str, "",
+         "Directory holding the model's numbered version directories (BASE/1, BASE/2...), "
+         "not a version directory itself."),
+    Flag("model_config_file", MODELS, _parse_str, "",
+         "A ModelServerConfig text file listing the models, their version policies and labels. "
+         "Excludes --model_name/--model_base_path."),
+    Flag("model_config_file_poll_wait_seconds", MODELS, _parse_float, 0.0,
+         "Seconds between re-reads of --model_config_file; a changed file replaces the model "
+         "list. 0 reads it once at start-up."),
+    Flag("file_system_poll_wait_seconds", MODELS, _parse_float, 1.0,
+         "Seconds between scans of the base paths for new or removed versions. 0 scans once at "
+         "start-up and at each config reload."),
+    Flag("allow_version_labels_for_unavailable_models", MODELS, _parse_bool, False,
+         "Allow a version label to point to a version that is not loaded yet."),
+    Flag("max_num_load_retries", MODELS, _parse_int, 5,
+         "How many times a failed load is retried before giving up; 0 tries once."),
+    Flag("load_retry_interval_micros", MODELS, _parse_int, 60_000_000,
+         "Microseconds between load retries; negative retries without waiting.", default_text="60000000 (1 minute)"),
+    Flag("enable_model_warmup", MODELS, _parse_bool, True,
+         "Replay assets.extra/tf_serving_warmup_requests before a version takes traffic."),
+    Flag("num_request_iterations_for_warmup", MODELS, _parse_int, 0,
+         "How many times each warmup request is replayed; used only if > 0 (else once)."),
+    Flag("saved_model_tags", MODELS, _parse_tags, ("serve",),
+         "Comma-separated tags of the MetaGraph to load from each SavedModel.", default_text="serve"),
+    Flag("enable_signature_method_name_check", MODELS, _parse_bool, False,
+         "Require Classify/Regress/Predict signatures to carry the matching method_name "
+         "(tensorflow/serving/classify...). Leave off to serve native TF2 models."),
+    Flag("num_load_threads", MODELS, _parse_int, 0,
+         "Versions loaded at the same time. 0 loads one at a time (TF Serving's default); "
+         "without the flag tfzoo loads 4 at a time.", default_text="4"),
+    Flag("num_unload_threads", MODELS, _parse_int, 0, "Threads unloading versions." + _NOT_YET,
+         implemented=False),
+    Flag("flush_filesystem_caches", MODELS, _parse_bool, True,
+         "Flush filesystem caches after loads." + _NOT_YET, implemented=False),
+    # --- batching ---
+    Flag("enable_batching", BATCHING, _parse_bool, False,
+         "Batch concurrent requests on the server." + _NOT_YET, implemented=False),
+    Flag("batching_parameters_file", BATCHING, _parse_str, "",
+         "A BatchingParameters text file (max_batch_size, batch_timeout_micros...); needs "
+         "--enable_batching." + _NOT_YET, implemented=False),
+    Flag("enable_per_model_batching_parameters", BATCHING, _parse_bool, False,
+         "Read batching_params.pbtxt from each SavedModel directory." + _NOT_YET,
+         implemented=False),
+    # --- TensorFlow runtime ---
+    Flag("tensorflow_session_parallelism", RUNTIME, _parse_int, 0,
+         "Threads TensorFlow uses for both its intra- and inter-op pools when those are not "
+         "set; 0 lets TensorFlow choose."),
+    Flag("tensorflow_intra_op_parallelism", RUNTIME, _parse_int, 0,
+         "Threads parallelising one op; 0 lets TensorFlow choose."),
+    Flag("tensorflow_inter_op_parallelism", RUNTIME, _parse_int, 0,
+         "Ops run concurrently; 0 lets TensorFlow choose."),
+    Flag("enable_serialization_as_tensor_content", RUNTIME, _parse_bool, True,
+         "Send Predict outputs in tensor_content (fast). tfzoo's default is true; TF Serving's "
+         "is false: set false to get typed fields (float_val...) for clients that read them."),
+    Flag("tensorflow_session_config_file", RUNTIME, _parse_str, "",
+         "A TensorFlow ConfigProto text file." + _NOT_YET, implemented=False),
+    Flag("platform_config_file", RUNTIME, _parse_str, "",
+         "A PlatformConfigMap text file." + _NOT_YET, implemented=False),
+    Flag("per_process_gpu_memory_fraction", RUNTIME, _parse_float, 0.0,
+         "Fraction of GPU memory to take." + _NOT_YET, implemented=False),
+    Flag("mixed_precision", RUNTIME, _parse_str, "", "Mixed precision mode." + _NOT_YET,
+         implemented=False),
+    Flag("xla_cpu_compilation_enabled", RUNTIME, _parse_bool, False,
+         "Enable XLA:CPU JIT." + _NOT_YET, implemented=False),
+    Flag("xla_gpu_compilation_enabled", RUNTIME, _parse_bool, False,
+         "Enable XLA:CPU and XLA:GPU JIT." + _NOT_YET, implemented=False),
+    Flag("thread_pool_factory_config_file", RUNTIME, _parse_str, "",
+         "A ThreadPoolConfig text file." + _NOT_YET, implemented=False),
+    Flag("remove_unused_fields_from_bundle_metagraph", RUNTIME, _parse_bool, True,
+         "Drop unused MetaGraphDef fields to save memory." + _NOT_YET, implemented=False),
+    Flag("prefer_tflite_model", RUNTIME, _parse_bool, False,
+         "Serve model.tflite instead of saved_model.pb when present." + _NOT_YET,
+         implemented=False),
+    Flag("num_tflite_pools", RUNTIME, _parse_int, 0, "TFLite interpreter pools." + _NOT_YET,
+         implemented=False, default_text="CPU count"),
+    Flag("num_tflite_interpreters_per_pool", RUNTIME, _parse_int, 1,
+         "TFLite interpreters per pool." + _NOT_YET, implemented=False),
+    Flag("skip_initialize_tpu", RUNTIME, _parse_bool, False,
+         "Do not initialise the TPU system." + _NOT_YET, implemented=False),
+    # --- monitoring, security, other ---
+    Flag("monitoring_config_file", MONITORING, _parse_str, "",
+         "A MonitoringConfig text file (Prometheus endpoint)." + _NOT_YET, implemented=False),
+    Flag("ssl_config_file", MONITORING, _parse_str, "",
+         "An SSLConfig text file for TLS on the gRPC port." + _NOT_YET + " The server runs "
+         "WITHOUT TLS.", implemented=False),
+    Flag("use_alts_credentials", MONITORING, _parse_bool, False,
+         "Use Google ALTS credentials." + _NOT_YET, implemented=False),
+    Flag("enable_profiler", MONITORING, _parse_bool, True,
+         "Serve the TensorFlow profiler service." + _NOT_YET, implemented=False),
+    Flag("version", MONITORING, _parse_bool, False, "Print the version and exit."),
+)
+_BY_NAME = {flag.name: flag for flag in FLAGS}
+
+
+# === Parsing ===
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises FlagError instead of printing usage and exiting."""
+
+    def error(self, message: str):
+        raise FlagError(message)
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog=PROG, add_help=False, allow_abbrev=False)
+    for flag in FLAGS:
+        kwargs = dict(dest=flag.name, default=None)
+        if flag.is_bool:
+            kwargs.update(nargs="?", const="true")
+        parser.add_argument(f"--{flag.name}", **kwargs)
+    return parser
+
+
+def wants_help(argv: Sequence[str]) -> bool:
+    """True when the command line asks for --help (which wins over every other flag)."""
+    return any(arg in ("-h", "--help", "--helpfull") for arg in argv)
+
+
+def parse_flags(argv: Sequence[str]) -> argparse.Namespace:
+    """Parses a tensorflow_model_server command line into options, one attribute per flag.
+
+    `options.given` holds the names of the flags that appeared on the command line. With
+    --version nothing else is checked, as in TF Serving.
+
+    Raises:
+        FlagError: an unknown flag, a bad value or conflicting flags, in one line.
+    """
+    try:
+        raw, extra = _build_parser().parse_known_args(list(argv))
+    except FlagError as error:
+        raise FlagError(_explain_argparse_error(str(error))) from None
+    if extra:
+        raise FlagError(_explain_unknown(extra[0]))
+    options = argparse.Namespace(given=frozenset())
+    given = set()
+    for flag in FLAGS:
+        text = getattr(raw, flag.name)
+        if text is None:
+            setattr(options, flag.name, flag.default)
+            continue
+        given.add(flag.name)
+        try:
+            setattr(options, flag.name, flag.parse(text))
+        except ValueError as error:
+            raise FlagError(f"invalid value for --{flag.name}: {error}. {_usage_hint(flag)}") from None
+    options.given = frozenset(given)
+    if not options.version:
+        _check_values(options)
+        _check_combinations(options)
+    return options
+
+
+def _check_values(options: argparse.Namespace) -> None:
+    for name in ("port", "rest_api_port"):
+        port = getattr(options, name)
+        if not 0 <= port <= 65535:
+            raise FlagError(f"invalid value for --{name}: {port} is not a port; use 0-65535")
+    non_negative = (
+        "grpc_max_threads", "max_num_load_retries", "num_request_iterations_for_warmup",
+        "tensorflow_session_parallelism", "tensorflow_intra_op_parallelism",
+        "tensorflow_inter_op_parallelism", "rest_api_num_threads", "num_load_threads",
+        "num_unload_threads", "shutdown_grace_seconds", "file_system_poll_wait_seconds",
+        "model_config_file_poll_wait_seconds",
+    )
+    for name in non_negative:
+        if getattr(options, name) < 0:
+            raise FlagError(
+                f"invalid value for --{name}: {getattr(options, name)} is negative; use 0 or more"
+            )
+    if not 0.0 <= options.per_process_gpu_memory_fraction <= 1.0:
+        raise FlagError(
+            "invalid value for --per_process_gpu_memory_fraction: "
+            f"{options.per_process_gpu_memory_fraction} is outside 0.0-1.0"
+        )
+
+
+def _check_combinations(options: argparse.Namespace) -> None:
+    given = options.given
+    if options.model_config_file:
+        clashing = [f"--{name}" for name in ("model_name", "model_base_path") if name in given]
+        if clashing:
+            raise FlagError(
+                f"--model_config_file cannot be combined with {' and '.join(clashing)}: list every "
+                "model in the config file, or drop --model_config_file to serve one model"
+            )
+    elif not options.model_base_path:
+        if "model_name" in given:
+            raise FlagError(
+                f"--model_name={options.model_name} needs --model_base_path=DIR, the directory "
+                "holding the model's version directories"
+            )
+        raise FlagError(
+            "no model to serve: give --model_base_path=DIR (with optional --model_name=NAME) or "
+            "--model_config_file=FILE"
+        )
+    if options.port == 0 and not options.grpc_socket_path:
+        raise FlagError("--port=0 turns the TCP port off, so give --grpc_socket_path=PATH or a port")
+    if options.rest_api_port and options.rest_api_port == options.port:
+        raise FlagError(
+            f"--rest_api_port={options.rest_api_port} is also the gRPC --port; choose another port"
+        )
+    if options.batching_parameters_file and not options.enable_batching:
+        raise FlagError("--batching_parameters_file needs --enable_batching")
+    if options.ssl_config_file and options.use_alts_credentials:
+        raise FlagError("--ssl_config_file and --use_alts_credentials exclude each other; pick one")
+    parallelism = ("tensorflow_session_parallelism", "tensorflow_intra_op_parallelism",
+                   "tensorflow_inter_op_parallelism")
+    if all(getattr(options, name) > 0 for name in parallelism):
+        raise FlagError(
+            "set either --tensorflow_session_parallelism or --tensorflow_intra_op_parallelism "
+            "with --tensorflow_inter_op_parallelism, not all three"
+        )
+
+
+def unimplemented_flag_warnings(options: argparse.Namespace) -> list[str]:
+    """One line per flag the user gave that this server accepts but does not implement yet."""
+    warnings = []
+    for flag in FLAGS:
+        if flag.name not in options.given:
+            continue
+        if flag.name == "rest_api_port" and options.rest_api_port:
+            warnings.append(
+                f"--rest_api_port={options.rest_api_port} is ignored: the REST API is not "
+                "implemented yet; use the gRPC API on --port"
+            )
+        elif not flag.implemented:
+            warnings.append(f"--{flag.name} is accepted but not implemented yet; it has no effect")
+    return warnings
+
+
+def grpc_max_threads(options: argparse.Namespace) -> int:
+    """--grpc_max_threads, or TF Serving's default of 4 threads per CPU."""
+    return options.grpc_max_threads or 4 * (os.cpu_count() or 1)
+
+
+def version_text() -> str:
+    """What --version prints: this server's version and the TensorFlow it serves with."""
+    try:
+        tensorflow_version = importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        tensorflow_version = "not installed"
+    return f"TensorFlow ModelServer: {serving.__version__} (tfzoo)\nTensorFlow Library: {tensorflow_version}"
+
+
+def help_text() -> str:
+    """--help: the flags in groups, each with its meaning and default."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        add_help=False,
+        usage=f"{PROG} --model_base_path=DIR [--model_name=NAME] [--port=8500] [flags]\n"
+              f"       {PROG} --model_config_file=FILE [flags]",
+        description="TensorFlow Serving's gRPC API (PredictionService, ModelService), served "
+                    "from Python. Accepts tensorflow_model_server's flags: --flag=value or "
+                    "--flag value; booleans also --flag and --flag=true|false|1|0.",
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=40, width=100),
+    )
+    groups = {key: parser.add_argument_group(title, description)
+              for key, (title, description) in GROUP_TITLES.items()}
+    for flag in FLAGS:
+        metavar = "[BOOL]" if flag.is_bool else flag.name.rsplit("_", 1)[-1].upper()
+        default = flag.default_text or _default_text(flag.default)
+        groups[flag.group].add_argument(
+            f"--{flag.name}", metavar=metavar, help=f"{flag.help} (default: {default})".replace("%", "%%")
+        )
+    parser.add_argument_group("Help").add_argument("--help", action="store_true",
+                                                   help="Show this message and exit.")
+    return parser.format_help()
+
+
+def _default_text(default: Any) -> str:
+    if isinstance(default, bool):
+        return str(default).lower()
+    if default == "":
+        return "''"
+    return str(default)
+
+
+def _usage_hint(flag: Flag) -> str:
+    if flag.is_bool:
+        return f"Example: --{flag.name}=true"
+    example = flag.default_text if flag.default_text and " " not in flag.default_text else flag.default
+    if flag.parse is parse_channel_arguments:
+        example = "grpc.max_receive_message_length=1048576"
+    if example in ("", None):
+        example = "VALUE"
+    return f"Example: --{flag.name}={example}"
+
+
+def _explain_argparse_error(message: str) -> str:
+    # argparse says "argument --port: expected one argument" for a trailing value-less flag.
+    if message.startswith("argument --") and "expected one argument" in message:
+        name = message.split()[1].rstrip(":")
+        return f"{name} needs a value: {name}=VALUE or {name} VALUE (see {PROG} --help)"
+    return f"{message} (see {PROG} --help)"
+
+
+def _explain_unknown(argument: str) -> str:
+    if not argument.startswith("-"):
+        return (f"unexpected argument {argument!r}: flags look like --name=value "
+                f"(see {PROG} --help)")
+    name = argument.lstrip("-").split("=", 1)[0]
+    if not argument.startswith("--") and name in _BY_NAME:
+        return f"{argument!r}: flags start with two dashes, as in --{name} (see {PROG} --help)"
+    close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
+    suggestion = f"; did you mean --{close[0]}?" if close else f"; run {PROG} --help for the list"
+    return f"unknown flag --{name}{suggestion}"

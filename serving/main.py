@@ -1,0 +1,130 @@
+"""`zoo-serve` / `python -m serving`: tensorflow_model_server's command line, served from Python.
+
+    zoo-serve --model_name=mnist --model_base_path=/models/mnist --port=8500
+    zoo-serve --model_config_file=/models/models.config --model_config_file_poll_wait_seconds=30
+
+Exit status: 0 after a graceful SIGTERM/SIGINT shutdown (or --help/--version), 2 for a command
+line mistake (one line on stderr saying how to fix it), 1 when the server cannot start (bad model
+config, port in use). Logs go to stderr, one line each: `time level logger message key=value`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Sequence
+
+from serving import errors, flags
+
+logger = logging.getLogger("serving.main")
+
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is printed.
+_STANDARD_RECORD_FIELDS = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime", "taskName"}
+)
+
+
+class OneLineFormatter(logging.Formatter):
+    """`2025-01-02T03:04:05.678Z INFO serving.server message key=value`, one line per record.
+
+    Fields passed with `extra=` are appended as key=value; values with spaces, quotes or `=` are
+    JSON-quoted, and a traceback becomes a quoted `traceback=` field, so every record stays on one
+    line for log collectors.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        created = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+        parts = [
+            created.strftime("%Y-%m-%dT%H:%M:%S.") + f"{created.microsecond // 1000:03d}Z",
+            record.levelname,
+            record.name,
+            record.getMessage().replace("\n", "\\n"),
+        ]
+        for key, value in vars(record).items():
+            if key not in _STANDARD_RECORD_FIELDS and not key.startswith("_"):
+                parts.append(f"{key}={_quote(value)}")
+        if record.exc_info:
+            parts.append(f"traceback={_quote(self.formatException(record.exc_info))}")
+        return " ".join(parts)
+
+
+def _quote(value) -> str:
+    text = str(value)
+    if not text or any(char in text for char in ' "=\n\t'):
+        return json.dumps(text)
+    return text
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Sends every logger's records to stderr through OneLineFormatter."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the server until SIGTERM/SIGINT; returns the process exit status."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if flags.wants_help(arguments):
+        print(flags.help_text())
+        return 0
+    try:
+        options = flags.parse_flags(arguments)
+    except flags.FlagError as error:
+        print(f"{flags.PROG}: {error}", file=sys.stderr)
+        return 2
+    if options.version:
+        print(flags.version_text())
+        return 0
+
+    configure_logging()
+    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) would break the one-line logs.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for warning in flags.unimplemented_flag_warnings(options):
+        logger.warning(warning)
+
+    stop_requested = threading.Event()
+    previous_handlers = _install_stop_handlers(stop_requested)
+    try:
+        return _serve(options, stop_requested)
+    finally:
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
+
+
+def _serve(options, stop_requested: threading.Event) -> int:
+    from serving.server import ModelServer, ServerStartError
+
+    server = ModelServer(options)
+    try:
+        server.start()
+    except (errors.ServingError, ServerStartError) as error:
+        message = error.message if isinstance(error, errors.ServingError) else str(error)
+        logger.error("event=start_failed error=%r", message)
+        print(f"{flags.PROG}: failed to start: {message}", file=sys.stderr)
+        return 1
+    print(f"serving on {' and '.join(server.addresses)} models={','.join(server.manager.model_names())}",
+          flush=True)
+    stop_requested.wait()
+    server.stop()
+    return 0
+
+
+def _install_stop_handlers(stop_requested: threading.Event) -> dict:
+    """SIGTERM/SIGINT ask for a graceful stop; a second one ends the process at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # signal handlers can only be set from the main thread
+
+    def request_stop(signum, frame):
+        logger.info("event=signal_received signal=%s action=graceful_shutdown", signal.Signals(signum).name)
+        signal.signal(signum, signal.SIG_DFL)
+        stop_requested.set()
+
+    return {signum: signal.signal(signum, request_stop) for signum in (signal.SIGTERM, signal.SIGINT)}

@@ -1,0 +1,283 @@
+"""ModelServer: the model manager plus TF Serving's gRPC services on one grpc.Server.
+
+Built from the options `serving.flags.parse_flags` returns, so `zoo-serve` and tests run exactly
+the same server. `start()` binds the ports first (so a taken port fails at once, not after the
+models load), loads the models, then starts serving; `stop(grace)` stops accepting calls, lets
+in-flight ones finish for up to `grace` seconds, and unloads the models.
+
+Errors are mapped onto gRPC statuses in one place, `ErrorMappingInterceptor`: a
+`serving.errors.ServingError` becomes its code and (safe) message, anything else INTERNAL with a
+generic message and the traceback in the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import logging
+import os
+import threading
+
+import grpc
+
+from serving import errors, flags
+
+logger = logging.getLogger("serving.server")
+
+# TF Serving lifts gRPC's 4 MiB default to INT32_MAX both ways (server.cc).
+DEFAULT_CHANNEL_ARGUMENTS = {
+    "grpc.max_receive_message_length": flags.INT32_MAX,
+    "grpc.max_send_message_length": flags.INT32_MAX,
+    # Without this, a second server on the same port binds silently and steals half the calls.
+    "grpc.so_reuseport": 0,
+}
+INTERNAL_ERROR_MESSAGE = "Internal server error; the server log has the details."
+
+
+class ServerStartError(Exception):
+    """The server cannot start (port taken, TensorFlow already configured...); says how to fix it."""
+
+
+class ErrorMappingInterceptor(grpc.ServerInterceptor):
+    """Turns exceptions raised by unary handlers into gRPC statuses, for every service.
+
+    Request errors (ServingError) are logged at WARNING with their code; anything else is a bug:
+    the client gets INTERNAL with a generic message, the log gets the traceback.
+    """
+
+    def __init__(self):
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
+    def intercept_service(self, continuation, handler_call_details):
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is None:
+            handler = continuation(handler_call_details)
+            if handler is None or handler.unary_unary is None:
+                return handler  # streaming calls (health Watch, reflection) handle their own errors
+            wrapped = grpc.unary_unary_rpc_method_handler(
+                _guarded(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+            self._wrapped[method] = wrapped
+        return wrapped
+
+
+def _guarded(method: str, behavior):
+    def guarded(request, context):
+        try:
+            return behavior(request, context)
+        except errors.ServingError as error:
+            code, message = error.code, error.message
+            logger.warning("event=request_failed method=%s code=%s error=%r", method, code.name, message)
+        except Exception:
+            code, message = grpc.StatusCode.INTERNAL, INTERNAL_ERROR_MESSAGE
+            logger.exception("event=request_crashed method=%s", method)
+        context.abort(code, message)
+
+    return guarded
+
+
+class ModelServer:
+    """tfzoo's drop-in for tensorflow_model_server, usable in-process from tests.
+
+    Example:
+        options = flags.parse_flags(["--model_base_path=/models/mnist", "--port=8500"])
+        server = ModelServer(options)
+        port = server.start()
+        ...
+        server.stop()
+    """
+
+    def __init__(self, options: argparse.Namespace):
+        self.options = options
+        self.manager = None
+        self.port = 0
+        self.addresses: list[str] = []
+        self._grpc_server: grpc.Server | None = None
+        self._health = None
+        self._config_watcher = None
+        self._stop_lock = threading.Lock()
+        self._stopped = False
+
+    def start(self) -> int:
+        """Loads the models and starts serving; returns the TCP port (0 with TCP turned off).
+
+        Returns once every configured model has finished its first load attempt.
+
+        Raises:
+            ServerStartError: a port cannot be bound or TensorFlow cannot be configured.
+            errors.ServingError: the model config is missing or invalid, or a version label
+                points to a version that did not load.
+        """
+        if self._grpc_server is not None:
+            raise RuntimeError("ModelServer.start() can be called once")
+        _configure_tensorflow_threads(self.options)
+        from serving.core.manager import ModelManager
+
+        self.manager = ModelManager(_model_server_config(self.options), **_manager_arguments(self.options))
+        self._grpc_server = self._build_grpc_server()
+        try:
+            self._bind_ports()
+            self.manager.start()
+            self._health.start()
+            self._grpc_server.start()
+            self._start_config_watcher()
+        except BaseException:
+            self._stopped = True
+            self._shut_down(grace=None)
+            raise
+        logger.info("event=server_started addresses=%s models=%s", ",".join(self.addresses),
+                    ",".join(self.manager.model_names()))
+        return self.port
+
+    def stop(self, grace: float | None = None) -> None:
+        """Graceful stop: health turns NOT_SERVING, new calls are refused, in-flight calls get
+        `grace` seconds (default --shutdown_grace_seconds) to finish, then models are unloaded.
+        """
+        with self._stop_lock:
+            if self._stopped or self._grpc_server is None:
+                return
+            self._stopped = True
+        grace = self.options.shutdown_grace_seconds if grace is None else grace
+        logger.info("event=server_stopping grace_seconds=%s", grace)
+        self._shut_down(grace)
+        logger.info("event=server_stopped")
+
+    def _shut_down(self, grace: float | None) -> None:
+        if self._config_watcher is not None:
+            self._config_watcher.stop()
+        self._health.shutdown()
+        self._grpc_server.stop(grace).wait()
+        self.manager.stop()
+
+    def _build_grpc_server(self) -> grpc.Server:
+        from tensorflow_serving.apis import model_service_pb2, model_service_pb2_grpc
+        from tensorflow_serving.apis import prediction_service_pb2, prediction_service_pb2_grpc
+
+        from serving import health
+        from serving.tfs.model_service import ModelServicer
+        from serving.tfs.prediction_service import PredictionServicer
+
+        server = grpc.server(
+            concurrent.futures.ThreadPoolExecutor(flags.grpc_max_threads(self.options),
+                                                  thread_name_prefix="grpc-call"),
+            interceptors=[ErrorMappingInterceptor()],
+            options=channel_arguments(self.options.grpc_channel_arguments),
+        )
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+            PredictionServicer(
+                self.manager,
+                tensor_content_outputs=self.options.enable_serialization_as_tensor_content,
+                check_method_name=self.options.enable_signature_method_name_check,
+            ),
+            server,
+        )
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.manager), server)
+        self._health = health.ModelHealth(self.manager)
+        self._health.add_to_server(server)
+        health.enable_reflection(server, (
+            prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"].full_name,
+            model_service_pb2.DESCRIPTOR.services_by_name["ModelService"].full_name,
+            health.HEALTH_SERVICE_NAME,
+        ))
+        return server
+
+    def _bind_ports(self) -> None:
+        options = self.options
+        if options.port:
+            address = f"{_host(options.grpc_bind_address)}:{options.port}"
+            self.port = self._add_port(address, "--port/--grpc_bind_address")
+            self.addresses.append(f"{_host(options.grpc_bind_address)}:{self.port}")
+        if options.grpc_socket_path:
+            address = f"unix:{os.path.abspath(options.grpc_socket_path)}"
+            self._add_port(address, "--grpc_socket_path")
+            self.addresses.append(address)
+
+    def _add_port(self, address: str, flag_names: str) -> int:
+        try:
+            port = self._grpc_server.add_insecure_port(address)
+        except RuntimeError as error:
+            raise ServerStartError(
+                f"cannot listen on {address} ({error}); the port may be in use or the address not "
+                f"local: change {flag_names}"
+            ) from None
+        if port == 0 and not address.startswith("unix:"):
+            raise ServerStartError(f"cannot listen on {address}; change {flag_names}")
+        return port
+
+    def _start_config_watcher(self) -> None:
+        options = self.options
+        if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
+            from serving.core.config import ConfigFileWatcher
+
+            self._config_watcher = ConfigFileWatcher(
+                options.model_config_file, self.manager, options.model_config_file_poll_wait_seconds
+            )
+            self._config_watcher.start()
+
+
+def channel_arguments(user_arguments) -> list[tuple[str, int | str]]:
+    """TF Serving's defaults (INT32_MAX message sizes) overridden by --grpc_channel_arguments."""
+    merged = dict(DEFAULT_CHANNEL_ARGUMENTS)
+    merged.update(user_arguments)
+    return list(merged.items())
+
+
+def _model_server_config(options: argparse.Namespace):
+    from serving.core import config
+
+    if options.model_config_file:
+        return config.load_model_config_file(options.model_config_file)
+    return config.single_model_config(options.model_name, options.model_base_path)
+
+
+def _manager_arguments(options: argparse.Namespace) -> dict:
+    arguments = dict(
+        file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
+        saved_model_tags=options.saved_model_tags,
+        enable_model_warmup=options.enable_model_warmup,
+        # TF Serving: "used only if > 0", otherwise each warmup request runs once.
+        num_request_iterations_for_warmup=max(1, options.num_request_iterations_for_warmup),
+        max_num_load_retries=options.max_num_load_retries,
+        # Negative means "retry without waiting" in TF Serving.
+        load_retry_interval_seconds=max(0, options.load_retry_interval_micros) / 1e6,
+        allow_version_labels_for_unavailable_models=options.allow_version_labels_for_unavailable_models,
+    )
+    if "num_load_threads" in options.given:
+        arguments["num_load_threads"] = max(1, options.num_load_threads)
+    return arguments
+
+
+def _configure_tensorflow_threads(options: argparse.Namespace) -> None:
+    """Applies the TF thread-pool flags; TensorFlow accepts them only before it first runs."""
+    intra = options.tensorflow_intra_op_parallelism or options.tensorflow_session_parallelism
+    inter = options.tensorflow_inter_op_parallelism or options.tensorflow_session_parallelism
+    if not intra and not inter:
+        return
+    import tensorflow as tf
+
+    threading_config = tf.config.threading
+    settings = (
+        ("tensorflow_intra_op_parallelism", intra, threading_config.get_intra_op_parallelism_threads,
+         threading_config.set_intra_op_parallelism_threads),
+        ("tensorflow_inter_op_parallelism", inter, threading_config.get_inter_op_parallelism_threads,
+         threading_config.set_inter_op_parallelism_threads),
+    )
+    for flag_name, wanted, get, set_threads in settings:
+        if not wanted or get() == wanted:
+            continue
+        try:
+            set_threads(wanted)
+        except RuntimeError:
+            raise ServerStartError(
+                f"--{flag_name}={wanted} cannot be applied: TensorFlow already runs in this process "
+                f"with {get()} threads; start the server in a fresh process"
+            ) from None
+    logger.info("event=tensorflow_threads intra_op=%s inter_op=%s", intra or "auto", inter or "auto")
+
+
+def _host(address: str) -> str:
+    """IPv6 literals need brackets in a gRPC target ("[::]:8500")."""
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address
