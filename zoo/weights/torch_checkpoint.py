@@ -237,11 +237,18 @@ def _read_legacy(path: str) -> Any:
     result = _RestrictedUnpickler(stream, load_storage).load()
     for key in _load_plain_pickle(stream):
         storage = storages[str(key)]
-        (numel,) = struct.unpack("<q" if byteorder == "little" else ">q", stream.read(8))
+        (numel,) = struct.unpack("<q" if byteorder == "little" else ">q", _read_exactly(stream, 8, path))
         if numel != storage.numel:
             raise ValueError(f"{path}: storage {key} has {numel} elements on disk, {storage.numel} in the pickle")
-        storage.fill(stream.read(numel * storage.dtype.itemsize), byteorder)
+        storage.fill(_read_exactly(stream, numel * storage.dtype.itemsize, path), byteorder)
     return result
+
+
+def _read_exactly(stream: BinaryIO, size: int, path: str) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise ValueError(f"{path}: checkpoint is truncated (wanted {size} more bytes, found {len(data)})")
+    return data
 
 
 def read_torch_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
