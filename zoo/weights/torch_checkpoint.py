@@ -59,7 +59,6 @@ class _StorageType:
     """Stands in for a class such as `torch.FloatStorage`: it only carries the element dtype."""
 
     def __init__(self, name: str) -> None:
-        self.name = name
         self.dtype = _numpy_dtype(_STORAGE_DTYPES[name])
 
 
@@ -89,6 +88,12 @@ class _StorageView:
         self.offset = offset
         self.numel = numel
 
+    @property
+    def data(self) -> np.ndarray | None:
+        if self.base.data is None:
+            return None
+        return self.base.data[self.offset : self.offset + self.numel]
+
 
 class _PendingTensor:
     """A tensor whose storage bytes may not have been read yet; `resolve()` builds the array."""
@@ -100,12 +105,9 @@ class _PendingTensor:
         self.stride = tuple(int(s) for s in stride)
 
     def resolve(self) -> np.ndarray:
-        storage, offset = self.storage, self.offset
-        if isinstance(storage, _StorageView):
-            storage, offset = storage.base, storage.offset + offset
-        if storage.data is None:
+        flat, offset = self.storage.data, self.offset
+        if flat is None:
             raise ValueError("checkpoint refers to a storage whose bytes are missing")
-        flat = storage.data
         if any(n == 0 for n in self.size):
             return np.zeros(self.size, dtype=flat.dtype)
         last = offset + sum((n - 1) * s for n, s in zip(self.size, self.stride))
@@ -144,6 +146,10 @@ _ALLOWED_GLOBALS = {
 }
 
 
+class _RefusedGlobal(pickle.UnpicklingError):
+    """The pickle named a global outside the allowed few; nothing it names has been called."""
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that resolves only the globals a state_dict needs, and refuses all others."""
 
@@ -156,7 +162,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _StorageType(name)
         if (module, name) in _ALLOWED_GLOBALS:
             return _ALLOWED_GLOBALS[(module, name)]
-        raise pickle.UnpicklingError(
+        raise _RefusedGlobal(
             f"checkpoint asks for the global {module}.{name}, which is not needed to rebuild "
             "tensors; refusing to load it (the file may not be a plain state_dict, or may be unsafe)"
         )
@@ -215,12 +221,21 @@ def _read_zip(path: str) -> Any:
 def _read_legacy(path: str) -> Any:
     with open(path, "rb") as f:
         stream = io.BytesIO(f.read())
-    if _load_plain_pickle(stream) != _LEGACY_MAGIC_NUMBER:
-        raise ValueError(f"{path}: not a PyTorch checkpoint (neither a zip archive nor the legacy magic number)")
+    not_a_checkpoint = f"{path}: not a PyTorch checkpoint (neither a zip archive nor the legacy magic number)"
+    try:
+        magic_number = _load_plain_pickle(stream)
+    except _RefusedGlobal:
+        raise
+    except Exception as error:  # garbage makes pickle raise any of a dozen types
+        raise ValueError(not_a_checkpoint) from error
+    if magic_number != _LEGACY_MAGIC_NUMBER:
+        raise ValueError(not_a_checkpoint)
     protocol_version = _load_plain_pickle(stream)
     if protocol_version != _LEGACY_PROTOCOL_VERSION:
         raise ValueError(f"{path}: unsupported legacy protocol version {protocol_version}")
     sys_info = _load_plain_pickle(stream)
+    if not isinstance(sys_info, dict):
+        raise ValueError(f"{path}: malformed legacy header (system info is a {type(sys_info).__name__})")
     byteorder = "little" if sys_info.get("little_endian", True) else "big"
     storages: dict[str, _Storage] = {}
 
@@ -236,6 +251,8 @@ def _read_legacy(path: str) -> Any:
 
     result = _RestrictedUnpickler(stream, load_storage).load()
     for key in _load_plain_pickle(stream):
+        if str(key) not in storages:
+            raise ValueError(f"{path}: raw data for storage {key}, which no tensor uses")
         storage = storages[str(key)]
         (numel,) = struct.unpack("<q" if byteorder == "little" else ">q", _read_exactly(stream, 8, path))
         if numel != storage.numel:

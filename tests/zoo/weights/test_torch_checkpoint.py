@@ -133,3 +133,11 @@ def test_truncated_legacy_checkpoint_is_rejected(tmp_path):
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint file"):
         read_torch_checkpoint(tmp_path / "absent.pth")
+
+
+def test_arbitrary_bytes_are_reported_as_not_a_checkpoint(tmp_path):
+    photo = tmp_path / "photo.pth"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 definitely a jpeg")
+
+    with pytest.raises(ValueError, match="not a PyTorch checkpoint"):
+        read_torch_checkpoint(photo)
