@@ -76,14 +76,21 @@ def load_csv(
         description=f"Table {file.name}, predicting column {target!r}.",
     )
     splits = split_three_ways(
-        x, y, seed=seed, validation_fraction=validation_fraction, test_fraction=test_fraction, stratify=is_classification
+        x,
+        y,
+        seed=seed,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+        stratify=is_classification,
     )
     return Dataset(spec, *splits, source=str(file.resolve()))
 
 
 def _read_table(name: str, file: Path) -> Table:
     with file.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [(line, row) for line, row in enumerate(csv.reader(handle), start=1) if any(c.strip() for c in row)]
+        rows = [
+            (line, row) for line, row in enumerate(csv.reader(handle), start=1) if any(c.strip() for c in row)
+        ]
     if len(rows) < 2:
         raise DataFormatError(f"{name}: needs a header row and at least one data row")
     header = [cell.strip() for cell in rows[0][1]]
@@ -92,7 +99,9 @@ def _read_table(name: str, file: Path) -> Table:
         raise DataFormatError(f"{name}: duplicate column names {duplicates}")
     for line, row in rows[1:]:
         if len(row) != len(header):
-            raise DataFormatError(f"{name}: line {line} has {len(row)} fields but the header has {len(header)}")
+            raise DataFormatError(
+                f"{name}: line {line} has {len(row)} fields but the header has {len(header)}"
+            )
     columns = {column: [row[i].strip() for _, row in rows[1:]] for i, column in enumerate(header)}
     return Table(name, header, columns, [line for line, _ in rows[1:]])
 
@@ -100,10 +109,11 @@ def _read_table(name: str, file: Path) -> Table:
 def _parse_numbers(table: Table, column: str) -> np.ndarray | None:
     """The column as float64, or None if some cell is not a number. Missing cells are an error."""
     values = table.columns[column]
-    for line, value in zip(table.line_numbers, values):
+    for line, value in zip(table.line_numbers, values, strict=True):
         if value.lower() in MISSING_VALUES:
             raise DataFormatError(
-                f"{table.name}: column {column!r} has a missing value on line {line}; fill or drop missing values first"
+                f"{table.name}: column {column!r} has a missing value on line {line}; "
+                "fill or drop missing values first"
             )
     try:
         return np.array([float(value) for value in values], dtype=np.float64)
@@ -123,7 +133,7 @@ def _feature(table: Table, column: str) -> np.ndarray:
 
 
 def _first_bad_cell(table: Table, column: str) -> tuple[int, str]:
-    for line, value in zip(table.line_numbers, table.columns[column]):
+    for line, value in zip(table.line_numbers, table.columns[column], strict=True):
         try:
             if np.isfinite(float(value)):
                 continue

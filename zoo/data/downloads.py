@@ -13,9 +13,10 @@ import dataclasses
 import importlib
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from zoo.errors import ConfigError, DatasetUnavailableError
 
@@ -110,8 +111,14 @@ def load_with_keras(
     Raises:
         DatasetUnavailableError: the data is not cached and keras cannot download it.
     """
-    if isinstance(download_timeout, bool) or not isinstance(download_timeout, (int, float)) or download_timeout <= 0:
-        raise ConfigError(f"download_timeout must be positive. Received: download_timeout={download_timeout!r}")
+    if (
+        isinstance(download_timeout, bool)
+        or not isinstance(download_timeout, (int, float))
+        or download_timeout <= 0
+    ):
+        raise ConfigError(
+            f"download_timeout must be positive. Received: download_timeout={download_timeout!r}"
+        )
     host, port = parse_host_port(download_origin) if download_origin else (source.host, 443)
     if not source.is_cached() and not host_reachable(host, port, download_timeout):
         raise DatasetUnavailableError(
@@ -123,4 +130,6 @@ def load_with_keras(
         return load(module)
     except Exception as error:  # keras raises a bare Exception for a failed download
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DatasetUnavailableError(f"{name}: keras.datasets failed to download it ({reason}). {how_to_get}") from error
+        raise DatasetUnavailableError(
+            f"{name}: keras.datasets failed to download it ({reason}). {how_to_get}"
+        ) from error

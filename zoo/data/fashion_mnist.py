@@ -18,8 +18,16 @@ from zoo.spec import Dataset, DataSpec
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 SOURCE = "Zalando's IDX files: --data-dir, Debian dataset-fashion-mnist, or keras.datasets (online)"
 CLASS_NAMES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 # The four files by the split array they hold; each may be gzipped (".gz") or not.
 IDX_FILES = {
@@ -128,4 +136,6 @@ def _check_shapes(arrays: dict, source: str) -> None:
                 f"labels of shape {labels.shape}; expected (N, 28, 28) and (N,)"
             )
         if labels.size and labels.max() >= len(CLASS_NAMES):
-            raise DataFormatError(f"fashion_mnist: {split} labels in {source} go up to {labels.max()}; expected 0..9")
+            raise DataFormatError(
+                f"fashion_mnist: {split} labels in {source} go up to {labels.max()}; expected 0..9"
+            )

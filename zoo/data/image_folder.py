@@ -40,7 +40,9 @@ def load_image_folder(
     size = _check_image_size(image_size)
     root = Path(path).expanduser()
     if not root.is_dir():
-        raise DatasetUnavailableError(f"{name}: no such directory; pass folder:DIR with one sub-folder of images per class")
+        raise DatasetUnavailableError(
+            f"{name}: no such directory; pass folder:DIR with one sub-folder of images per class"
+        )
     files_by_class = _image_files(name, root)
     require_package(name, "PIL", "pillow")
     pixels, labels = [], []
@@ -74,7 +76,9 @@ def _check_image_size(image_size) -> tuple[int, int] | None:
     if image_size is None:
         return None
     size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-    if len(size) != 2 or not all(isinstance(side, int) and not isinstance(side, bool) and side > 0 for side in size):
+    if len(size) != 2 or not all(
+        isinstance(side, int) and not isinstance(side, bool) and side > 0 for side in size
+    ):
         raise ConfigError(
             f"image_size must be a positive int or (height, width). Received: image_size={image_size!r}"
         )
@@ -83,7 +87,9 @@ def _check_image_size(image_size) -> tuple[int, int] | None:
 
 def _image_files(name: str, root: Path) -> dict[str, list[Path]]:
     """Image files per class folder, both sorted by name; every class must have some."""
-    class_dirs = sorted(entry for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+    class_dirs = sorted(
+        entry for entry in root.iterdir() if entry.is_dir() and not entry.name.startswith(".")
+    )
     if len(class_dirs) < 2:
         raise DataFormatError(
             f"{name}: found {len(class_dirs)} class sub-folder(s); put the images of each class "
@@ -92,10 +98,14 @@ def _image_files(name: str, root: Path) -> dict[str, list[Path]]:
     files_by_class = {}
     for class_dir in class_dirs:
         files = sorted(
-            entry for entry in class_dir.iterdir() if entry.is_file() and entry.suffix.lower() in IMAGE_SUFFIXES
+            entry
+            for entry in class_dir.iterdir()
+            if entry.is_file() and entry.suffix.lower() in IMAGE_SUFFIXES
         )
         if not files:
-            raise DataFormatError(f"{name}: class folder {class_dir.name!r} holds no {'/'.join(IMAGE_SUFFIXES)} images")
+            raise DataFormatError(
+                f"{name}: class folder {class_dir.name!r} holds no {'/'.join(IMAGE_SUFFIXES)} images"
+            )
         files_by_class[class_dir.name] = files
     return files_by_class
 
@@ -118,11 +128,14 @@ def _decode(name: str, file: Path, size: tuple[int, int] | None) -> np.ndarray:
 def _stack(name: str, root: Path, pixels: list[np.ndarray], files: list[Path]) -> np.ndarray:
     """All images in one float32 array: grayscale ones repeated to RGB if any image has colour."""
     first_size = pixels[0].shape[:2]
-    for image, file in zip(pixels, files):
+    for image, file in zip(pixels, files, strict=True):
         if image.shape[:2] != first_size:
             raise DataFormatError(
-                f"{name}: images differ in size: {files[0].relative_to(root)} is {first_size[0]}x{first_size[1]} "
-                f"but {file.relative_to(root)} is {image.shape[0]}x{image.shape[1]}; pass image_size=N to resize them"
+                f"{name}: images differ in size: {files[0].relative_to(root)} is "
+                f"{first_size[0]}x{first_size[1]} but {file.relative_to(root)} is "
+                f"{image.shape[0]}x{image.shape[1]}; pass image_size=N to resize them"
             )
     channels = max(image.shape[2] for image in pixels)
-    return np.stack([np.repeat(image, channels // image.shape[2], axis=2) for image in pixels]).astype(np.float32)
+    return np.stack([np.repeat(image, channels // image.shape[2], axis=2) for image in pixels]).astype(
+        np.float32
+    )

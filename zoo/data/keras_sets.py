@@ -21,7 +21,16 @@ SOURCES = {
     "imdb": KerasSource("imdb", GOOGLE_STORAGE, ("imdb.npz", "imdb_word_index.json")),
 }
 CIFAR10_CLASS_NAMES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 IMDB_CLASS_NAMES = ("negative", "positive")
 IMDB_INDEX_FROM = 3  # keras.datasets.imdb shifts word indices by 3: 0 pad, 1 start, 2 unknown
@@ -86,7 +95,10 @@ def load_imdb(
 ) -> Dataset:
     """50k movie reviews as lower-case text (decoded from keras' word indices); positive or not."""
     ((x_train, y_train), (x_test, y_test)), word_index = _load(
-        "imdb", download_origin, download_timeout, load=lambda module: (module.load_data(), module.get_word_index())
+        "imdb",
+        download_origin,
+        download_timeout,
+        load=lambda module: (module.load_data(), module.get_word_index()),
     )
     spec = DataSpec(
         name="imdb",

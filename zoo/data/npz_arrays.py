@@ -62,7 +62,9 @@ def load_npz(
     is_text = x["train"].dtype.kind in "US"
     kind = kind or ("text" if is_text else KIND_BY_NDIM.get(x["train"].ndim))
     if kind is None:
-        raise DataFormatError(f"{name}: cannot tell the kind of x_train of shape {x['train'].shape}; pass kind=...")
+        raise DataFormatError(
+            f"{name}: cannot tell the kind of x_train of shape {x['train'].shape}; pass kind=..."
+        )
     is_classification = y["train"].dtype.kind in "iub"
     x = {split: _inputs(name, values, kind) for split, values in x.items()}
     y = {split: _targets(name, values, is_classification) for split, values in y.items()}
@@ -77,7 +79,9 @@ def load_npz(
         raise DataFormatError(f"{name}: classification needs at least two classes; every y is 0")
     class_names = tuple(str(label) for label in arrays.get("class_names", ()))
     if is_classification and class_names and len(class_names) < num_classes:
-        raise DataFormatError(f"{name}: {len(class_names)} class_names for class indices up to {num_classes - 1}")
+        raise DataFormatError(
+            f"{name}: {len(class_names)} class_names for class indices up to {num_classes - 1}"
+        )
     spec = DataSpec(
         name=name,
         kind=kind,
@@ -88,7 +92,11 @@ def load_npz(
         class_names=class_names if is_classification else (),
         description=f"Arrays from {file.name}.",
     )
-    return Dataset(spec, *_splits(x, y, seed, validation_fraction, test_fraction, is_classification), source=str(file.resolve()))
+    return Dataset(
+        spec,
+        *_splits(x, y, seed, validation_fraction, test_fraction, is_classification),
+        source=str(file.resolve()),
+    )
 
 
 def _read_arrays(name: str, file: Path) -> dict[str, np.ndarray]:
@@ -98,7 +106,8 @@ def _read_arrays(name: str, file: Path) -> dict[str, np.ndarray]:
             arrays = {key: archive[key] for key in archive.files}
     except ValueError as error:  # numpy refuses pickled (object) arrays without allow_pickle
         raise DataFormatError(
-            f"{name}: holds pickled object arrays ({error}); save text as a str array and numbers as numeric arrays"
+            f"{name}: holds pickled object arrays ({error}); "
+            "save text as a str array and numbers as numeric arrays"
         ) from None
     except (OSError, zipfile.BadZipFile) as error:
         raise DataFormatError(f"{name}: not a readable .npz archive ({error})") from None
@@ -109,16 +118,17 @@ def _read_arrays(name: str, file: Path) -> dict[str, np.ndarray]:
         if has_x != has_y:
             raise DataFormatError(f"{name}: x_{split} and y_{split} must come together; found only one")
         if has_x and len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]):
-            raise DataFormatError(
-                f"{name}: x_{split} has {len(arrays[f'x_{split}'])} examples but y_{split} has {len(arrays[f'y_{split}'])}"
-            )
+            x_count, y_count = len(arrays[f"x_{split}"]), len(arrays[f"y_{split}"])
+            raise DataFormatError(f"{name}: x_{split} has {x_count} examples but y_{split} has {y_count}")
     return arrays
 
 
 def _inputs(name: str, x: np.ndarray, kind: str) -> np.ndarray:
     if kind == "text":
         if x.dtype.kind not in "US" or x.ndim != 1:
-            raise DataFormatError(f"{name}: text inputs must be a 1-D string array. Received: {x.dtype} {x.shape}")
+            raise DataFormatError(
+                f"{name}: text inputs must be a 1-D string array. Received: {x.dtype} {x.shape}"
+            )
         return as_text(x)
     if x.dtype.kind not in "iufb":
         raise DataFormatError(f"{name}: {kind} inputs must be numeric. Received: dtype {x.dtype}")
@@ -126,7 +136,9 @@ def _inputs(name: str, x: np.ndarray, kind: str) -> np.ndarray:
     if x.ndim == needed - 1 and kind != "tabular":
         x = x[..., np.newaxis]
     if x.ndim != needed:
-        raise DataFormatError(f"{name}: {kind} inputs need {needed} dimensions with the batch. Received: shape {x.shape}")
+        raise DataFormatError(
+            f"{name}: {kind} inputs need {needed} dimensions with the batch. Received: shape {x.shape}"
+        )
     return x.astype(np.float32)
 
 
@@ -136,23 +148,38 @@ def _targets(name: str, y: np.ndarray, is_classification: bool) -> np.ndarray:
             raise DataFormatError(f"{name}: class indices must be >= 0. Received: minimum {y.min()}")
         return y.reshape(-1).astype(np.int64)
     if y.dtype.kind != "f":
-        raise DataFormatError(f"{name}: targets must be integer class indices or floats. Received: dtype {y.dtype}")
+        raise DataFormatError(
+            f"{name}: targets must be integer class indices or floats. Received: dtype {y.dtype}"
+        )
     return y.reshape(len(y), -1).astype(np.float32)
 
 
-def _splits(x: dict, y: dict, seed: int, validation_fraction: float, test_fraction: float, stratify: bool) -> Splits:
+def _splits(
+    x: dict, y: dict, seed: int, validation_fraction: float, test_fraction: float, stratify: bool
+) -> Splits:
     if "test" in x and "val" in x:
         return Splits(x["train"], y["train"], x["val"], y["val"], x["test"], y["test"])
     if "test" in x:
         return hold_out_validation(
-            x["train"], y["train"], x["test"], y["test"],
-            seed=seed, validation_fraction=validation_fraction, stratify=stratify,
+            x["train"],
+            y["train"],
+            x["test"],
+            y["test"],
+            seed=seed,
+            validation_fraction=validation_fraction,
+            stratify=stratify,
         )
     if "val" in x:  # a validation split but no test split: the test split comes out of train
         check_fraction("test_fraction", test_fraction)
         kept, held = holdout_indices(y["train"], test_fraction, TEST_SPLIT_SEED, stratify=stratify)
-        return Splits(x["train"][kept], y["train"][kept], x["val"], y["val"], x["train"][held], y["train"][held])
+        return Splits(
+            x["train"][kept], y["train"][kept], x["val"], y["val"], x["train"][held], y["train"][held]
+        )
     return split_three_ways(
-        x["train"], y["train"], seed=seed, validation_fraction=validation_fraction,
-        test_fraction=test_fraction, stratify=stratify,
+        x["train"],
+        y["train"],
+        seed=seed,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+        stratify=stratify,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,52 +47,97 @@ def _keras_availability(name: str) -> Callable[[str | None], tuple[bool, str]]:
 
 
 SKLEARN = sklearn_sets.SOURCE
+# In the order `zoo datasets` lists them: images, text, tabular, time series.
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
         DatasetInfo(
-            "digits", "image", "classification", SKLEARN.format(name="digits"),
-            sklearn_sets.load_digits, _sklearn_availability,
+            name="digits",
+            kind="image",
+            task="classification",
+            source=SKLEARN.format(name="digits"),
+            load=sklearn_sets.load_digits,
+            check=_sklearn_availability,
         ),
         DatasetInfo(
-            "fashion_mnist", "image", "classification", fashion_mnist.SOURCE,
-            fashion_mnist.load_fashion_mnist, fashion_mnist.availability,
+            name="fashion_mnist",
+            kind="image",
+            task="classification",
+            source=fashion_mnist.SOURCE,
+            load=fashion_mnist.load_fashion_mnist,
+            check=fashion_mnist.availability,
         ),
         DatasetInfo(
-            "mnist", "image", "classification", "keras.datasets.mnist (downloads once, online)",
-            keras_sets.load_mnist, _keras_availability("mnist"),
+            name="mnist",
+            kind="image",
+            task="classification",
+            source="keras.datasets.mnist (downloads once, online)",
+            load=keras_sets.load_mnist,
+            check=_keras_availability("mnist"),
         ),
         DatasetInfo(
-            "cifar10", "image", "classification", "keras.datasets.cifar10 (downloads once, online)",
-            keras_sets.load_cifar10, _keras_availability("cifar10"),
+            name="cifar10",
+            kind="image",
+            task="classification",
+            source="keras.datasets.cifar10 (downloads once, online)",
+            load=keras_sets.load_cifar10,
+            check=_keras_availability("cifar10"),
         ),
         DatasetInfo(
-            "imdb", "text", "classification", "keras.datasets.imdb, decoded to text (downloads once, online)",
-            keras_sets.load_imdb, _keras_availability("imdb"),
+            name="imdb",
+            kind="text",
+            task="classification",
+            source="keras.datasets.imdb, decoded to text (downloads once, online)",
+            load=keras_sets.load_imdb,
+            check=_keras_availability("imdb"),
         ),
         DatasetInfo(
-            "bbc_news", "text", "classification", bbc_news.SOURCE,
-            bbc_news.load_bbc_news, bbc_news.availability,
+            name="bbc_news",
+            kind="text",
+            task="classification",
+            source=bbc_news.SOURCE,
+            load=bbc_news.load_bbc_news,
+            check=bbc_news.availability,
         ),
         DatasetInfo(
-            "iris", "tabular", "classification", SKLEARN.format(name="iris"),
-            sklearn_sets.load_iris, _sklearn_availability,
+            name="iris",
+            kind="tabular",
+            task="classification",
+            source=SKLEARN.format(name="iris"),
+            load=sklearn_sets.load_iris,
+            check=_sklearn_availability,
         ),
         DatasetInfo(
-            "breast_cancer", "tabular", "classification", SKLEARN.format(name="breast_cancer"),
-            sklearn_sets.load_breast_cancer, _sklearn_availability,
+            name="breast_cancer",
+            kind="tabular",
+            task="classification",
+            source=SKLEARN.format(name="breast_cancer"),
+            load=sklearn_sets.load_breast_cancer,
+            check=_sklearn_availability,
         ),
         DatasetInfo(
-            "diabetes", "tabular", "regression", SKLEARN.format(name="diabetes"),
-            sklearn_sets.load_diabetes, _sklearn_availability,
+            name="diabetes",
+            kind="tabular",
+            task="regression",
+            source=SKLEARN.format(name="diabetes"),
+            load=sklearn_sets.load_diabetes,
+            check=_sklearn_availability,
         ),
         DatasetInfo(
-            "co2", "timeseries", "regression", "statsmodels.datasets.co2 (weekly Mauna Loa CO2, 1958-2001)",
-            timeseries.load_co2, timeseries.availability,
+            name="co2",
+            kind="timeseries",
+            task="regression",
+            source="statsmodels.datasets.co2 (weekly Mauna Loa CO2, 1958-2001)",
+            load=timeseries.load_co2,
+            check=timeseries.availability,
         ),
         DatasetInfo(
-            "sunspots", "timeseries", "regression", "statsmodels.datasets.sunspots (yearly, 1700-2008)",
-            timeseries.load_sunspots, timeseries.availability,
+            name="sunspots",
+            kind="timeseries",
+            task="regression",
+            source="statsmodels.datasets.sunspots (yearly, 1700-2008)",
+            load=timeseries.load_sunspots,
+            check=timeseries.availability,
         ),
     )
 }
@@ -149,7 +194,8 @@ def load_dataset(
     unknown = sorted(set(options) - set(valid_options))
     if unknown:
         raise ConfigError(
-            f"{name}: unknown option(s) {', '.join(unknown)}; valid options: {', '.join(valid_options) or 'none'}"
+            f"{name}: unknown option(s) {', '.join(unknown)}; "
+            f"valid options: {', '.join(valid_options) or 'none'}"
         )
     given = {"data_dir": data_dir, "target": target, "seed": seed, "validation_fraction": validation_fraction}
     return loader(**{key: value for key, value in given.items() if key in accepted}, **options)

@@ -40,7 +40,9 @@ def load_iris(
     """150 flowers, 4 measurements in cm; 3 species."""
     bunch = _sklearn_datasets("iris").load_iris()
     spec = _tabular_classification_spec("iris", bunch, "Iris flowers: sepal and petal sizes in cm.")
-    return _classification(spec, bunch.data.astype(np.float32), bunch.target, seed, validation_fraction, test_fraction)
+    return _classification(
+        spec, bunch.data.astype(np.float32), bunch.target, seed, validation_fraction, test_fraction
+    )
 
 
 def load_breast_cancer(
@@ -51,7 +53,9 @@ def load_breast_cancer(
     spec = _tabular_classification_spec(
         "breast_cancer", bunch, "Wisconsin diagnostic breast cancer: 30 cell-nucleus features."
     )
-    return _classification(spec, bunch.data.astype(np.float32), bunch.target, seed, validation_fraction, test_fraction)
+    return _classification(
+        spec, bunch.data.astype(np.float32), bunch.target, seed, validation_fraction, test_fraction
+    )
 
 
 def load_diabetes(
@@ -101,7 +105,11 @@ def _classification(
     spec: DataSpec, x: np.ndarray, y: np.ndarray, seed: int, validation_fraction: float, test_fraction: float
 ) -> Dataset:
     splits = split_three_ways(
-        x, y.astype(np.int64),
-        seed=seed, validation_fraction=validation_fraction, test_fraction=test_fraction, stratify=True,
+        x,
+        y.astype(np.int64),
+        seed=seed,
+        validation_fraction=validation_fraction,
+        test_fraction=test_fraction,
+        stratify=True,
     )
     return Dataset(spec, *splits, source=SOURCE.format(name=spec.name))

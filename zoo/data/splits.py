@@ -93,6 +93,11 @@ def split_three_ways(
     check_fraction("test_fraction", test_fraction)
     rest, test = holdout_indices(y, test_fraction, TEST_SPLIT_SEED, stratify=stratify)
     return hold_out_validation(
-        x[rest], y[rest], x[test], y[test],
-        seed=seed, validation_fraction=validation_fraction, stratify=stratify,
+        x[rest],
+        y[rest],
+        x[test],
+        y[test],
+        seed=seed,
+        validation_fraction=validation_fraction,
+        stratify=stratify,
     )

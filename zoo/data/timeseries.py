@@ -9,7 +9,7 @@ splits are dropped, so no target value appears in two splits.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -52,14 +52,22 @@ def availability(data_dir: str | None = None) -> tuple[bool, str]:
 
 
 def load_co2(
-    *, validation_fraction: float, window: int = 52, horizon: int = 1, test_fraction: float = DEFAULT_TEST_FRACTION
+    *,
+    validation_fraction: float,
+    window: int = 52,
+    horizon: int = 1,
+    test_fraction: float = DEFAULT_TEST_FRACTION,
 ) -> TimeseriesDataset:
     """Weekly Mauna Loa CO2 (ppm), 1958-2001, with its 59 missing weeks interpolated."""
     return _load(CO2, window, horizon, validation_fraction, test_fraction)
 
 
 def load_sunspots(
-    *, validation_fraction: float, window: int = 24, horizon: int = 1, test_fraction: float = DEFAULT_TEST_FRACTION
+    *,
+    validation_fraction: float,
+    window: int = 24,
+    horizon: int = 1,
+    test_fraction: float = DEFAULT_TEST_FRACTION,
 ) -> TimeseriesDataset:
     """Yearly sunspot activity, 1700-2008 (an ~11-year cycle)."""
     return _load(SUNSPOTS, window, horizon, validation_fraction, test_fraction)
@@ -82,7 +90,8 @@ def seasonal_naive_forecast(ds: Dataset, split: str = "test") -> np.ndarray:
     window, season, horizon = windows.shape[1], ds.season_length, ds.spec.num_outputs
     if window < season:
         raise ValueError(
-            f"the seasonal-naive baseline needs window >= the season length ({season}). Received: window={window}"
+            f"the seasonal-naive baseline needs window >= the season length ({season}). "
+            f"Received: window={window}"
         )
     steps = np.arange(1, horizon + 1)
     seasons_back = (steps - 1) // season + 1
@@ -109,6 +118,11 @@ def chronological_splits(
     that holds all its targets; its inputs may reach back into the previous period (that is the
     known past at forecast time).
     """
+    if window + horizon > len(series):
+        raise ConfigError(
+            f"window={window} and horizon={horizon} need {window + horizon} steps but the series has "
+            f"{len(series)}; use a shorter window or horizon"
+        )
     x, y = make_windows(series, window, horizon)
     first_target = np.arange(len(x)) + window
     last_target = first_target + horizon - 1
