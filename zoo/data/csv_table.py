@@ -168,7 +168,7 @@ def _target(table: Table, column: str, task: str | None) -> tuple[np.ndarray, tu
         names = tuple(str(label) for label in classes)
     else:
         classes, y = np.unique(numbers, return_inverse=True)
-        names = tuple(f"{label:g}" for label in classes)
+        names = tuple(str(int(label)) if label.is_integer() else str(label) for label in classes)
     if len(names) < 2:
         raise DataFormatError(f"{table.name}: target column {column!r} has a single class {names[0]!r}")
     return y.astype(np.int64), names

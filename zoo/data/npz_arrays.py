@@ -102,12 +102,15 @@ def load_npz(
 def _read_arrays(name: str, file: Path) -> dict[str, np.ndarray]:
     """Every array of the archive, checked for the x/y pairs the splits need."""
     try:
-        with np.load(file, allow_pickle=False) as archive:
+        archive = np.load(file, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise DataFormatError(f"{name}: holds a single .npy array; save the splits with numpy.savez")
+        with archive:
             arrays = {key: archive[key] for key in archive.files}
-    except ValueError as error:  # numpy refuses pickled (object) arrays without allow_pickle
+    except ValueError as error:  # numpy refuses to unpickle: object arrays, or not numpy data at all
         raise DataFormatError(
-            f"{name}: holds pickled object arrays ({error}); "
-            "save text as a str array and numbers as numeric arrays"
+            f"{name}: cannot be read without unpickling ({error}); save it with numpy.savez, "
+            "text as str arrays and numbers as numeric arrays"
         ) from None
     except (OSError, zipfile.BadZipFile) as error:
         raise DataFormatError(f"{name}: not a readable .npz archive ({error})") from None

@@ -43,8 +43,8 @@ def test_splits_are_disjoint_and_cover_every_row(write_csv):
 
 
 def test_integer_target_with_few_values_is_classification(write_csv):
-    ds = load_dataset(f"csv:{write_csv(_rows(30, lambda i: 5 + i % 3))}", target="label")
-    assert ds.spec.task == "classification" and ds.spec.class_names == ("5", "6", "7")
+    ds = load_dataset(f"csv:{write_csv(_rows(30, lambda i: 1_000_000 + i % 3))}", target="label")
+    assert ds.spec.task == "classification" and ds.spec.class_names == ("1000000", "1000001", "1000002")
 
 
 def test_real_valued_target_is_regression_with_n_by_1_floats(write_csv):

@@ -5,6 +5,7 @@ import pytest
 
 from zoo.data import DataFormatError, load_dataset
 from zoo.data.fashion_mnist import DEBIAN_DIR, IDX_FILES
+from zoo.errors import DatasetUnavailableError
 
 DEBIAN_FILES = [DEBIAN_DIR / f"{name}.gz" for name in IDX_FILES.values()]
 needs_debian_files = pytest.mark.skipif(
@@ -72,3 +73,17 @@ def test_availability_names_the_data_dir_that_has_the_files(tiny_idx_dir):
         True,
         f"IDX files in {tiny_idx_dir}",
     )
+
+
+@pytest.mark.skipif(
+    all(path.is_file() for path in DEBIAN_FILES),
+    reason="Debian's dataset-fashion-mnist is installed, so fashion_mnist never needs the network here",
+)
+def test_offline_without_local_files_fails_fast_with_install_advice(tmp_path, empty_keras_cache, closed_port):
+    missing = tmp_path / "missing"
+    with pytest.raises(DatasetUnavailableError) as raised:
+        load_dataset("fashion_mnist", data_dir=str(missing), download_origin=f"127.0.0.1:{closed_port}")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"fashion_mnist: not found in --data-dir {missing}, {DEBIAN_DIR}")
+    assert "(offline?)" in message and "`apt-get install dataset-fashion-mnist`" in message

@@ -75,7 +75,21 @@ def test_string_inputs_are_text(save_npz):
 
 def test_pickled_object_arrays_are_refused(save_npz):
     path = save_npz(x_train=np.array([{"a": 1}] * 4, dtype=object), y_train=np.zeros(4, int))
-    with pytest.raises(DataFormatError, match="holds pickled object arrays"):
+    with pytest.raises(DataFormatError, match="cannot be read without unpickling"):
+        load_dataset(f"npz:{path}")
+
+
+def test_a_single_npy_array_is_refused(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(DataFormatError, match="holds a single .npy array; save the splits with numpy.savez"):
+        load_dataset(f"npz:{path}")
+
+
+def test_a_file_that_is_not_numpy_data_is_a_format_error(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("just some notes")
+    with pytest.raises(DataFormatError, match="^npz:.*notes.npz: "):
         load_dataset(f"npz:{path}")
 
 
