@@ -40,9 +40,16 @@ MIN_INPUT_SIZE = 32
 DEFAULT_INPUT_SIZE = 224
 WEIGHTS_SUFFIXES = (".weights.h5", ".h5", ".keras")
 
-# He-style initialisers, as keras.applications' EfficientNet and the TF reference use.
-_CONV_INITIALIZER = {"class_name": "VarianceScaling", "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
-_DENSE_INITIALIZER = {"class_name": "VarianceScaling", "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"}}
+# He-style initialisers, as keras.applications' EfficientNet and the TF reference use. Configs, not
+# instances, so every layer gets its own initializer.
+_CONV_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"},
+}
+_DENSE_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"},
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +181,9 @@ def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructor
     return model
 
 
-def _mbconv_block(inputs, *, filters_in, filters_out, kernel_size, strides, expand_ratio, drop_rate, batch_norm, name):
+def _mbconv_block(
+    inputs, *, filters_in, filters_out, kernel_size, strides, expand_ratio, drop_rate, batch_norm, name
+):
     """Mobile inverted bottleneck without squeeze-and-excitation: expand, depthwise, project.
 
     The residual (with per-example stochastic depth while training) is added only where the
@@ -195,7 +204,8 @@ def _mbconv_block(inputs, *, filters_in, filters_out, kernel_size, strides, expa
     x = keras.layers.BatchNormalization(**batch_norm, name=f"{name}_bn")(x)
     x = keras.layers.ReLU(6.0, name=f"{name}_activation")(x)
     x = keras.layers.Conv2D(
-        filters_out, 1, padding="same", use_bias=False, kernel_initializer=_CONV_INITIALIZER, name=f"{name}_project_conv"
+        filters_out, 1, padding="same", use_bias=False,
+        kernel_initializer=_CONV_INITIALIZER, name=f"{name}_project_conv",
     )(x)
     x = keras.layers.BatchNormalization(**batch_norm, name=f"{name}_project_bn")(x)
     if strides == 1 and filters_in == filters_out:
@@ -226,7 +236,9 @@ def _checked_arguments(include_top, weights, input_shape, pooling, classes, clas
         raise ConfigError(f"classes must be a positive integer. Received: classes={classes!r}")
     if weights == "imagenet" and include_top:
         if classes != 1000:
-            raise ConfigError(f'classes must be 1000 with weights="imagenet" and the top. Received: classes={classes}')
+            raise ConfigError(
+                f'classes must be 1000 with weights="imagenet" and the top. Received: classes={classes}'
+            )
         if classifier_activation not in (None, "softmax"):
             raise ConfigError(
                 'classifier_activation must be "softmax" or None with weights="imagenet". '
@@ -243,7 +255,8 @@ def _checked_arguments(include_top, weights, input_shape, pooling, classes, clas
     for side in (height, width):
         if side is not None and (not isinstance(side, int) or side < MIN_INPUT_SIZE):
             raise ConfigError(
-                f"input height and width must be None or at least {MIN_INPUT_SIZE}. Received: input_shape={input_shape}"
+                f"input height and width must be None or at least {MIN_INPUT_SIZE}. "
+                f"Received: input_shape={input_shape}"
             )
     if not isinstance(channels, int) or channels < 1:
         raise ConfigError(f"input channels must be a positive integer. Received: input_shape={input_shape}")

@@ -60,6 +60,10 @@ _BLOCK_MODULES = {
 _EXPANSION_MODULES = ("_expand_conv", "_bn0")
 
 
+def _left_out_on_purpose(name: str, include_top: bool) -> bool:
+    return name.endswith("." + _BATCH_COUNTER) or (not include_top and name.startswith("_fc."))
+
+
 @dataclasses.dataclass(frozen=True)
 class PortReport:
     """What a conversion did: values written into Keras weights, and source tensors left out on purpose."""
@@ -88,18 +92,17 @@ def port_lite0_weights(model, state_dict: dict[str, np.ndarray], include_top: bo
     """Write the reference state_dict into `model` (a Keras EfficientNet-Lite0) layer by layer.
 
     With `include_top=False` the classifier (`_fc.*`) is left out. BatchNorm step counters are
-    always left out. Raises ValueError, naming the tensors or weights concerned, if a source tensor
-    is missing, left unused or of the wrong shape, or if a Keras weight would stay unfilled.
+    always left out. Everything is checked before any weight is written: a ValueError, naming the
+    tensors or layers concerned, if a source tensor is missing, left unused or of the wrong shape,
+    or if a Keras layer would stay unfilled; the model is then unchanged.
     """
+    assignments = []
     consumed: set[str] = set()
-    filled_layers: set[str] = set()
-    mapped_parameters = 0
     for prefix, layer_name, kind in lite0_layer_mapping(include_top):
         missing = [f"{prefix}.{n}" for n in kind.source_names if f"{prefix}.{n}" not in state_dict]
         if missing:
             raise ValueError(f"state_dict lacks {missing} needed for Keras layer {layer_name!r}")
-        tensors = {n: state_dict[f"{prefix}.{n}"] for n in kind.source_names}
-        values = kind.to_keras(tensors)
+        values = kind.to_keras({n: state_dict[f"{prefix}.{n}"] for n in kind.source_names})
         try:
             layer = model.get_layer(layer_name)
         except ValueError as error:
@@ -108,21 +111,22 @@ def port_lite0_weights(model, state_dict: dict[str, np.ndarray], include_top: bo
         received = [tuple(v.shape) for v in values]
         if expected != received:
             raise ValueError(
-                f"shape mismatch for {prefix}.* -> {layer_name}: Keras expects {expected}, converted tensors are {received}"
+                f"shape mismatch for {prefix}.* -> {layer_name}: "
+                f"Keras expects {expected}, converted tensors are {received}"
             )
-        layer.set_weights([np.asarray(v, dtype=w.dtype) for v, w in zip(values, layer.weights)])
+        assignments.append((layer, values))
         consumed.update(f"{prefix}.{n}" for n in kind.source_names)
-        filled_layers.add(layer_name)
-        mapped_parameters += sum(v.size for v in values)
 
-    skipped = sorted(
-        name for name in state_dict
-        if name not in consumed and (name.endswith("." + _BATCH_COUNTER) or (not include_top and name.startswith("_fc.")))
-    )
+    skipped = sorted(name for name in set(state_dict) - consumed if _left_out_on_purpose(name, include_top))
     unused = sorted(set(state_dict) - consumed - set(skipped))
     if unused:
         raise ValueError(f"{len(unused)} source tensors have no place in the Keras model: {unused[:10]}")
-    unfilled = [layer.name for layer in model.layers if layer.weights and layer.name not in filled_layers]
+    filled = {layer.name for layer, _ in assignments}
+    unfilled = [layer.name for layer in model.layers if layer.weights and layer.name not in filled]
     if unfilled:
         raise ValueError(f"{len(unfilled)} Keras layers received no weights: {unfilled[:10]}")
+
+    for layer, values in assignments:
+        layer.set_weights([np.asarray(v, dtype=w.dtype) for v, w in zip(values, layer.weights)])
+    mapped_parameters = sum(v.size for _, values in assignments for v in values)
     return PortReport(mapped_parameters=mapped_parameters, skipped_tensors=tuple(skipped))

@@ -284,7 +284,9 @@ def read_torch_checkpoint(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise FileNotFoundError(f"no checkpoint file at {path}")
     loaded = _read_zip(path) if zipfile.is_zipfile(path) else _read_legacy(path)
     if not isinstance(loaded, dict):
-        raise ValueError(f"{path}: expected a state_dict (a mapping of names to tensors); found {type(loaded).__name__}")
+        raise ValueError(
+            f"{path}: expected a state_dict (a mapping of names to tensors); found {type(loaded).__name__}"
+        )
     not_tensors = [k for k, v in loaded.items() if not isinstance(v, _PendingTensor)]
     if not_tensors:
         raise ValueError(

@@ -104,3 +104,15 @@ def test_keras_layer_left_unfilled_fails_naming_it(lite0_state_dict):
 
     with pytest.raises(ValueError, match=r"received no weights: \['predictions'\]"):
         port_lite0_weights(model, without_classifier, include_top=False)
+
+
+def test_a_failed_port_leaves_the_model_unchanged(lite0_state_dict):
+    model = EfficientNetLite0(include_top=False, weights=None, input_shape=(32, 32, 3))
+    initial = [w.copy() for w in model.get_weights()]
+    state_dict = dict(lite0_state_dict)
+    state_dict["_bn1.weight"] = np.zeros(7, np.float32)  # the last layer mapped is wrong
+
+    with pytest.raises(ValueError, match="top_bn"):
+        port_lite0_weights(model, state_dict, include_top=False)
+    for before, after in zip(initial, model.get_weights()):
+        np.testing.assert_array_equal(after, before)
