@@ -6,28 +6,13 @@ import ml_dtypes
 import numpy as np
 import pytest
 import tensorflow as tf
+from oip_testdata import sample_array
 from tensorflow.core.framework import types_pb2
 
 from serving import errors
 from serving.oip import datatypes
 
 TYPED = [name for name, d in datatypes.DATATYPES.items() if d.contents_field is not None]
-
-
-def sample_array(name: str, shape=(2, 3)) -> np.ndarray:
-    """Values spanning the datatype's range, so a wrong width or byte order would show."""
-    rng = np.random.default_rng(0)
-    if name == "BYTES":
-        return np.array([b"", b"a", b"\x00\xffbinary", "ü".encode(), b"x" * 300, b"z"],
-                        dtype=object).reshape(shape)
-    if name == "BOOL":
-        return rng.integers(0, 2, size=shape).astype(np.bool_)
-    dtype = datatypes.DATATYPES[name].numpy_dtype
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        values = [info.min, info.max, 0, 1, info.max // 3, info.min // 3 if info.min else 7]
-        return np.array(values, dtype=dtype).reshape(shape)
-    return rng.normal(scale=1000, size=shape).astype(dtype)
 
 
 @pytest.mark.parametrize("name", list(datatypes.DATATYPES))

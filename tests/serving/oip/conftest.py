@@ -1,0 +1,89 @@
+"""A real OIP gRPC server on loopback over a real ModelManager, shared by this directory's tests.
+
+Models served (exported once per test session into a temporary directory):
+- `half`: half_plus_two, versions 1 (y = 0.5x + 2) and 2 (y = 3x + 1), both loaded; the label
+  "stable" points to 1.
+- `multi`: inputs features FP32 [-1,3], ids INT64 [-1], names BYTES [-1]; outputs total FP32,
+  doubled_ids INT64, greeting BYTES; a second signature `sum_only`.
+- `dtypes`: one `identity_<DATATYPE>` signature per OIP datatype (x [-1,2] -> y).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent import futures
+
+import grpc
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# tests/serving/savedmodels.py is a plain module in the parent directory.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import oip_testdata  # noqa: E402
+import savedmodels  # noqa: E402
+
+from serving.core import ModelManager, parse_model_config_text  # noqa: E402
+from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc  # noqa: E402
+from serving.oip.servicer import add_oip_service  # noqa: E402
+
+RPC_TIMEOUT_SECONDS = 30.0
+
+
+def model_config(models: dict[str, str], extra: dict[str, str] | None = None):
+    """A ModelServerConfig serving `models` (name -> base path); `extra` adds config fields."""
+    entries = "".join(
+        f'config {{ name: "{name}" base_path: "{path}" model_platform: "tensorflow" '
+        f'{(extra or {}).get(name, "")} }}\n' for name, path in models.items())
+    return parse_model_config_text(f"model_config_list {{ {entries} }}")
+
+
+def start_server(manager) -> tuple[grpc.Server, str]:
+    """A gRPC server on a free loopback port with only the OIP service; returns it and its target."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    add_oip_service(server, manager)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, f"127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def manager(tmp_path_factory):
+    base = tmp_path_factory.mktemp("oip_models")
+    savedmodels.export_half_plus_two(base / "half", 1)
+    savedmodels.export_half_plus_two(base / "half", 2, slope=3.0, offset=1.0)
+    savedmodels.export_multi_io(base / "multi", 1)
+    oip_testdata.export_identity_per_datatype(base / "dtypes", 1)
+    config = model_config(
+        {"half": base / "half", "multi": base / "multi", "dtypes": base / "dtypes"},
+        extra={"half": 'model_version_policy { all {} } version_labels { key: "stable" value: 1 }'})
+    model_manager = ModelManager(config, file_system_poll_wait_seconds=0)
+    model_manager.start()
+    yield model_manager
+    model_manager.stop()
+
+
+@pytest.fixture(scope="session")
+def server_target(manager):
+    server, target = start_server(manager)
+    yield target
+    server.stop(grace=None)
+
+
+@pytest.fixture(scope="session")
+def stub(server_target):
+    """This package's own generated stub."""
+    channel = grpc.insecure_channel(server_target)
+    yield pb2_grpc.GRPCInferenceServiceStub(channel)
+    channel.close()
+
+
+@pytest.fixture(scope="session")
+def triton(server_target):
+    """The official tritonclient.grpc client, as any OIP user would connect."""
+    import tritonclient.grpc
+
+    client = tritonclient.grpc.InferenceServerClient(url=server_target)
+    yield client
+    client.close()
