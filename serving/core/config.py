@@ -24,6 +24,7 @@ ModelServerConfig = model_server_config_pb2.ModelServerConfig
 
 _PLATFORM = "tensorflow"
 _PARSER_POSITION = re.compile(r"^\d+:\d+ : ")
+_CUSTOM_MODEL_CONFIG = re.compile(r"^\s*custom_model_config\b", re.MULTILINE)
 
 
 def parse_model_config_text(text: str, *, source: str = "model config") -> ModelServerConfig:
@@ -39,9 +40,12 @@ def parse_model_config_text(text: str, *, source: str = "model config") -> Model
     try:
         text_format.Parse(text, config)
     except text_format.ParseError as error:
+        if _CUSTOM_MODEL_CONFIG.search(text):
+            # Its payload is a type only TF Serving's own build knows, so parsing fails first.
+            raise errors.InvalidArgument(_custom_model_config_refusal(source)) from None
         detail = _PARSER_POSITION.sub("", str(error))
-        position = f"{error.GetLine()}:{error.GetColumn()}: " if error.GetLine() else ""
-        raise errors.InvalidArgument(f"{source}:{position}{detail}") from None
+        where = f"{source}:{error.GetLine()}:{error.GetColumn()}" if error.GetLine() else source
+        raise errors.InvalidArgument(f"{where}: {detail}") from None
     return validate_model_server_config(config, source=source)
 
 
@@ -84,10 +88,7 @@ def validate_model_server_config(config: ModelServerConfig, *, source: str = "mo
     """
     kind = config.WhichOneof("config")
     if kind == "custom_model_config":
-        raise errors.InvalidArgument(
-            f"{source}: custom_model_config is not supported; list the models in "
-            "model_config_list { config { name: ... base_path: ... } }"
-        )
+        raise errors.InvalidArgument(_custom_model_config_refusal(source))
     result = ModelServerConfig()
     result.CopyFrom(config)
     seen: dict[str, int] = {}
@@ -102,6 +103,11 @@ def validate_model_server_config(config: ModelServerConfig, *, source: str = "mo
         seen[model.name] = index
         model.base_path = os.path.abspath(model.base_path)
     return result
+
+
+def _custom_model_config_refusal(source: str) -> str:
+    return (f"{source}: custom_model_config is not supported; list the models in "
+            "model_config_list { config { name: ... base_path: ... } }")
 
 
 def _validate_model_config(model: model_server_config_pb2.ModelConfig, where: str) -> None:

@@ -1,0 +1,67 @@
+"""Fixtures for the model core tests: managers that clean up after themselves, a bounded waiter,
+and read-only SavedModels exported once per session."""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import time
+
+import pytest
+
+# savedmodels.py lives one level up, shared with the front-end tests.
+_SERVING_TESTS = str(pathlib.Path(__file__).resolve().parents[1])
+if _SERVING_TESTS not in sys.path:
+    sys.path.insert(0, _SERVING_TESTS)
+
+import savedmodels  # noqa: E402
+
+from serving.core import ModelManager  # noqa: E402
+
+# Fast polling and retries, so version changes show up within a fraction of a second.
+FAST_OPTIONS = dict(file_system_poll_wait_seconds=0.1, load_retry_interval_seconds=0.05,
+                    max_num_load_retries=1)
+
+
+def _wait_until(predicate, timeout: float = 30.0, interval: float = 0.02,
+                message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for: {message}")
+
+
+@pytest.fixture
+def wait_until():
+    """wait_until(predicate, timeout=30, message=...): polls until true, fails on timeout."""
+    return _wait_until
+
+
+@pytest.fixture
+def make_manager():
+    """make_manager(config, start=True, **options): a ModelManager stopped after the test."""
+    managers = []
+
+    def make(config, start: bool = True, **options) -> ModelManager:
+        manager = ModelManager(config, **{**FAST_OPTIONS, **options})
+        managers.append(manager)
+        if start:
+            manager.start()
+        return manager
+
+    yield make
+    for manager in managers:
+        manager.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_models(tmp_path_factory) -> pathlib.Path:
+    """Base paths no test modifies: half_plus_two (versions 1 and 2), multi_io (1), tf1 (1)."""
+    root = tmp_path_factory.mktemp("shared_models")
+    savedmodels.export_half_plus_two(root / "half_plus_two", 1)
+    savedmodels.export_half_plus_two(root / "half_plus_two", 2, slope=1.0)
+    savedmodels.export_multi_io(root / "multi_io", 1)
+    savedmodels.export_tf1_classify_regress(root / "tf1", 1)
+    return root
