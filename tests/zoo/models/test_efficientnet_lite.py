@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -16,13 +15,12 @@ from zoo.errors import ConfigError
 from zoo.models.efficientnet_lite import EfficientNetLite0, preprocess_input
 from zoo.weights import imagenet_class_names
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 REFERENCE_LOGITS = Path(__file__).resolve().parents[2] / "data" / "lite0" / "reference_logits.npy"
 PHOTOS = ("china.jpg", "flower.jpg")
 DAISY = 985
-# china.jpg is a Chinese temple hall by a lake: any of these is a sensible top-1.
-TEMPLE_LIKE = {698, 442, 663, 497, 832, 483, 668, 538}  # palace, bell cote, monastery, church, stupa, castle, mosque, dome
+# china.jpg is a Chinese temple hall by a lake: any of these is a sensible top-1. Indices of
+# palace, bell cote, monastery, church, stupa, castle, mosque and dome.
+TEMPLE_LIKE = {698, 442, 663, 497, 832, 483, 668, 538}
 
 
 def sample_photo(name: str) -> np.ndarray:
