@@ -1,0 +1,283 @@
+"""The model registry: which names exist, which family builds each, and how configs are checked.
+
+Every registered name is a `ModelEntry`: a family (mlp, cnn, rnn, transfer) plus the config
+values that make the entry what it is (`lstm` is the rnn family with `cell="lstm"`). A family
+module holds a config dataclass (a `ModelConfig`) and a builder; the registry imports it only
+when the entry is used, so listing names and descriptions costs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+import types
+from collections.abc import Mapping
+from typing import Any, Callable
+
+import numpy as np
+
+from zoo.errors import ConfigError, UnknownNameError
+from zoo.spec import DataSpec
+
+# family -> (module, config class, builder function). Builders take (name, spec, config,
+# adapt_data) and return an uncompiled functional keras.Model named `name`.
+_FAMILIES = {
+    "mlp": ("zoo.models.mlp", "MLPConfig", "build_mlp"),
+    "cnn": ("zoo.models.cnn", "CNNConfig", "build_cnn"),
+    "rnn": ("zoo.models.rnn", "RNNConfig", "build_rnn"),
+    "transfer": ("zoo.models.transfer", "TransferConfig", "build_transfer"),
+}
+
+# The input each family is shown with by `zoo models` (to count its parameters).
+_DEFAULT_SPECS = {
+    "mlp": DataSpec(
+        name="example_features", kind="tabular", task="classification", input_shape=(784,), num_outputs=10
+    ),
+    "cnn": DataSpec(
+        name="example_images", kind="image", task="classification", input_shape=(28, 28, 1), num_outputs=10
+    ),
+    "rnn": DataSpec(
+        name="example_images", kind="image", task="classification", input_shape=(28, 28, 1), num_outputs=10
+    ),
+    "transfer": DataSpec(
+        name="example_images", kind="image", task="classification", input_shape=(96, 96, 3), num_outputs=10
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Base of the families' config dataclasses: validation on construction and a dict round trip.
+
+    Subclasses are frozen dataclasses whose `__post_init__` calls the `check_*` helpers below, so
+    a config that exists is a valid one, however it was made. Tuples become lists in
+    `get_config()` (YAML/JSON friendly) and come back as tuples, so
+    `Cls.from_config(cfg.get_config()) == cfg`.
+    """
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            field.name: list(value) if isinstance(value, tuple) else value
+            for field in dataclasses.fields(self)
+            for value in [getattr(self, field.name)]
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "ModelConfig":
+        unknown = sorted(set(config) - set(cls.keys()))
+        if unknown:
+            raise ConfigError(
+                f"Unknown config key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                f"for {cls.__name__}. Valid keys: {', '.join(cls.keys())}"
+            )
+        return cls(**config)
+
+    @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+    def _set(self, key: str, value: Any) -> None:
+        """Stores a normalised value on this frozen instance (only from `__post_init__`)."""
+        object.__setattr__(self, key, value)
+
+
+def _received(key: str, value: Any) -> str:
+    return f"Received: {key}={value!r}"
+
+
+def check_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(choices)}. {_received(key, value)}")
+    return value
+
+
+def check_choices(key: str, value: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """Distinct items of `choices`, possibly none (a list from YAML/JSON is accepted)."""
+    items = tuple(value) if isinstance(value, (list, tuple)) else None
+    if items is None or any(item not in choices for item in items) or len(set(items)) != len(items):
+        raise ConfigError(
+            f"{key} must be a list of distinct items from {', '.join(choices)}. {_received(key, value)}"
+        )
+    return items
+
+
+def check_bool(key: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{key} must be true or false. {_received(key, value)}")
+    return bool(value)
+
+
+def check_positive_int(key: str, value: Any) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{key} must be a positive integer. {_received(key, value)}")
+    return int(value)
+
+
+def check_positive_ints(key: str, value: Any) -> tuple[int, ...]:
+    """A non-empty sequence of positive integers (a list from YAML/JSON is accepted)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or not value:
+        raise ConfigError(f"{key} must be a non-empty list of positive integers. {_received(key, value)}")
+    for item in value:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer)) or item < 1:
+            raise ConfigError(f"{key} must be a non-empty list of positive integers. {_received(key, value)}")
+    return tuple(int(item) for item in value)
+
+
+def check_float(key: str, value: Any, low: float, high: float, high_inclusive: bool = False) -> float:
+    """A number in [low, high) (or [low, high]). Numeric strings are accepted because PyYAML
+    reads `1e-4` (no dot) as a string."""
+    number = _as_float(value)
+    in_range = number is not None and low <= number and (number <= high if high_inclusive else number < high)
+    if not in_range:
+        bracket = "]" if high_inclusive else ")"
+        raise ConfigError(f"{key} must be a number in [{low:g}, {high:g}{bracket}. {_received(key, value)}")
+    return number
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """One registered model name.
+
+    `fixed` holds the config values that define this entry (the backbone of `vgg16`, the cell of
+    `gru`); overriding one of them with another value is refused, since the name would then lie.
+    `defaults` are this entry's own defaults, which overrides may change.
+    """
+
+    name: str
+    family: str
+    description: str
+    fixed: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.family not in _FAMILIES:
+            raise ValueError(
+                f"family must be one of {', '.join(_FAMILIES)}. Received: family={self.family!r}"
+            )
+
+    @property
+    def config_class(self) -> type[ModelConfig]:
+        module, class_name, _ = _FAMILIES[self.family]
+        return getattr(importlib.import_module(module), class_name)
+
+    @property
+    def builder(self) -> Callable[..., Any]:
+        module, _, builder_name = _FAMILIES[self.family]
+        return getattr(importlib.import_module(module), builder_name)
+
+    def default_spec(self) -> DataSpec:
+        return _DEFAULT_SPECS[self.family]
+
+    def make_config(self, overrides: Mapping[str, Any] | None = None) -> ModelConfig:
+        """This entry's config with `overrides` applied; unknown keys and bad values raise ConfigError."""
+        overrides = dict(overrides or {})
+        cls = self.config_class
+        unknown = sorted(set(overrides) - set(cls.keys()))
+        if unknown:
+            raise ConfigError(
+                f"Unknown config key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                f"for model {self.name!r}. Valid keys: {', '.join(cls.keys())}"
+            )
+        for key, value in overrides.items():
+            if key in self.fixed and value != self.fixed[key]:
+                raise ConfigError(self._fixed_key_message(key, value))
+        return cls(**{**self.defaults, **overrides, **self.fixed})
+
+    def _fixed_key_message(self, key: str, value: Any) -> str:
+        alternatives = [entry.name for entry in MODELS.values() if entry.fixed.get(key, object()) == value]
+        hint = f"use model {' or '.join(alternatives)} instead" if alternatives else "no model has that value"
+        return f"Model {self.name!r} always has {key}={self.fixed[key]!r}; {hint}. {_received(key, value)}"
+
+
+def _entries(*entries: ModelEntry) -> Mapping[str, ModelEntry]:
+    return types.MappingProxyType({entry.name: entry for entry in entries})
+
+
+_TRANSFER_TASK = "transfer learning on images, {} backbone (any size, grayscale or RGB)"
+
+MODELS: Mapping[str, ModelEntry] = _entries(
+    ModelEntry("mlp", "mlp", "multilayer perceptron for tabular features or flattened images"),
+    ModelEntry("cnn", "cnn", "small convnet for small images (8x8 to 32x32, any channel count)"),
+    ModelEntry("lstm", "rnn", "LSTM over image rows, sequences, time-series windows or text",
+               fixed={"cell": "lstm", "bidirectional": False}),
+    ModelEntry("gru", "rnn", "GRU over image rows, sequences, time-series windows or text",
+               fixed={"cell": "gru"}),
+    ModelEntry("bilstm", "rnn", "bidirectional LSTM over image rows, sequences, windows or text",
+               fixed={"cell": "lstm", "bidirectional": True}),
+    ModelEntry("vgg16", "transfer", _TRANSFER_TASK.format("VGG16"), fixed={"backbone": "vgg16"}),
+    ModelEntry("resnet50", "transfer", _TRANSFER_TASK.format("ResNet50"), fixed={"backbone": "resnet50"}),
+    ModelEntry("inception_v3", "transfer", _TRANSFER_TASK.format("InceptionV3"),
+               fixed={"backbone": "inception_v3"}),
+    ModelEntry("mobilenet_v2", "transfer", _TRANSFER_TASK.format("MobileNetV2"),
+               fixed={"backbone": "mobilenet_v2"}),
+    ModelEntry("mobilenet_v3_small", "transfer", _TRANSFER_TASK.format("MobileNetV3-Small"),
+               fixed={"backbone": "mobilenet_v3_small"}),
+    ModelEntry("efficientnet_b0", "transfer", _TRANSFER_TASK.format("EfficientNetB0"),
+               fixed={"backbone": "efficientnet_b0"}),
+    ModelEntry("densenet121", "transfer", _TRANSFER_TASK.format("DenseNet121"),
+               fixed={"backbone": "densenet121"}),
+    # Lite0's ImageNet weights ship in a pip package, so they are the default: no download needed.
+    ModelEntry("efficientnet_lite0", "transfer",
+               _TRANSFER_TASK.format("EfficientNet-Lite0 (ImageNet weights offline)"),
+               fixed={"backbone": "efficientnet_lite0"}, defaults={"weights": "imagenet"}),
+)
+
+
+def model_names() -> tuple[str, ...]:
+    """The registered model names, grouped by family."""
+    return tuple(MODELS)
+
+
+def get_model_entry(name: str) -> ModelEntry:
+    try:
+        return MODELS[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError(f"Unknown model {name!r}. Valid models: {', '.join(MODELS)}") from None
+
+
+def build_model(
+    name: str,
+    spec: DataSpec,
+    config: Mapping[str, Any] | None = None,
+    adapt_data: np.ndarray | None = None,
+):
+    """Builds the registered model `name` for data described by `spec` (not compiled).
+
+    Args:
+        name: a registered model name (see `model_names()`).
+        spec: the dataset's `DataSpec`; the model takes its raw inputs.
+        config: overrides of the family config's defaults, e.g. `{"dropout": 0.3}`.
+        adapt_data: the raw training inputs, shape (N, *spec.input_shape). Normalisation
+            statistics are computed from it with numpy (so building works under any
+            `tf.distribute` scope); text models adapt their vocabulary on it. Without it,
+            numeric inputs pass through unscaled.
+
+    Returns:
+        A functional `keras.Model` named `name`. `model.zoo_config` records
+        `{"model", "family", "config"}` so the exact config can be stored with a checkpoint.
+    """
+    entry = get_model_entry(name)
+    if not isinstance(spec, DataSpec):
+        raise TypeError(f"spec must be a zoo.spec.DataSpec. Received: spec={type(spec).__name__}")
+    model_config = entry.make_config(config)
+    if adapt_data is not None:
+        adapt_data = np.asarray(adapt_data)
+        if adapt_data.shape[1:] != tuple(spec.input_shape) or len(adapt_data) == 0:
+            raise ValueError(
+                f"adapt_data must hold at least one example of shape {tuple(spec.input_shape)}. "
+                f"Received: adapt_data.shape={adapt_data.shape}"
+            )
+    model = entry.builder(name, spec, model_config, adapt_data)
+    model.zoo_config = {"model": name, "family": entry.family, "config": model_config.get_config()}
+    return model
