@@ -67,7 +67,7 @@ def load_model_config_file(path: str) -> ModelServerConfig:
 
 
 def single_model_config(name: str, base_path: str) -> ModelServerConfig:
-    """The config `--model_name NAME --model_base_path PATH` stands for: one model, latest version."""
+    """The config `--model_name NAME --model_base_path PATH` stands for: one model, latest."""
     config = ModelServerConfig()
     model = config.model_config_list.config.add()
     model.name = name
@@ -130,8 +130,8 @@ def _validate_model_config(model: model_server_config_pb2.ModelConfig, where: st
         versions = set(policy.specific.versions)
         if not versions:
             # TF Serving accepts this and serves nothing; say so loudly, as it does.
-            logger.warning("event=config_warning model=%s message=%s", model.name,
-                           "model_version_policy.specific lists no versions: nothing will be served")
+            logger.warning("event=config_warning model=%s message=%r", model.name,
+                           "model_version_policy.specific lists no versions: nothing is served")
         if any(version < 0 for version in versions):
             raise errors.InvalidArgument(
                 f"{where}.model_version_policy.specific.versions must be non-negative. "
@@ -145,7 +145,8 @@ def _validate_model_config(model: model_server_config_pb2.ModelConfig, where: st
                 f"{where}.version_labels[{label!r}] must be a non-negative version. "
                 f"Received: {version}"
             )
-        if policy.WhichOneof("policy_choice") == "specific" and version not in policy.specific.versions:
+        specific = policy.WhichOneof("policy_choice") == "specific"
+        if specific and version not in policy.specific.versions:
             raise errors.InvalidArgument(
                 f"{where}.version_labels[{label!r}] points to version {version}, which "
                 f"model_version_policy.specific does not serve (versions: "
@@ -163,12 +164,12 @@ class ConfigFileWatcher:
 
     def __init__(self, path: str, manager, poll_wait_seconds: float):
         if poll_wait_seconds <= 0:
-            raise ValueError(
-                f"poll_wait_seconds must be positive. Received: poll_wait_seconds={poll_wait_seconds}"
-            )
+            raise ValueError("poll_wait_seconds must be positive. "
+                             f"Received: poll_wait_seconds={poll_wait_seconds}")
         self.path = path
         self.poll_wait_seconds = poll_wait_seconds
         self._manager = manager
+        self._last_read_error = ""
         self._last_text = self._read_text()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -188,7 +189,7 @@ class ConfigFileWatcher:
             self._thread.join()
 
     def poll_once(self) -> bool:
-        """Applies the file if its content changed since the last attempt; True if it was applied."""
+        """Applies the file if it changed since the last attempt; True if it was applied."""
         text = self._read_text()
         if text is None or text == self._last_text:
             return False
@@ -207,10 +208,14 @@ class ConfigFileWatcher:
     def _read_text(self) -> str | None:
         try:
             with open(self.path, encoding="utf-8") as file:
-                return file.read()
+                text = file.read()
         except (OSError, UnicodeDecodeError) as error:
-            logger.error("event=config_read_failed path=%s error=%r", self.path, str(error))
+            if str(error) != self._last_read_error:  # once per problem, not once per poll
+                logger.error("event=config_read_failed path=%s error=%r", self.path, str(error))
+            self._last_read_error = str(error)
             return None
+        self._last_read_error = ""
+        return text
 
     def _poll_forever(self) -> None:
         while not self._stopping.wait(self.poll_wait_seconds):

@@ -13,17 +13,16 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-import time
 from typing import Iterator, Sequence
 
 import grpc
 
 from serving import errors
 from serving.core import config as config_lib
-from serving.core import warmup
+from serving.core import loader
 from serving.core.model_versions import (AVAILABLE, END, UNLOADING, ModelRecord, VersionRecord,
                                          VersionStatus)
-from serving.core.servable import Servable, ServableLoadError
+from serving.core.servable import Servable
 from serving.core.version_dirs import find_version_dirs, version_dir_fingerprint
 from serving.core.version_policy import VersionPolicy
 
@@ -50,29 +49,24 @@ class ModelManager:
                  load_retry_interval_seconds: float = 60.0,
                  allow_version_labels_for_unavailable_models: bool = False,
                  num_load_threads: int = 4):
-        if file_system_poll_wait_seconds < 0:
-            raise ValueError("file_system_poll_wait_seconds must be >= 0. Received: "
-                             f"file_system_poll_wait_seconds={file_system_poll_wait_seconds}")
+        for name, value, minimum in (
+                ("file_system_poll_wait_seconds", file_system_poll_wait_seconds, 0),
+                ("num_request_iterations_for_warmup", num_request_iterations_for_warmup, 0),
+                ("max_num_load_retries", max_num_load_retries, 0),
+                ("load_retry_interval_seconds", load_retry_interval_seconds, 0),
+                ("num_load_threads", num_load_threads, 1)):
+            if value < minimum:
+                raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
         if isinstance(saved_model_tags, str) or not saved_model_tags:
             raise ValueError("saved_model_tags must be a non-empty sequence of tags. "
                              f"Received: saved_model_tags={saved_model_tags!r}")
-        if num_request_iterations_for_warmup < 0:
-            raise ValueError("num_request_iterations_for_warmup must be >= 0. Received: "
-                             f"num_request_iterations_for_warmup={num_request_iterations_for_warmup}")
-        if max_num_load_retries < 0:
-            raise ValueError(
-                f"max_num_load_retries must be >= 0. Received: max_num_load_retries={max_num_load_retries}")
-        if load_retry_interval_seconds < 0:
-            raise ValueError("load_retry_interval_seconds must be >= 0. Received: "
-                             f"load_retry_interval_seconds={load_retry_interval_seconds}")
-        if num_load_threads < 1:
-            raise ValueError(f"num_load_threads must be positive. Received: num_load_threads={num_load_threads}")
         self._config = config_lib.validate_model_server_config(config)
         self._poll_wait_seconds = file_system_poll_wait_seconds
-        self._tags = tuple(saved_model_tags)
-        self._warmup_iterations = num_request_iterations_for_warmup if enable_model_warmup else None
-        self._max_retries = max_num_load_retries
-        self._retry_interval = load_retry_interval_seconds
+        self._load_options = loader.LoadOptions(
+            tags=tuple(saved_model_tags),
+            warmup_iterations=num_request_iterations_for_warmup if enable_model_warmup else None,
+            max_retries=max_num_load_retries,
+            retry_interval_seconds=load_retry_interval_seconds)
         self._allow_unavailable_labels = allow_version_labels_for_unavailable_models
 
         self._lock = threading.Lock()  # guards _models and every record in it
@@ -111,8 +105,7 @@ class ModelManager:
         with self._lock:
             idle = []
             for model in self._models.values():
-                model.configured = False
-                model.wanted = {}
+                model.wanted = {}  # nothing wanted: every version goes
                 idle += self._begin_unloads(model)
         self._release_servables(idle)
 
@@ -200,21 +193,24 @@ class ModelManager:
                 f"Received: version={version}, version_label={label!r}")
         with self._lock:
             model = self._models.get(name)
+            if model is not None and not model.configured:
+                model = None  # removed by a reload: only its status history remains
             if label is not None:
-                if model is None or not model.configured or label not in model.labels:
-                    known = sorted(model.labels) if model is not None and model.configured else []
+                if model is None or label not in model.labels:
+                    known = sorted(model.labels) if model is not None else []
                     raise errors.InvalidArgument(
                         f"Unrecognized servable version label: {label} "
                         f"(model {name!r} has labels: {known})")
                 version = model.labels[label]
             if version is None:
-                record = model.latest_available() if model is not None and model.configured else None
+                record = model.latest_available() if model is not None else None
                 if record is None:
                     raise errors.NotFound(f"Servable not found for request: Latest({name})")
             else:
-                record = model.versions.get(version) if model is not None and model.configured else None
+                record = model.versions.get(version) if model is not None else None
                 if record is None or record.state != AVAILABLE:
-                    raise errors.NotFound(f"Servable not found for request: Specific({name}, {version})")
+                    raise errors.NotFound(
+                        f"Servable not found for request: Specific({name}, {version})")
             record.handles += 1
             return record
 
@@ -228,7 +224,8 @@ class ModelManager:
             with self._lock:
                 configured = set()
                 for model_config in config.model_config_list.config:
-                    model = self._models.setdefault(model_config.name, ModelRecord(model_config.name))
+                    model = self._models.setdefault(model_config.name,
+                                                    ModelRecord(model_config.name))
                     model.base_path = model_config.base_path
                     model.policy = VersionPolicy.from_proto(model_config.model_version_policy)
                     model.configured = True
@@ -324,49 +321,25 @@ class ModelManager:
     # === Loading and unloading ===
 
     def _load(self, model: ModelRecord, record: VersionRecord) -> None:
-        """Runs in a loader thread: load and warm up, retrying, then publish the result.
+        """Runs in a loader thread: load with retries, then publish AVAILABLE or END.
 
-        While retries remain the version stays LOADING, as in TF Serving's LoaderHarness; it
-        ends in AVAILABLE, or END with the last error.
+        While retries remain the version stays LOADING, as TF Serving reports it.
         """
-        attempts = 1 + self._max_retries
-        error: errors.ServingError | None = None
-        for attempt in range(1, attempts + 1):
-            if record.cancelled.is_set() or (attempt > 1 and record.cancelled.wait(self._retry_interval)):
-                break
-            if attempt > 1:
-                logger.info("event=version_load_retry model=%s version=%d attempt=%d/%d",
-                            model.name, record.version, attempt, attempts)
-            started = time.monotonic()
-            try:
-                servable = self._load_and_warm_up(model.name, record)
-            except Exception as caught:  # every failure is reported in the version's status
-                error = _as_load_error(caught)
-                logger.error("event=version_load_failed model=%s version=%d path=%s attempt=%d/%d "
-                             "code=%s error=%r", model.name, record.version, record.path, attempt,
-                             attempts, error.code.name, error.message)
-                continue
-            logger.info("event=version_loaded model=%s version=%d path=%s seconds=%.3f",
-                        model.name, record.version, record.path, time.monotonic() - started)
-            self._publish(model, record, servable)
-            return
-        fingerprint = version_dir_fingerprint(record.path) if error is not None else None
-        if error is None:
-            error = ServableLoadError("Load cancelled before it could be tried: the version is "
-                                      "no longer wanted", grpc.StatusCode.CANCELLED)
-        with self._lock:
-            record.state = END
-            record.error_code = error.code
-            record.error_message = error.message
+        try:
+            servable = loader.load_with_retries(model.name, record.version, record.path,
+                                                self._load_options, record.cancelled)
+        except errors.ServingError as error:
+            cancelled = error.code == grpc.StatusCode.CANCELLED
             # A cancelled load has no fingerprint, so it is tried again if wanted again.
-            record.failed_fingerprint = fingerprint
-            record.settled.set()
-
-    def _load_and_warm_up(self, name: str, record: VersionRecord) -> Servable:
-        servable = Servable.load(name, record.version, record.path, self._tags)
-        if self._warmup_iterations is not None:
-            warmup.warm_up(servable, self._warmup_iterations)
-        return servable
+            fingerprint = None if cancelled else version_dir_fingerprint(record.path)
+            with self._lock:
+                record.state = END
+                record.error_code = error.code
+                record.error_message = error.message
+                record.failed_fingerprint = fingerprint
+                record.settled.set()
+            return
+        self._publish(model, record, servable)
 
     def _publish(self, model: ModelRecord, record: VersionRecord, servable: Servable) -> None:
         """Makes a loaded version AVAILABLE, then lets go of the versions it replaces."""
@@ -414,9 +387,3 @@ class ModelManager:
 
     def _all_versions(self) -> list[VersionRecord]:
         return [record for model in self._models.values() for record in model.versions.values()]
-
-
-def _as_load_error(caught: Exception) -> errors.ServingError:
-    if isinstance(caught, errors.ServingError):
-        return caught
-    return ServableLoadError(f"{type(caught).__name__}: {caught}", grpc.StatusCode.UNKNOWN)

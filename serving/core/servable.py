@@ -68,7 +68,8 @@ class Servable:
                                     grpc.StatusCode.INVALID_ARGUMENT) from error
         # saved_model.pb also lists entries that are not callable (TF2's __saved_model_init_op):
         # they stay in signature_defs, as TF Serving's metadata shows them, but cannot be run.
-        functions = {key: loaded.signatures[key] for key in signature_defs if key in loaded.signatures}
+        functions = {key: loaded.signatures[key] for key in signature_defs
+                     if key in loaded.signatures}
         return cls(name, version, path, signature_defs, functions, loaded)
 
     def run(self, signature_name: str, inputs: Mapping[str, np.ndarray],

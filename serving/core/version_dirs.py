@@ -20,7 +20,8 @@ def find_version_dirs(base_path: str) -> dict[int, str]:
     skipped. If two names give one number the one sorting last wins, with a warning.
 
     Raises:
-        OSError (FileNotFoundError, NotADirectoryError, PermissionError): base_path cannot be listed.
+        OSError (FileNotFoundError, NotADirectoryError, PermissionError): base_path cannot be
+            listed.
     """
     found: dict[int, str] = {}
     for entry_name in sorted(os.listdir(base_path)):

@@ -28,7 +28,8 @@ class VersionPolicy:
                 f"kind must be 'latest', 'all' or 'specific'. Received: kind={self.kind!r}"
             )
         if self.num_versions < 1:
-            raise ValueError(f"num_versions must be positive. Received: num_versions={self.num_versions}")
+            raise ValueError(
+                f"num_versions must be positive. Received: num_versions={self.num_versions}")
 
     @classmethod
     def from_proto(cls, proto) -> "VersionPolicy":

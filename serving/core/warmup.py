@@ -1,4 +1,4 @@
-"""Model warmup: replay the requests a SavedModel ships in `assets.extra/tf_serving_warmup_requests`.
+"""Model warmup: replay the requests a SavedModel ships in assets.extra before serving it.
 
 The first call of a TensorFlow function traces and optimizes it, which can take seconds; TF
 Serving hides that from clients by replaying recorded requests before a version becomes

@@ -241,7 +241,7 @@ def write_warmup_requests(version_dir, requests: Iterable[protobuf_message.Messa
 
 def predict_request(model_name: str, inputs: dict, signature_name: str = "serving_default"
                     ) -> predict_pb2.PredictRequest:
-    """A PredictRequest for `model_name` with numpy-like `inputs` converted by tf.make_tensor_proto."""
+    """A PredictRequest for `model_name`; `inputs` converted with tf.make_tensor_proto."""
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model_name
     request.model_spec.signature_name = signature_name

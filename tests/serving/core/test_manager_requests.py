@@ -1,4 +1,4 @@
-"""ModelManager request handles: version selection, labels, TF Serving's not-found messages, status."""
+"""ModelManager request handles: version selection, labels, not-found messages, status."""
 
 import numpy as np
 import pytest
@@ -134,4 +134,4 @@ def test_stop_unloads_every_version(make_manager, shared_models):
     manager = make_manager(_config(shared_models, ALL))
     manager.stop()
     assert {s.state for s in manager.status("half")} == {"END"}
-    assert not manager.is_ready("half")
+    assert not manager.is_ready("half") and not manager.is_ready()

@@ -116,7 +116,8 @@ def test_unknown_output_filter_alias_lists_the_outputs(multi_io):
     with pytest.raises(errors.InvalidArgument) as caught:
         multi_io.run("sum_only", {"features": np.ones((1, 3), np.float32)}, output_filter=["sum"])
     assert caught.value.message.startswith(
-        "output tensor alias not found in signature: sum Outputs expected to be in the set {total}.")
+        "output tensor alias not found in signature: sum "
+        "Outputs expected to be in the set {total}.")
 
 
 def test_duplicate_output_filter_alias_is_refused(multi_io):

@@ -30,7 +30,8 @@ def _calls(manager):
 
 def _example_input(request, *values):
     for value in values:
-        request.input.example_list.examples.add().features.feature["x"].float_list.value.append(value)
+        example = request.input.example_list.examples.add()
+        example.features.feature["x"].float_list.value.append(value)
     return request
 
 
@@ -68,7 +69,8 @@ def test_failing_classify_record_fails_warmup_with_its_error(tmp_path):
         warmup.warm_up(Servable.load("m", 1, path))
     assert caught.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.message.startswith("Warmup record 1 (classify_log) from ")
-    assert "Feature: x (data type: float) is required but could not be found" in caught.value.message
+    assert ("Feature: x (data type: float) is required but could not be found"
+            in caught.value.message)
 
 
 def test_bad_warmup_request_fails_the_load_and_keeps_the_old_version(make_manager, tmp_path,
