@@ -27,6 +27,7 @@ import savedmodels  # noqa: E402
 from serving.core import ModelManager, parse_model_config_text  # noqa: E402
 from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc  # noqa: E402
 from serving.oip.servicer import add_oip_service  # noqa: E402
+from serving.server import ErrorMappingInterceptor  # noqa: E402
 
 RPC_TIMEOUT_SECONDS = 30.0
 
@@ -40,8 +41,12 @@ def model_config(models: dict[str, str], extra: dict[str, str] | None = None):
 
 
 def start_server(manager) -> tuple[grpc.Server, str]:
-    """A gRPC server on a free loopback port with only the OIP service; returns it and its target."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    """A gRPC server on a free loopback port with the OIP service and the server's error mapping.
+
+    Returns the server and its target address.
+    """
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
+                         interceptors=[ErrorMappingInterceptor()])
     add_oip_service(server, manager)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
