@@ -20,8 +20,8 @@ import grpc
 from serving import errors
 from serving.core import config as config_lib
 from serving.core import loader
-from serving.core.model_versions import (AVAILABLE, END, UNLOADING, ModelRecord, VersionRecord,
-                                         VersionStatus)
+from serving.core.model_versions import (AVAILABLE, END, LOADING, UNLOADING, ModelRecord,
+                                         VersionRecord, VersionStatus)
 from serving.core.servable import Servable
 from serving.core.version_dirs import find_version_dirs, version_dir_fingerprint
 from serving.core.version_policy import VersionPolicy
@@ -156,16 +156,17 @@ class ModelManager:
         """
         with self._lock:
             model = self._models.get(name)
-            records = dict(model.versions) if model is not None else {}
+            statuses = {number: record.status() for number, record in model.versions.items()
+                        } if model is not None else {}
             source_error = model.source_error if model is not None else ""
         if version is not None:
-            if version not in records:
+            if version not in statuses:
                 raise errors.NotFound(f"Could not find version {version} of model {name}")
-            return [records[version].status()]
-        if not records:
+            return [statuses[version]]
+        if not statuses:
             detail = f": {source_error}" if source_error else ""
             raise errors.NotFound(f"Could not find any versions of model {name}{detail}")
-        return [records[number].status() for number in sorted(records)]
+        return [statuses[number] for number in sorted(statuses)]
 
     def model_names(self) -> list[str]:
         """The names of the configured models, sorted."""
@@ -241,11 +242,15 @@ class ModelManager:
                     logger.info("event=model_removed model=%s", model.name)
                 models = [self._models[name] for name in sorted(configured)]
             self._release_servables(idle)
-            started = [record for model in models for record in self._poll_model(model)]
-        for record in started:
+            for model in models:
+                self._poll_model(model)
+            with self._lock:
+                # Also waits for loads an earlier poll started, so labels see their outcome.
+                loading = [record for model in models for record in model.versions.values()
+                           if record.state == LOADING]
+        for record in loading:
             record.settled.wait()
         self._set_labels(wanted_labels)
-        self._config = config
 
     def _poll_forever(self) -> None:
         while not self._stopping.wait(self._poll_wait_seconds):
@@ -258,10 +263,10 @@ class ModelManager:
                     except Exception:  # one bad poll must not end polling for every model
                         logger.exception("event=poll_error model=%s", model.name)
 
-    def _poll_model(self, model: ModelRecord) -> list[VersionRecord]:
-        """Lists the base path, updates the wanted versions and starts loads/unloads.
+    def _poll_model(self, model: ModelRecord) -> None:
+        """Lists the base path, updates the wanted versions and starts loads and unloads.
 
-        Returns the records whose loads it started. Called with _poll_lock held.
+        Called with _poll_lock held.
         """
         with self._lock:
             base_path, policy = model.base_path, model.policy
@@ -270,7 +275,7 @@ class ModelManager:
         except OSError as error:
             self._set_source_error(model, f"Could not find base path {base_path} for servable "
                                           f"{model.name} with error {error.strerror or error}")
-            return []  # keep serving what is loaded, as TF Serving does when a poll fails
+            return  # keep serving what is loaded, as TF Serving does when a poll fails
         if not on_disk:
             self._set_source_error(model, f"No versions of servable {model.name} found under base "
                                           f"path {base_path}. Did you forget to name your leaf "
@@ -278,7 +283,7 @@ class ModelManager:
         wanted = {version: on_disk[version] for version in policy.select(on_disk)}
         with self._lock:
             if not model.configured:
-                return []
+                return
             if on_disk:
                 model.source_error = ""
             model.wanted = wanted
@@ -287,13 +292,12 @@ class ModelManager:
                         for version, path in retry_candidates.items()}
         with self._lock:
             if not model.configured:
-                return []
+                return
             to_load = model.plan_loads(fingerprints)
             idle = self._begin_unloads(model)
         self._release_servables(idle)
         for record in to_load:
             self._loader.submit(self._load, model, record)
-        return to_load
 
     def _set_source_error(self, model: ModelRecord, message: str) -> None:
         with self._lock:
