@@ -83,7 +83,7 @@ def parse_version(model_name: str, version: str) -> tuple[int | None, str | None
     version = version.strip()
     if not version:
         return None, None
-    if version.lstrip("-").isdigit():
+    if version.isascii() and version.lstrip("-").isdigit():
         number = int(version)
         if number < 0:
             raise errors.InvalidArgument(
@@ -126,11 +126,12 @@ def model_metadata(manager, name: str, version: str = "") -> ModelMetadata:
     with manager.servable(name, number, label) as servable:
         signature_def = servable.signature_defs.get(DEFAULT_SIGNATURE)
         served_version = servable.version
+        signature_names = _signature_names(servable)
     if signature_def is None:
         raise errors.FailedPrecondition(
             f'Serving signature key "{DEFAULT_SIGNATURE}" not found. ModelMetadata describes '
-            f"{DEFAULT_SIGNATURE}; model {name!r} has {_signature_names(servable)}, which "
-            f'ModelInfer can use through the "{SIGNATURE_PARAMETER}" parameter.')
+            f"{DEFAULT_SIGNATURE}; model {name!r} has {signature_names}, which ModelInfer can "
+            f'use through the "{SIGNATURE_PARAMETER}" parameter.')
     if version:
         versions = (str(served_version),)
     else:

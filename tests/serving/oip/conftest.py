@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent import futures
 
 import grpc
 import pytest
@@ -23,34 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import oip_testdata  # noqa: E402
 import savedmodels  # noqa: E402
+from oip_harness import model_config, start_server  # noqa: E402
 
-from serving.core import ModelManager, parse_model_config_text  # noqa: E402
+from serving.core import ModelManager  # noqa: E402
 from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc  # noqa: E402
-from serving.oip.servicer import add_oip_service  # noqa: E402
-from serving.server import ErrorMappingInterceptor  # noqa: E402
-
-RPC_TIMEOUT_SECONDS = 30.0
-
-
-def model_config(models: dict[str, str], extra: dict[str, str] | None = None):
-    """A ModelServerConfig serving `models` (name -> base path); `extra` adds config fields."""
-    entries = "".join(
-        f'config {{ name: "{name}" base_path: "{path}" model_platform: "tensorflow" '
-        f'{(extra or {}).get(name, "")} }}\n' for name, path in models.items())
-    return parse_model_config_text(f"model_config_list {{ {entries} }}")
-
-
-def start_server(manager) -> tuple[grpc.Server, str]:
-    """A gRPC server on a free loopback port with the OIP service and the server's error mapping.
-
-    Returns the server and its target address.
-    """
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
-                         interceptors=[ErrorMappingInterceptor()])
-    add_oip_service(server, manager)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    return server, f"127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

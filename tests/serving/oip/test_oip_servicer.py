@@ -6,15 +6,13 @@ import grpc
 import numpy as np
 import pytest
 import tritonclient.grpc as triton_grpc
-from conftest import RPC_TIMEOUT_SECONDS
+from oip_harness import RPC_TIMEOUT_SECONDS
 from oip_testdata import DATATYPE_TF_DTYPES, TYPED_DATATYPES, sample_array
 from tritonclient.utils import InferenceServerException
 
 import serving
 from serving.oip import datatypes
 from serving.oip import grpc_predict_v2_pb2 as pb2
-
-pytestmark = pytest.mark.slow  # the session fixture exports and loads three SavedModels
 
 
 def triton_input(name: str, datatype: str, array: np.ndarray) -> triton_grpc.InferInput:

@@ -6,14 +6,12 @@ import grpc
 import numpy as np
 import pytest
 import savedmodels
-from conftest import RPC_TIMEOUT_SECONDS, model_config, start_server
+from oip_harness import RPC_TIMEOUT_SECONDS, model_config, start_server
 from oip_testdata import export_without_serving_default
 
 from serving.core import ModelManager
 from serving.oip import grpc_predict_v2_pb2 as pb2
 from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc
-
-pytestmark = pytest.mark.slow  # exports and loads its own models and server
 
 
 @pytest.fixture(scope="module")
