@@ -13,6 +13,7 @@ unlike TensorFlow's TensorProto, the protocol has no "one value fills the tensor
 from __future__ import annotations
 
 import dataclasses
+import math
 import struct
 from typing import Sequence
 
@@ -123,7 +124,8 @@ def checked_shape(name: str, datatype_: Datatype, shape: Sequence[int]) -> tuple
 
 
 def element_count(shape: Sequence[int]) -> int:
-    return int(np.prod(shape, dtype=np.int64))
+    # Python ints: a hostile shape like [2**62, 4] must not wrap around to a small count.
+    return math.prod(int(dim) for dim in shape)
 
 
 def decode_values(name: str, datatype_: Datatype, shape: tuple[int, ...], values: Sequence,
@@ -219,6 +221,11 @@ def describe(name: str, datatype_: Datatype | str, shape: Sequence[int]) -> str:
 
 def _decode_raw_bytes(name: str, datatype_: Datatype, shape, expected: int, raw: bytes
                       ) -> np.ndarray:
+    if expected * _BYTES_LENGTH.size > len(raw):
+        # Checked before allocating: the shape comes from the client and may be huge.
+        raise errors.InvalidArgument(
+            f"{describe(name, datatype_, shape)} needs {expected} length-prefixed elements "
+            f"(at least {expected * _BYTES_LENGTH.size} bytes), received {len(raw)} bytes")
     array = np.empty(expected, dtype=object)
     position = 0
     for index in range(expected):

@@ -159,3 +159,11 @@ def test_negative_dimension_in_a_request_shape_is_rejected():
 def test_tf_dtype_without_an_oip_datatype_is_unimplemented():
     with pytest.raises(errors.Unimplemented, match=r"DT_COMPLEX64 has no Open Inference Protocol"):
         datatypes.from_tf_dtype(types_pb2.DT_COMPLEX64)
+
+
+@pytest.mark.parametrize("name", ["FP32", "BYTES"])
+def test_huge_request_shape_is_rejected_before_anything_is_allocated(name):
+    shape = (2**62, 4)  # its element count wraps to 0 in int64 arithmetic
+
+    with pytest.raises(errors.InvalidArgument, match=rf"\b{2**64} (values|length-prefixed)"):
+        datatypes.decode_raw("x", datatypes.datatype(name), shape, b"")
