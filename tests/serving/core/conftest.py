@@ -4,19 +4,12 @@ and read-only SavedModels exported once per session."""
 from __future__ import annotations
 
 import pathlib
-import sys
 import time
 
 import pytest
+import savedmodels  # tests/serving/savedmodels.py: pytest puts tests/serving on sys.path
 
-# savedmodels.py lives one level up, shared with the front-end tests.
-_SERVING_TESTS = str(pathlib.Path(__file__).resolve().parents[1])
-if _SERVING_TESTS not in sys.path:
-    sys.path.insert(0, _SERVING_TESTS)
-
-import savedmodels  # noqa: E402
-
-from serving.core import ModelManager  # noqa: E402
+from serving.core import ModelManager
 
 # Fast polling and retries, so version changes show up within a fraction of a second.
 FAST_OPTIONS = dict(file_system_poll_wait_seconds=0.1, load_retry_interval_seconds=0.05,
