@@ -54,11 +54,16 @@ def _reload(model_stub, config, metric_names=()):
     return model_stub.HandleReloadConfigRequest(request, timeout=RPC_TIMEOUT_SECONDS)
 
 
-def _wait_for_health(health_stub, service: str, status: int, timeout_seconds: float = 5.0) -> int:
+def _wait_for_health(health_stub, service: str, status: int, timeout_seconds: float = 10.0) -> int | None:
     """Polls Check until `service` reports `status` (health follows the manager every 0.25 s)."""
     deadline = time.monotonic() + timeout_seconds
     while True:
-        current = health_stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=RPC_TIMEOUT_SECONDS).status
+        try:
+            current = health_stub.Check(health_pb2.HealthCheckRequest(service=service),
+                                        timeout=RPC_TIMEOUT_SECONDS).status
+        except grpc.RpcError as error:  # NOT_FOUND: the health thread has not seen the model yet
+            assert error.code() == grpc.StatusCode.NOT_FOUND
+            current = None
         if current == status or time.monotonic() > deadline:
             return current
         time.sleep(0.05)
