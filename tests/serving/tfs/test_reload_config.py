@@ -139,3 +139,26 @@ def test_health_follows_models_as_they_are_added_fail_and_are_removed(stubs, mod
     assert _wait_for_health(health_stub, "broken", HEALTH.NOT_SERVING) == HEALTH.NOT_SERVING
     assert _wait_for_health(health_stub, "", HEALTH.NOT_SERVING) == HEALTH.NOT_SERVING
     assert _wait_for_health(health_stub, "half_plus_two", HEALTH.SERVING) == HEALTH.SERVING
+
+
+def test_model_config_file_is_reread_and_applied_when_polling_is_on(model_root, start_model_server, tmp_path):
+    def write_config(*names):
+        entries = "".join(f'config {{ name: "{name}" base_path: "{model_root / name}" }} ' for name in names)
+        config_path.write_text(f"model_config_list {{ {entries}}}")
+
+    config_path = tmp_path / "models.config"
+    write_config("half_plus_two")
+    running = start_model_server(f"--model_config_file={config_path}", "--model_config_file_poll_wait_seconds=0.2",
+                                 "--file_system_poll_wait_seconds=0")
+    try:
+        assert running.manager.model_names() == ["half_plus_two"]
+        write_config("half_plus_two", "multi_io")
+        deadline = time.monotonic() + 20
+        while not running.manager.is_ready("multi_io") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with grpc.insecure_channel(running.target) as channel:
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            request = predict_request("multi_io", {"features": np.ones((1, 3), np.float32)}, signature="sum_only")
+            assert stub.Predict(request, timeout=RPC_TIMEOUT_SECONDS).model_spec.name == "multi_io"
+    finally:
+        running.server.stop(grace=0)
