@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from zoo.cli.parser import fraction, positive_float, positive_int
+from zoo.cli.parser import comma_list, fraction, non_negative_int, positive_float, positive_int
 from zoo.errors import ConfigError
 from zoo.train.config import OPTIMIZERS, SCHEDULES, STRATEGIES
 
@@ -23,33 +23,39 @@ def add_parsers(subparsers) -> None:
         "Settings come from the defaults, then --config FILE.yaml, then the flags given.",
     )
     train.add_argument("model", nargs="?", help="registered model name (see `zoo models`)")
-    train.add_argument("--dataset", help="dataset name (see `zoo datasets`) or folder:/csv:/npz:PATH")
-    train.add_argument("--config", metavar="FILE.yaml", help="YAML file of training settings (a recipe)")
     train.add_argument("--epochs", type=positive_int)
-    train.add_argument("--batch-size", type=positive_int, help="global batch size (split across replicas)")
     train.add_argument("--learning-rate", type=positive_float)
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule over the whole run")
-    train.add_argument("--strategy", choices=STRATEGIES, help="tf.distribute strategy (default: auto)")
-    train.add_argument("--num-devices", type=positive_int, help="logical CPU devices for --strategy mirrored")
-    train.add_argument("--tpu", help="TPU name or grpc:// address for --strategy tpu")
-    train.add_argument("--mixed-precision", action="store_true", default=None, help="bfloat16 on CPU/TPU, float16 on GPU")
-    train.add_argument("--jit-compile", action="store_true", default=None, help="compile the train step with XLA")
-    train.add_argument("--seed", type=int)
-    train.add_argument("--early-stopping", dest="early_stopping_patience", type=int, metavar="PATIENCE")
-    train.add_argument("--validation-fraction", type=fraction)
-    train.add_argument("--train-examples", type=positive_int, help="train on only this many examples")
-    train.add_argument("--data-dir", help="directory holding the dataset's files")
-    train.add_argument("--target", help="csv: the target column")
-    train.add_argument("--workdir", help="where checkpoints, logs and metrics go (default runs/MODEL-DATASET)")
-    train.add_argument("--export-base", help="export a SavedModel to EXPORT_BASE/NAME/<next version>/")
-    train.add_argument("--export-name", help="model name under --export-base (default: the model name)")
-    train.add_argument("--set", dest="model_config", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a model setting, e.g. --set hidden_units=[512,256] (YAML values)")
-    train.add_argument("--dataset-option", dest="dataset_options", action="append", default=[],
-                       metavar="KEY=VALUE", help="a dataset loader option, e.g. --dataset-option window=52")
-    train.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: bar on a terminal)")
+    add_common_arguments(train)
     train.set_defaults(handler=run_train)
+
+    finetune = subparsers.add_parser(
+        "finetune",
+        help="fine-tune a pretrained backbone on a dataset in two phases, then export it",
+        description="Phase 1 trains a new head on the frozen BACKBONE at --head-learning-rate; "
+        "phase 2 unfreezes the top blocks (--unfreeze-top K or --unfreeze-from LAYER) and "
+        "continues at --finetune-learning-rate with BatchNormalization kept in inference mode. "
+        "Images are resized and given three channels inside the model, so the export takes the "
+        "dataset's raw images. Same workdir, strategy, checkpoint and export options as `zoo train`.",
+    )
+    finetune.add_argument("model", nargs="?", metavar="BACKBONE",
+                          help="a transfer model, e.g. efficientnet_lite0, mobilenet_v2, resnet50")
+    finetune.add_argument("--weights", help="imagenet (default), none, or a local .weights.h5/.h5/.keras file")
+    finetune.add_argument("--image-size", type=positive_int, help="side the images are resized to (default 96)")
+    finetune.add_argument("--head-epochs", type=non_negative_int)
+    finetune.add_argument("--finetune-epochs", type=non_negative_int)
+    which = finetune.add_mutually_exclusive_group()
+    which.add_argument("--unfreeze-top", type=non_negative_int, metavar="K", help="unfreeze the top K blocks (default 2)")
+    which.add_argument("--unfreeze-from", metavar="LAYER", help="unfreeze every backbone layer from LAYER on")
+    finetune.add_argument("--head-learning-rate", type=positive_float)
+    finetune.add_argument("--finetune-learning-rate", type=positive_float, help="default 1e-5")
+    finetune.add_argument("--augment", dest="augmentation", type=comma_list, metavar="flip,rotation,zoom",
+                          help="augmentation layers, active only in training")
+    finetune.add_argument("--optimizer", choices=OPTIMIZERS)
+    finetune.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule within each phase")
+    add_common_arguments(finetune)
+    finetune.set_defaults(handler=run_finetune)
 
     evaluate = subparsers.add_parser(
         "evaluate",
@@ -65,6 +71,34 @@ def add_parsers(subparsers) -> None:
     evaluate.set_defaults(handler=run_evaluate)
 
 
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", help="dataset name (see `zoo datasets`) or folder:/csv:/npz:PATH")
+    parser.add_argument("--config", metavar="FILE.yaml", help="YAML file of settings (a recipe)")
+    parser.add_argument("--batch-size", type=positive_int, help="global batch size (split across replicas)")
+    parser.add_argument("--strategy", choices=STRATEGIES, help="tf.distribute strategy (default: auto)")
+    parser.add_argument("--num-devices", type=positive_int, help="logical CPU devices for --strategy mirrored")
+    parser.add_argument("--tpu", help="TPU name or grpc:// address for --strategy tpu")
+    parser.add_argument("--mixed-precision", action="store_true", default=None,
+                        help="bfloat16 on CPU/TPU, float16 on GPU")
+    parser.add_argument("--jit-compile", action="store_true", default=None, help="compile the train step with XLA")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--early-stopping", dest="early_stopping_patience", type=int, metavar="PATIENCE")
+    parser.add_argument("--validation-fraction", type=fraction)
+    sample = parser.add_mutually_exclusive_group()
+    sample.add_argument("--train-examples", type=positive_int, help="train on only this many examples")
+    sample.add_argument("--train-fraction", type=fraction, help="train on only this fraction of the examples")
+    parser.add_argument("--data-dir", help="directory holding the dataset's files")
+    parser.add_argument("--target", help="csv: the target column")
+    parser.add_argument("--workdir", help="where checkpoints, logs and metrics go (default runs/MODEL-DATASET)")
+    parser.add_argument("--export-base", help="export a SavedModel to EXPORT_BASE/NAME/<next version>/")
+    parser.add_argument("--export-name", help="model name under --export-base (default: the model name)")
+    parser.add_argument("--set", dest="model_config", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a model setting, e.g. --set hidden_units=[512,256] (YAML values)")
+    parser.add_argument("--dataset-option", dest="dataset_options", action="append", default=[],
+                        metavar="KEY=VALUE", help="a dataset loader option, e.g. --dataset-option window=52")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), help="Keras verbosity (default: bar on a terminal)")
+
+
 def parse_assignments(items: list[str], flag: str) -> dict:
     values = {}
     for item in items:
@@ -78,10 +112,11 @@ def parse_assignments(items: list[str], flag: str) -> dict:
     return values
 
 
-def run_train(args: argparse.Namespace) -> int:
+def config_from_args(args: argparse.Namespace, config_class):
+    """Defaults, then --config's values, then the flags given on the command line."""
     from zoo.train import make_config, read_config_file
 
-    file_values = read_config_file(args.config) if args.config else {}
+    file_values = read_config_file(args.config, config_class) if args.config else {}
     overrides = {
         key: value
         for key, value in vars(args).items()
@@ -92,11 +127,25 @@ def run_train(args: argparse.Namespace) -> int:
         **file_values.get("dataset_options", {}),
         **parse_assignments(args.dataset_options, "--dataset-option"),
     }
-    config = make_config(file_values, {**overrides, "model_config": model_config, "dataset_options": dataset_options})
+    return make_config(
+        file_values, {**overrides, "model_config": model_config, "dataset_options": dataset_options}, config_class
+    )
 
+
+def run_train(args: argparse.Namespace) -> int:
+    from zoo.train import TrainConfig
     from zoo.train.trainer import train
 
-    result = train(config)
+    return report(train(config_from_args(args, TrainConfig)))
+
+
+def run_finetune(args: argparse.Namespace) -> int:
+    from zoo.train.finetune import FinetuneConfig, finetune
+
+    return report(finetune(config_from_args(args, FinetuneConfig)))
+
+
+def report(result) -> int:
     print()
     print(result.summary_table())
     print(f"\nworkdir: {result.workdir}  (TensorBoard: tensorboard --logdir {result.workdir / 'logs'})")

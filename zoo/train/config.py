@@ -37,6 +37,7 @@ class TrainConfig:
     early_stopping_patience: int = 0  # epochs without val improvement; 0 turns it off
     validation_fraction: float = 0.1
     train_examples: int | None = None  # use only this many training examples
+    train_fraction: float | None = None  # or only this fraction of them
     data_dir: str | None = None
     target: str | None = None  # csv: the target column
     dataset_options: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -58,6 +59,8 @@ class TrainConfig:
             raise ConfigError(
                 f"early_stopping_patience must be >= 0. Received: early_stopping_patience={self.early_stopping_patience}"
             )
+        if self.train_fraction is not None and not 0 < self.train_fraction <= 1:
+            raise ConfigError(f"train_fraction must be in (0, 1]. Received: train_fraction={self.train_fraction}")
         if self.train_examples is not None and self.train_examples < 1:
             raise ConfigError(f"train_examples must be >= 1. Received: train_examples={self.train_examples}")
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -84,11 +87,11 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}. Received: {name}={value!r}")
 
 
-def field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(TrainConfig)]
+def field_names(config_class: type = TrainConfig) -> list[str]:
+    return [f.name for f in dataclasses.fields(config_class)]
 
 
-def read_config_file(path: str | Path) -> dict[str, Any]:
+def read_config_file(path: str | Path, config_class: type = TrainConfig) -> dict[str, Any]:
     """A YAML mapping of TrainConfig fields; unknown keys are refused, naming the valid ones."""
     path = Path(path)
     try:
@@ -103,21 +106,22 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping of settings, got {type(data).__name__}")
-    unknown = sorted(set(data) - set(field_names()))
+    valid = field_names(config_class)
+    unknown = sorted(set(data) - set(valid))
     if unknown:
         raise ConfigError(
-            f"config file {path}: unknown setting(s) {', '.join(unknown)}; valid settings: {', '.join(field_names())}"
+            f"config file {path}: unknown setting(s) {', '.join(unknown)}; valid settings: {', '.join(valid)}"
         )
     return data
 
 
-def make_config(file_values: dict[str, Any], overrides: dict[str, Any]) -> TrainConfig:
+def make_config(file_values: dict[str, Any], overrides: dict[str, Any], config_class: type = TrainConfig) -> TrainConfig:
     """Defaults, then the file's values, then explicitly given flags (None means not given)."""
     values = {**file_values, **{k: v for k, v in overrides.items() if v is not None}}
     for required in ("model", "dataset"):
         if not values.get(required):
             raise ConfigError(f"no {required} given: pass it on the command line or set `{required}:` in --config")
     try:
-        return TrainConfig(**values)
+        return config_class(**values)
     except TypeError as error:  # a wrong type in YAML, e.g. a list for epochs
         raise ConfigError(f"invalid configuration: {error}") from None

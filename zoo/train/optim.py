@@ -8,20 +8,20 @@ from zoo.spec import DataSpec
 from zoo.train.config import TrainConfig
 
 
-def make_schedule(config: TrainConfig, steps_per_epoch: int):
-    total_steps = max(1, config.epochs * steps_per_epoch)
-    if config.schedule == "cosine":
-        return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total_steps, alpha=0.01)
-    if config.schedule == "exponential":
-        # Reach a tenth of the initial rate at the end of the run.
-        return keras.optimizers.schedules.ExponentialDecay(
-            config.learning_rate, decay_steps=total_steps, decay_rate=0.1
-        )
-    return config.learning_rate
+def make_schedule(schedule: str, learning_rate: float, total_steps: int):
+    """The rate over one phase of `total_steps` steps."""
+    total_steps = max(1, total_steps)
+    if schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps, alpha=0.01)
+    if schedule == "exponential":
+        # Reach a tenth of the initial rate at the end of the phase.
+        return keras.optimizers.schedules.ExponentialDecay(learning_rate, decay_steps=total_steps, decay_rate=0.1)
+    return learning_rate
 
 
-def make_optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    learning_rate = make_schedule(config, steps_per_epoch)
+def make_optimizer(config: TrainConfig, learning_rate: float, total_steps: int) -> keras.optimizers.Optimizer:
+    """`config` chooses the optimizer and schedule; the phase gives the rate and its length."""
+    learning_rate = make_schedule(config.schedule, learning_rate, total_steps)
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=config.momentum, nesterov=True)
     if config.optimizer == "adamw":

@@ -1,5 +1,6 @@
 """`zoo train`: data, strategy, model built and compiled in the strategy's scope, fit, evaluate,
-export. Reads top to bottom like a training script, because that is what it is."""
+export. Reads top to bottom like a training script, because that is what it is; `zoo finetune`
+(zoo/train/finetune.py) reuses the same steps around its two phases."""
 
 from __future__ import annotations
 
@@ -43,16 +44,18 @@ class TrainResult:
     wall_seconds: float
     examples_per_second: float
     num_replicas: int
-    export_dir: Path | None
+    export_dir: Path | None = None
+    extra_card: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def summary_table(self) -> str:
+        keys = [key for key in self.history if key not in {"epoch_seconds", "examples_per_second", "learning_rate"}]
         rows = [
-            [epoch + 1, seconds, rate, *(self.history[key][epoch] for key in self._metric_keys())]
+            [epoch + 1, seconds, rate, *(self.history[key][epoch] for key in keys)]
             for epoch, (seconds, rate) in enumerate(
                 zip(self.history["epoch_seconds"], self.history["examples_per_second"])
             )
         ]
-        table = format_table(["epoch", "seconds", "examples/s", *self._metric_keys()], rows)
+        table = format_table(["epoch", "seconds", "examples/s", *keys], rows)
         test = ", ".join(f"test {k} {v:.4f}" for k, v in self.test_metrics.items())
         return (
             f"{table}\n\n{self.config.model} on {self.config.dataset}: {self.epochs_run} epochs in "
@@ -60,12 +63,110 @@ class TrainResult:
             f"({self.num_replicas} replica{'s' if self.num_replicas > 1 else ''}); {test}"
         )
 
-    def _metric_keys(self) -> list[str]:
-        skip = {"epoch_seconds", "examples_per_second", "learning_rate"}
-        return [key for key in self.history if key not in skip]
+
+@dataclasses.dataclass
+class Run:
+    """What every phase of a run shares: strategy, data, pipelines, workdir, task's loss."""
+
+    config: TrainConfig
+    strategy: tf.distribute.Strategy
+    dataset: Dataset
+    pipelines: tuple[tf.data.Dataset, tf.data.Dataset, tf.data.Dataset]
+    workdir: Path
+    chief: bool
+    loss: keras.losses.Loss
+    metrics: list
+    monitor: str
+    meter: ThroughputMeter
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.dataset.x_train) / self.config.batch_size)
+
+    def build_model(self) -> keras.Model:
+        with self.strategy.scope():
+            return build_model(self.config.model, self.dataset.spec, self.config.model_config,
+                               adapt_data=self.dataset.x_train)
+
+    def fit(self, model: keras.Model, *, learning_rate: float, epochs: int, initial_epoch: int = 0,
+            backup_name: str = "backup") -> dict[str, list[float]]:
+        """Compile (in scope) at `learning_rate` and fit epochs [initial_epoch, epochs)."""
+        total_steps = (epochs - initial_epoch) * self.steps_per_epoch
+        with self.strategy.scope():
+            model.compile(
+                optimizer=make_optimizer(self.config, learning_rate, total_steps),
+                loss=self.loss,
+                metrics=self.metrics,
+                jit_compile=self.config.jit_compile,
+            )
+        callbacks = make_callbacks(
+            self.workdir,
+            monitor=self.monitor,
+            early_stopping_patience=self.config.early_stopping_patience,
+            meter=self.meter,
+            is_chief=self.chief,
+            backup_dir=_backup_dir(self.workdir, self.strategy, self.chief, backup_name),
+        )
+        train_ds, val_ds, _ = self.pipelines
+        history = model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=_verbosity(self.config),
+        ).history
+        return {key: [float(v) for v in values] for key, values in history.items()}
+
+    def finish(self, model: keras.Model, history: dict[str, list[float]], wall_seconds: float,
+               extra_card: dict[str, Any] | None = None) -> TrainResult:
+        """Evaluate on the test split; the chief saves, exports and writes metrics.json."""
+        test_metrics = {
+            key: float(value)
+            for key, value in model.evaluate(self.pipelines[2], return_dict=True, verbose=0).items()
+        }
+        result = TrainResult(
+            config=self.config,
+            workdir=self.workdir,
+            model=model,
+            dataset=self.dataset,
+            history=history,
+            test_metrics=test_metrics,
+            epochs_run=len(history.get("loss", [])),
+            wall_seconds=wall_seconds,
+            examples_per_second=self.meter.examples_per_second,
+            num_replicas=self.strategy.num_replicas_in_sync,
+            extra_card=extra_card or {},
+        )
+        if self.chief:
+            model.save(self.workdir / MODEL_FILE)
+            if self.config.export_base:
+                result.export_dir = export_saved_model(
+                    model,
+                    self.dataset.spec,
+                    self.config.export_base,
+                    self.config.export_name or self.config.model,
+                    model_card=model_card(result),
+                    warmup_examples=self.dataset.x_test[:WARMUP_EXAMPLES],
+                )
+            (self.workdir / METRICS_FILE).write_text(json.dumps(metrics_record(result), indent=2, default=str))
+        return result
 
 
 def train(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
+    """Train, evaluate and (with export_base) export one model."""
+
+    def single_phase(run: Run) -> TrainResult:
+        model = run.build_model()
+        started = time.perf_counter()
+        history = run.fit(model, learning_rate=config.learning_rate, epochs=config.epochs)
+        return run.finish(model, history, time.perf_counter() - started)
+
+    return run_training(config, single_phase, strategy=strategy)
+
+
+def run_training(config: TrainConfig, body, *, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
+    """Set up strategy, seed, precision and data, then hand a `Run` to `body`."""
     # The strategy first: splitting the CPU into logical devices must precede any TF work.
     strategy = strategy or make_strategy(config.strategy, num_devices=config.num_devices, tpu=config.tpu)
     keras.utils.set_random_seed(config.seed)
@@ -73,13 +174,13 @@ def train(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = None
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy(_mixed_policy())
     try:
-        return _train(config, strategy)
+        return body(prepare_run(config, strategy))
     finally:
         # Models keep the policy they were built with; later builds in this process should not.
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _train(config: TrainConfig, strategy: tf.distribute.Strategy) -> TrainResult:
+def prepare_run(config: TrainConfig, strategy: tf.distribute.Strategy) -> Run:
     get_model_entry(config.model)  # an unknown model fails before any data is loaded
     dataset = load_dataset(
         config.dataset,
@@ -88,71 +189,26 @@ def _train(config: TrainConfig, strategy: tf.distribute.Strategy) -> TrainResult
         seed=config.seed,
         validation_fraction=config.validation_fraction,
         **config.dataset_options,
-    ).subset(config.train_examples, seed=config.seed)
-    train_ds, val_ds, test_ds = make_pipelines(dataset, config.batch_size, seed=config.seed)
-    steps_per_epoch = math.ceil(len(dataset.x_train) / config.batch_size)
-
-    chief = is_chief(strategy)
+    )
+    train_examples = config.train_examples
+    if config.train_fraction is not None:
+        train_examples = max(1, round(config.train_fraction * len(dataset.x_train)))
+    dataset = dataset.subset(train_examples, seed=config.seed)
     workdir = config.resolved_workdir
     workdir.mkdir(parents=True, exist_ok=True)
     loss, metrics, monitor = loss_and_metrics(dataset.spec)
-    with strategy.scope():
-        model = build_model(config.model, dataset.spec, config.model_config, adapt_data=dataset.x_train)
-        model.compile(
-            optimizer=make_optimizer(config, steps_per_epoch),
-            loss=loss,
-            metrics=metrics,
-            jit_compile=config.jit_compile,
-        )
-
-    meter = ThroughputMeter(len(dataset.x_train))
-    callbacks = make_callbacks(
-        workdir,
-        monitor=monitor,
-        early_stopping_patience=config.early_stopping_patience,
-        meter=meter,
-        is_chief=chief,
-        backup_dir=_backup_dir(workdir, strategy, chief),
-    )
-    started = time.perf_counter()
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        verbose=_verbosity(config),
-    ).history
-    wall_seconds = time.perf_counter() - started
-    test_metrics = {
-        key: float(value) for key, value in model.evaluate(test_ds, return_dict=True, verbose=0).items()
-    }
-
-    result = TrainResult(
+    return Run(
         config=config,
-        workdir=workdir,
-        model=model,
+        strategy=strategy,
         dataset=dataset,
-        history={key: [float(v) for v in values] for key, values in history.items()},
-        test_metrics=test_metrics,
-        epochs_run=len(history.get("loss", [])),
-        wall_seconds=wall_seconds,
-        examples_per_second=meter.examples_per_second,
-        num_replicas=strategy.num_replicas_in_sync,
-        export_dir=None,
+        pipelines=make_pipelines(dataset, config.batch_size, seed=config.seed),
+        workdir=workdir,
+        chief=is_chief(strategy),
+        loss=loss,
+        metrics=metrics,
+        monitor=monitor,
+        meter=ThroughputMeter(len(dataset.x_train)),
     )
-    if chief:
-        model.save(workdir / MODEL_FILE)
-        if config.export_base:
-            result.export_dir = export_saved_model(
-                model,
-                dataset.spec,
-                config.export_base,
-                config.export_name or config.model,
-                model_card=model_card(result),
-                warmup_examples=dataset.x_test[:WARMUP_EXAMPLES],
-            )
-        (workdir / METRICS_FILE).write_text(json.dumps(metrics_record(result), indent=2, default=str))
-    return result
 
 
 def model_card(result: TrainResult) -> dict[str, Any]:
@@ -169,6 +225,7 @@ def model_card(result: TrainResult) -> dict[str, Any]:
         "metrics": {"test": result.test_metrics, "final_epoch": {k: v[-1] for k, v in result.history.items()}},
         "training": result.config.to_dict(),
         "tfzoo_version": zoo.__version__,
+        **result.extra_card,
     }
 
 
@@ -184,14 +241,15 @@ def metrics_record(result: TrainResult) -> dict[str, Any]:
         "history": result.history,
         "export_dir": str(result.export_dir) if result.export_dir else None,
         "config": result.config.to_dict(),
+        **result.extra_card,
     }
 
 
-def _backup_dir(workdir: Path, strategy: tf.distribute.Strategy, chief: bool) -> Path:
+def _backup_dir(workdir: Path, strategy: tf.distribute.Strategy, chief: bool, name: str) -> Path:
     if chief:
-        return workdir / "backup"
+        return workdir / name
     resolver = strategy.cluster_resolver
-    return workdir / "backup-workers" / f"{resolver.task_type}-{resolver.task_id}"
+    return workdir / f"{name}-workers" / f"{resolver.task_type}-{resolver.task_id}"
 
 
 def _mixed_policy() -> str:
