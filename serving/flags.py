@@ -416,7 +416,7 @@ def help_text() -> str:
     groups = {key: parser.add_argument_group(title, description)
               for key, (title, description) in GROUP_TITLES.items()}
     for flag in FLAGS:
-        metavar = "[BOOL]" if flag.is_bool else flag.name.rsplit("_", 1)[-1].upper()
+        metavar = _metavar(flag)
         default = flag.default_text or _default_text(flag.default)
         groups[flag.group].add_argument(
             f"--{flag.name}", metavar=metavar, help=f"{flag.help} (default: {default})".replace("%", "%%")
@@ -424,6 +424,20 @@ def help_text() -> str:
     parser.add_argument_group("Help").add_argument("--help", action="store_true",
                                                    help="Show this message and exit.")
     return parser.format_help()
+
+
+def _metavar(flag: Flag) -> str:
+    if flag.is_bool:
+        return "[BOOL]"
+    if flag.parse is parse_channel_arguments:
+        return "KEY=VALUE,..."
+    if flag.parse is _parse_tags:
+        return "TAG,..."
+    if flag.name.endswith(("_file", "_path", "_name", "_address")):
+        return flag.name.rsplit("_", 1)[-1].upper()
+    if flag.name.endswith("port"):
+        return "PORT"
+    return {_parse_int: "N", _parse_float: "NUMBER"}.get(flag.parse, "VALUE")
 
 
 def _default_text(default: Any) -> str:

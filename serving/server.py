@@ -96,6 +96,7 @@ class ModelServer:
         self.port = 0
         self.addresses: list[str] = []
         self._grpc_server: grpc.Server | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._health = None
         self._config_watcher = None
         self._stop_lock = threading.Lock()
@@ -150,6 +151,7 @@ class ModelServer:
             self._config_watcher.stop()
         self._health.shutdown()
         self._grpc_server.stop(grace).wait()
+        self._executor.shutdown(wait=False)
         self.manager.stop()
 
     def _build_grpc_server(self) -> grpc.Server:
@@ -160,9 +162,10 @@ class ModelServer:
         from serving.tfs.model_service import ModelServicer
         from serving.tfs.prediction_service import PredictionServicer
 
+        self._executor = concurrent.futures.ThreadPoolExecutor(flags.grpc_max_threads(self.options),
+                                                               thread_name_prefix="grpc-call")
         server = grpc.server(
-            concurrent.futures.ThreadPoolExecutor(flags.grpc_max_threads(self.options),
-                                                  thread_name_prefix="grpc-call"),
+            self._executor,
             interceptors=[ErrorMappingInterceptor()],
             options=channel_arguments(self.options.grpc_channel_arguments),
         )

@@ -8,6 +8,9 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, outputs_of, predict_request
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 
+from serving import flags
+from serving.server import ModelServer, ServerStartError
+
 HEALTH = health_pb2.HealthCheckResponse
 
 
@@ -88,3 +91,10 @@ def test_message_over_configured_limit_is_resource_exhausted(small_limit_server)
         error = call_error(stub.Predict, predict_request("default", {"x": np.ones(1000, np.float32)}))
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "larger than max" in error.details() and "1024" in error.details()
+
+
+def test_port_in_use_fails_at_start_naming_the_address(tfs_server, model_root):
+    options = flags.parse_flags([f"--model_base_path={model_root / 'half_plus_two'}", f"--port={tfs_server.port}",
+                                 "--grpc_bind_address=127.0.0.1"])
+    with pytest.raises(ServerStartError, match=rf"cannot listen on 127\.0\.0\.1:{tfs_server.port} .*change --port"):
+        ModelServer(options).start()
