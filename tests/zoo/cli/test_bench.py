@@ -1,0 +1,116 @@
+"""`zoo bench` against a real server serving a real zoo export: a short bounded run with zero
+errors, error counting, and one-line errors."""
+
+import json
+import socket
+import time
+
+import keras
+import pytest
+from tensorflow_serving.apis import predict_pb2
+
+from serving import flags
+from serving.server import ModelServer, ServerStartError
+from zoo.bench import BenchOptions, PROTOCOLS
+from zoo.bench.runner import run_level
+from zoo.bench.tfs_grpc import TfsGrpcPlan
+from zoo.cli.main import main
+from zoo.export import export_saved_model
+from zoo.spec import DataSpec
+
+SPEC = DataSpec(name="prices", kind="tabular", task="regression", input_shape=(4,), num_outputs=1)
+
+
+def start_server(base_path) -> ModelServer:
+    for _ in range(5):  # another process may take the free port first
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = ModelServer(flags.parse_flags([f"--model_base_path={base_path}", "--model_name=prices",
+                                                f"--port={port}", "--grpc_bind_address=127.0.0.1",
+                                                "--file_system_poll_wait_seconds=0"]))
+        try:
+            server.start()
+        except ServerStartError:
+            continue
+        return server
+    raise RuntimeError("no free port for the test server")
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(SPEC.input_shape, name=SPEC.input_name)
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    root = tmp_path_factory.mktemp("exports")
+    export_saved_model(model, SPEC, root, "prices")
+    server = start_server(root / "prices")
+    yield f"127.0.0.1:{server.port}"
+    server.stop(grace=0)
+
+
+def run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exit:
+        code = exit.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_short_run_reports_each_concurrency_with_zero_errors(target, capsys):
+    began = time.monotonic()
+    code, out, _ = run(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "1,3",
+                       "--duration", "1", "--warmup", "0.2", "--batch", "2", "--processes", "2", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert (result["model"], result["protocol"], result["batch"]) == ("prices", "tfs-grpc", 2)
+    assert [level["concurrency"] for level in result["levels"]] == [1, 3]
+    for level in result["levels"]:
+        assert level["errors"] == 0, level["error_samples"]
+        assert level["requests"] > 10
+        assert level["examples_per_second"] == pytest.approx(2 * level["requests_per_second"])
+        assert 0 < level["p50_ms"] <= level["p90_ms"] <= level["p99_ms"]
+    assert time.monotonic() - began < 60
+
+
+def test_table_lists_qps_latency_percentiles_and_errors(target, capsys):
+    code, out, err = run(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "2",
+                         "--duration", "0.5", "--warmup", "0")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0] == f"prices on {target} (tfs-grpc, batch 1)"
+    assert lines[1].split() == ["concurrency", "requests/s", "examples/s", "p50", "ms", "p90", "ms", "p99", "ms", "errors"]
+    assert lines[3].split()[0] == "2" and lines[3].split()[-1] == "0"
+    assert "concurrency 2:" in err  # progress goes to stderr
+
+
+def test_failed_requests_are_counted_by_status_with_the_servers_message(target):
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "missing"
+    plan = TfsGrpcPlan(target=target, payload=request.SerializeToString())
+    options = BenchOptions(server=target, model="missing", duration=0.5, warmup=0)
+    level = run_level(PROTOCOLS["tfs-grpc"], plan, 2, options)
+    assert level.requests == 0 and level.errors > 0 and level.p50_ms is None
+    assert list(level.errors_by_code) == ["NOT_FOUND"]
+    assert "Latest(missing)" in level.error_samples["NOT_FOUND"]
+
+
+def test_unknown_model_is_a_one_line_error(target, capsys):
+    code, _, err = run(capsys, "bench", "--server", target, "--model", "nope", "--duration", "0.5")
+    assert code == 2 and err.strip() == "zoo bench: error: NOT_FOUND: Servable not found for request: Latest(nope)"
+
+
+def test_unknown_protocol_names_the_registered_ones(capsys):
+    code, _, err = run(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--protocol", "carrier-pigeon")
+    assert code == 2 and "carrier-pigeon" in err and "tfs-grpc" in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_concurrency_list_is_refused(capsys):
+    code, _, err = run(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--concurrency", "1,0")
+    assert code == 2 and "--concurrency" in err and "1,0" in err
+
+
+def test_options_are_validated_with_the_received_value():
+    with pytest.raises(ValueError, match=r"duration must be a positive number of seconds. Received: duration=0"):
+        BenchOptions(server="h:1", model="m", duration=0)
