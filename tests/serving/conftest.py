@@ -13,11 +13,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-import savedmodels
-from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
 from serving import flags
 from serving.server import ModelServer, ServerStartError
+
 
 def free_port() -> int:
     """A TCP port nothing listens on right now (the server binds it without SO_REUSEPORT)."""
@@ -79,6 +78,8 @@ def start_model_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def model_root(tmp_path_factory) -> Path:
     """Exported models: half_plus_two v1 (0.5x+2) and v2 (2x+1), multi_io v1, tf1 v1."""
+    import savedmodels  # imports TensorFlow: only for the tests that use these models
+
     root = tmp_path_factory.mktemp("models")
     savedmodels.export_half_plus_two(root / "half_plus_two", 1)
     savedmodels.export_half_plus_two(root / "half_plus_two", 2, slope=2.0, offset=1.0)
@@ -113,11 +114,15 @@ def channel(tfs_server):
 
 @pytest.fixture(scope="session")
 def prediction_stub(channel):
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
     return prediction_service_pb2_grpc.PredictionServiceStub(channel)
 
 
 @pytest.fixture(scope="session")
 def model_stub(channel):
+    from tensorflow_serving.apis import model_service_pb2_grpc
+
     return model_service_pb2_grpc.ModelServiceStub(channel)
 
 
