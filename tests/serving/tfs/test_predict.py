@@ -7,6 +7,8 @@ from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, outputs_of, predict_req
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import predict_pb2
 
+from serving.tfs.prediction_service import PredictionServicer
+
 
 def _typed(dtype, shape, **field_values) -> tensor_pb2.TensorProto:
     shape_proto = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in shape])
@@ -173,3 +175,10 @@ def test_unknown_signature_is_reported_before_a_malformed_input(prediction_stub)
     request.model_spec.signature_name = "nope"
     request.inputs["x"].CopyFrom(_typed(types_pb2.DT_FLOAT, [3], float_val=[1.0, 2.0]))
     assert call_error(prediction_stub.Predict, request).code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_typed_field_outputs_when_tensor_content_serialization_is_off(tfs_server):
+    servicer = PredictionServicer(tfs_server.manager, tensor_content_outputs=False)
+    request = predict_request("half_plus_two", {"x": np.array([2.0, 4.0], np.float32)}, version=1)
+    output = servicer.Predict(request, None).outputs["y"]
+    assert not output.tensor_content and list(output.float_val) == [3.0, 4.0]
