@@ -79,6 +79,9 @@ def _write_version(
 ) -> None:
     module = tf.Module()
     module.model = model
+    # Keras 3 keeps some state (e.g. Dropout's RNG seed) outside what tf.Module tracking finds;
+    # attach every variable explicitly, as keras.export.ExportArchive does.
+    module.model_variables = list(model.variables)
     with tempfile.TemporaryDirectory() as scratch:
         if spec.is_classification:
             labels = Path(scratch) / LABELS_FILE

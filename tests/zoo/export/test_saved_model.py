@@ -127,3 +127,14 @@ def test_regressor_gets_regress_signature_with_flat_outputs(tmp_path):
     outputs = tf.saved_model.load(str(version_dir)).signatures["regress"](inputs=tf.constant(examples))
     np.testing.assert_allclose(outputs["outputs"].numpy(), model.predict(x, verbose=0).reshape(-1), atol=1e-5)
     assert not (version_dir / "assets" / "labels.txt").exists()
+
+
+def test_model_with_dropout_and_random_augmentation_exports(tmp_path):
+    inputs = keras.Input((4, 4, 1), name="image")
+    x = keras.layers.RandomFlip("horizontal")(inputs)
+    x = keras.layers.Dropout(0.5)(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="probabilities")(x))
+    version_dir = export_saved_model(model, IMAGE_SPEC, tmp_path, "rng")
+    x = np.ones((2, 4, 4, 1), np.float32)
+    outputs = tf.saved_model.load(str(version_dir)).signatures["serving_default"](image=tf.constant(x))
+    np.testing.assert_allclose(outputs["probabilities"].numpy(), model.predict(x, verbose=0), atol=1e-5)
