@@ -30,6 +30,7 @@ from zoo.spec import DataSpec
 WEIGHTS_HOST = "storage.googleapis.com"
 # How long to wait for it before calling the machine offline: urllib itself has no timeout.
 _ONLINE_CHECK_SECONDS = 5.0
+_MAX_REASON_CHARS = 300
 AUGMENTATIONS = ("flip", "rotation", "zoom")
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".h5", ".keras")
 
@@ -244,7 +245,10 @@ def _weights_host_reachable() -> bool:
 
 
 def _weights_failure_message(config: TransferConfig, info: Backbone, weights: str, error: Exception) -> str:
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    # Keras' messages can span many lines (and dump tensors): keep one line of readable length.
+    reason = " ".join(str(error).split()) or type(error).__name__
+    if len(reason) > _MAX_REASON_CHARS:
+        reason = reason[:_MAX_REASON_CHARS] + "..."
     if weights == "imagenet" and info.imagenet_file is not None:
         cached = keras_weights_cache() / info.imagenet_file(config.image_size)
         return (
