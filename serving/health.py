@@ -98,5 +98,12 @@ class ModelHealth:
 
 
 def enable_reflection(server, service_names: Iterable[str]) -> None:
-    """Serves grpc.reflection so tools like grpcurl can list and describe the services."""
-    reflection.enable_server_reflection((*service_names, reflection.SERVICE_NAME), server)
+    """Serves grpc.reflection so tools like grpcurl can list and describe the services.
+
+    The KServe v2 messages live in a private descriptor pool (see serving/oip), so reflection
+    reads from a pool that holds both it and the default pool's services.
+    """
+    from serving.oip.reflection import reflection_pool
+
+    names = (*service_names, reflection.SERVICE_NAME)
+    reflection.enable_server_reflection(names, server, pool=reflection_pool(names))

@@ -159,6 +159,8 @@ class ModelServer:
         from tensorflow_serving.apis import prediction_service_pb2, prediction_service_pb2_grpc
 
         from serving import health
+        from serving.oip.servicer import SERVICE_NAME as OIP_SERVICE_NAME
+        from serving.oip.servicer import add_oip_service
         from serving.tfs.model_service import ModelServicer
         from serving.tfs.prediction_service import PredictionServicer
 
@@ -178,12 +180,14 @@ class ModelServer:
             server,
         )
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.manager), server)
+        add_oip_service(server, self.manager)
         self._health = health.ModelHealth(self.manager)
         self._health.add_to_server(server)
         health.enable_reflection(server, (
             prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"].full_name,
             model_service_pb2.DESCRIPTOR.services_by_name["ModelService"].full_name,
             health.HEALTH_SERVICE_NAME,
+            OIP_SERVICE_NAME,
         ))
         return server
 

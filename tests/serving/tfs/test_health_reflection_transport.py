@@ -48,6 +48,7 @@ def test_reflection_lists_every_service(channel):
         "tensorflow.serving.PredictionService",
         "tensorflow.serving.ModelService",
         "grpc.health.v1.Health",
+        "inference.GRPCInferenceService",
         "grpc.reflection.v1alpha.ServerReflection",
     }
 
