@@ -78,6 +78,13 @@ def normalization_layer(
                 f"Received: adapt_data.shape={adapt_data.shape}"
             )
         mean, variance = feature_statistics(adapt_data)
+        if not np.isfinite(mean).all():
+            # One NaN would make every prediction NaN; say so now rather than after training.
+            raise ValueError(
+                "adapt_data must be finite: fill or drop missing values first. "
+                f"Received: adapt_data with NaN or infinite values in {int((~np.isfinite(mean)).sum())} "
+                f"of {len(mean)} features"
+            )
     return keras.layers.Normalization(
         axis=-1, mean=mean.astype(np.float32), variance=variance.astype(np.float32), name=name
     )

@@ -2,8 +2,9 @@
 
 Every registered name is a `ModelEntry`: a family (mlp, cnn, rnn, transfer) plus the config
 values that make the entry what it is (`lstm` is the rnn family with `cell="lstm"`). A family
-module holds a config dataclass (a `ModelConfig`) and a builder; the registry imports it only
-when the entry is used, so listing names and descriptions costs nothing.
+module holds a config dataclass (a `ModelConfig`, defined here with its `check_*` helpers) and a
+builder. The registry imports a family module when an entry first needs it: the families import
+this module, so importing them here at the top would be circular.
 """
 
 from __future__ import annotations
@@ -65,13 +66,17 @@ class ModelConfig:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "ModelConfig":
+        cls.refuse_unknown_keys(config, owner=cls.__name__)
+        return cls(**config)
+
+    @classmethod
+    def refuse_unknown_keys(cls, config: Mapping[str, Any], owner: str) -> None:
         unknown = sorted(set(config) - set(cls.keys()))
         if unknown:
             raise ConfigError(
                 f"Unknown config key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-                f"for {cls.__name__}. Valid keys: {', '.join(cls.keys())}"
+                f"for {owner}. Valid keys: {', '.join(cls.keys())}"
             )
-        return cls(**config)
 
     @classmethod
     def keys(cls) -> tuple[str, ...]:
@@ -182,17 +187,11 @@ class ModelEntry:
     def make_config(self, overrides: Mapping[str, Any] | None = None) -> ModelConfig:
         """This entry's config with `overrides` applied; unknown keys and bad values raise ConfigError."""
         overrides = dict(overrides or {})
-        cls = self.config_class
-        unknown = sorted(set(overrides) - set(cls.keys()))
-        if unknown:
-            raise ConfigError(
-                f"Unknown config key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-                f"for model {self.name!r}. Valid keys: {', '.join(cls.keys())}"
-            )
+        self.config_class.refuse_unknown_keys(overrides, owner=f"model {self.name!r}")
         for key, value in overrides.items():
             if key in self.fixed and value != self.fixed[key]:
                 raise ConfigError(self._fixed_key_message(key, value))
-        return cls(**{**self.defaults, **overrides, **self.fixed})
+        return self.config_class(**{**self.defaults, **overrides, **self.fixed})
 
     def _fixed_key_message(self, key: str, value: Any) -> str:
         alternatives = [entry.name for entry in MODELS.values() if entry.fixed.get(key, object()) == value]
@@ -204,16 +203,16 @@ def _entries(*entries: ModelEntry) -> Mapping[str, ModelEntry]:
     return types.MappingProxyType({entry.name: entry for entry in entries})
 
 
-_TRANSFER_TASK = "transfer learning on images, {} backbone (any size, grayscale or RGB)"
+_TRANSFER_TASK = "images of any size, gray or RGB: {} backbone + new head"
 
 MODELS: Mapping[str, ModelEntry] = _entries(
-    ModelEntry("mlp", "mlp", "multilayer perceptron for tabular features or flattened images"),
-    ModelEntry("cnn", "cnn", "small convnet for small images (8x8 to 32x32, any channel count)"),
-    ModelEntry("lstm", "rnn", "LSTM over image rows, sequences, time-series windows or text",
+    ModelEntry("mlp", "mlp", "multilayer perceptron: tabular features or flattened images"),
+    ModelEntry("cnn", "cnn", "small convnet: 8x8 to 32x32 images, any channel count"),
+    ModelEntry("lstm", "rnn", "LSTM: image rows, sequences, time-series windows or text",
                fixed={"cell": "lstm", "bidirectional": False}),
-    ModelEntry("gru", "rnn", "GRU over image rows, sequences, time-series windows or text",
+    ModelEntry("gru", "rnn", "GRU: image rows, sequences, time-series windows or text",
                fixed={"cell": "gru"}),
-    ModelEntry("bilstm", "rnn", "bidirectional LSTM over image rows, sequences, windows or text",
+    ModelEntry("bilstm", "rnn", "bidirectional LSTM: image rows, sequences, windows or text",
                fixed={"cell": "lstm", "bidirectional": True}),
     ModelEntry("vgg16", "transfer", _TRANSFER_TASK.format("VGG16"), fixed={"backbone": "vgg16"}),
     ModelEntry("resnet50", "transfer", _TRANSFER_TASK.format("ResNet50"), fixed={"backbone": "resnet50"}),
@@ -229,7 +228,7 @@ MODELS: Mapping[str, ModelEntry] = _entries(
                fixed={"backbone": "densenet121"}),
     # Lite0's ImageNet weights ship in a pip package, so they are the default: no download needed.
     ModelEntry("efficientnet_lite0", "transfer",
-               _TRANSFER_TASK.format("EfficientNet-Lite0 (ImageNet weights offline)"),
+               _TRANSFER_TASK.format("EfficientNet-Lite0 (offline ImageNet)"),
                fixed={"backbone": "efficientnet_lite0"}, defaults={"weights": "imagenet"}),
 )
 

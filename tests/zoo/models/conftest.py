@@ -28,12 +28,16 @@ SPECS = {
     "tabular_regression": DataSpec(
         name="tiny_tabular", kind="tabular", task="regression", input_shape=(4,), num_outputs=1
     ),
-    "digits": DataSpec(name="tiny_digits", kind="image", task="classification", input_shape=(8, 8, 1), num_outputs=4),
+    "digits": DataSpec(
+        name="tiny_digits", kind="image", task="classification", input_shape=(8, 8, 1), num_outputs=4
+    ),
     "grayscale": DataSpec(
         name="tiny_grayscale", kind="image", task="classification", input_shape=(28, 28, 1), num_outputs=3
     ),
     "rgb": DataSpec(name="tiny_rgb", kind="image", task="classification", input_shape=(32, 32, 3), num_outputs=3),
-    "sequence": DataSpec(name="tiny_sequence", kind="sequence", task="classification", input_shape=(10, 3), num_outputs=3),
+    "sequence": DataSpec(
+        name="tiny_sequence", kind="sequence", task="classification", input_shape=(10, 3), num_outputs=3
+    ),
     "timeseries": DataSpec(
         name="tiny_series", kind="timeseries", task="regression", input_shape=(12, 1), num_outputs=2
     ),

@@ -42,6 +42,13 @@ def test_normalization_layer_refuses_data_with_other_feature_count():
         normalization_layer(np.zeros((3, 5)), 4)
 
 
+def test_normalization_layer_refuses_missing_values():
+    data = np.ones((4, 3))
+    data[2, 1] = np.nan
+    with pytest.raises(ValueError, match="adapt_data must be finite.*infinite values in 1 of 3 features"):
+        normalization_layer(data, 3)
+
+
 def test_backbone_preprocessing_applies_the_backbone_function_and_round_trips():
     layer = BackbonePreprocessing("keras.applications.vgg16", name="pre")
     pixels = np.random.default_rng(2).uniform(0, 255, size=(2, 4, 4, 3)).astype("float32")

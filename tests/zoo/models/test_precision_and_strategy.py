@@ -28,7 +28,9 @@ STRATEGY_CASES = [
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 @pytest.mark.parametrize("name, spec_name, config", FAMILY_CASES, ids=CASE_IDS)
-def test_mixed_precision_models_still_output_float32(policy, name, spec_name, config, specs, examples, global_policy):
+def test_mixed_precision_models_still_output_float32(
+    policy, name, spec_name, config, specs, examples, global_policy
+):
     global_policy(policy)
     spec = specs[spec_name]
     x, _ = examples(spec, count=2)

@@ -83,3 +83,17 @@ def test_text_models_need_training_strings(specs):
 def test_rnn_refuses_tabular_data(specs):
     with pytest.raises(ConfigError, match="reads images, sequences, time-series windows or text"):
         build_model("lstm", specs["tabular_classification"])
+
+
+def test_text_model_round_trips_through_a_keras_file_with_its_vocabulary(specs, examples, tmp_path):
+    spec = specs["text"]
+    x, _ = examples(spec)
+    model = build_model("lstm", spec, SMALL, adapt_data=x)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras")
+    assert restored.get_layer("text_vectorization").get_vocabulary() == (
+        model.get_layer("text_vectorization").get_vocabulary()
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(restored(x)), keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6
+    )
