@@ -8,6 +8,8 @@ error-mapping interceptor, never here.
 
 from __future__ import annotations
 
+import os
+
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
@@ -18,11 +20,20 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
+from google.protobuf import wrappers_pb2
+
 from serving import errors
 from serving.tfs import example_inference, model_specs
 from serving.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
 SIGNATURE_DEF_FIELD = "signature_def"
+# Extensions beyond TF Serving (which knows only signature_def): files a zoo export carries,
+# each sent as a StringValue when the version has it.
+EXTRA_METADATA_FILES = {
+    "labels": ("assets", "labels.txt"),
+    "model_card": ("assets.extra", "model_card.json"),
+}
+SUPPORTED_METADATA_FIELDS = (SIGNATURE_DEF_FIELD, *EXTRA_METADATA_FILES)
 
 
 class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
@@ -95,16 +106,23 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         if not request.metadata_field:
             raise errors.InvalidArgument("GetModelMetadataRequest must specify at least one metadata_field")
         for field in request.metadata_field:
-            if field != SIGNATURE_DEF_FIELD:
-                raise errors.InvalidArgument(f"Metadata field {field} is not supported")
-        signature_map = get_model_metadata_pb2.SignatureDefMap()
-        with model_specs.servable_for(self._manager, model_spec) as servable:
-            for key, signature in servable.signature_defs.items():
-                signature_map.signature_def[key].CopyFrom(signature)
-            name, version = servable.name, servable.version
+            if field not in SUPPORTED_METADATA_FIELDS:
+                raise errors.InvalidArgument(
+                    f"Metadata field {field} is not supported; supported fields: {', '.join(SUPPORTED_METADATA_FIELDS)}"
+                )
         response = get_model_metadata_pb2.GetModelMetadataResponse()
-        model_specs.fill_model_spec(response.model_spec, name, version)
-        response.metadata[SIGNATURE_DEF_FIELD].Pack(signature_map)
+        with model_specs.servable_for(self._manager, model_spec) as servable:
+            model_specs.fill_model_spec(response.model_spec, servable.name, servable.version)
+            if SIGNATURE_DEF_FIELD in request.metadata_field:
+                signature_map = get_model_metadata_pb2.SignatureDefMap()
+                for key, signature in servable.signature_defs.items():
+                    signature_map.signature_def[key].CopyFrom(signature)
+                response.metadata[SIGNATURE_DEF_FIELD].Pack(signature_map)
+            for field, relative in EXTRA_METADATA_FILES.items():
+                if field in request.metadata_field:
+                    text = _read_version_file(servable.path, relative)
+                    if text is not None:
+                        response.metadata[field].Pack(wrappers_pb2.StringValue(value=text))
         return response
 
     def _check_predict_signature(self, servable, signature_name: str) -> None:
@@ -120,3 +138,13 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
                 f"Expected prediction signature method_name to be one of {{{', '.join(allowed)}}}. "
                 f"Was: {signature.method_name}"
             )
+
+
+def _read_version_file(version_path: str, relative: tuple[str, ...]) -> str | None:
+    """A file inside the version directory the servable was loaded from (None if absent)."""
+    path = os.path.join(version_path, *relative)
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except OSError:
+        return None

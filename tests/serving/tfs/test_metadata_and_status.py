@@ -1,8 +1,15 @@
 """GetModelMetadata and GetModelStatus on the shared server."""
 
+import json
+
 import grpc
+import keras
+from google.protobuf import wrappers_pb2
 from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error
-from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
+from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, prediction_service_pb2_grpc
+
+from zoo.export import export_saved_model
+from zoo.spec import DataSpec
 
 AVAILABLE = get_model_status_pb2.ModelVersionStatus.AVAILABLE
 
@@ -58,8 +65,34 @@ def test_metadata_without_fields_is_invalid_argument(prediction_stub):
 
 
 def test_metadata_with_unsupported_field_is_invalid_argument(prediction_stub):
-    error = call_error(prediction_stub.GetModelMetadata, _metadata_request(fields=("signature_def", "labels")))
-    assert (error.code(), error.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "Metadata field labels is not supported")
+    error = call_error(prediction_stub.GetModelMetadata, _metadata_request(fields=("signature_def", "bogus")))
+    assert (error.code(), error.details()) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "Metadata field bogus is not supported; supported fields: signature_def, labels, model_card")
+
+
+def test_labels_and_model_card_are_sent_when_the_export_has_them(start_model_server, tmp_path):
+    spec = DataSpec(name="tiny", kind="tabular", task="classification", input_shape=(3,), num_outputs=2,
+                    class_names=("no", "yes"))
+    inputs = keras.Input((3,), name="features")
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="probabilities")(inputs))
+    export_saved_model(model, spec, tmp_path, "tiny", model_card={"dataset": "tiny"})
+    server = start_model_server("--model_name=tiny", f"--model_base_path={tmp_path / 'tiny'}")
+    with grpc.insecure_channel(server.target) as channel:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        request = _metadata_request("tiny", fields=("labels", "model_card"))
+        response = stub.GetModelMetadata(request, timeout=RPC_TIMEOUT_SECONDS)
+    labels, card = wrappers_pb2.StringValue(), wrappers_pb2.StringValue()
+    assert response.metadata["labels"].Unpack(labels) and response.metadata["model_card"].Unpack(card)
+    assert labels.value.split() == ["no", "yes"]
+    assert json.loads(card.value)["dataset"] == "tiny"
+    assert "signature_def" not in response.metadata
+
+
+def test_extra_fields_are_left_out_for_a_plain_savedmodel(prediction_stub):
+    response = prediction_stub.GetModelMetadata(_metadata_request(fields=("signature_def", "labels", "model_card")),
+                                                timeout=RPC_TIMEOUT_SECONDS)
+    assert set(response.metadata) == {"signature_def"}
 
 
 def test_metadata_without_model_spec_is_invalid_argument(prediction_stub):
