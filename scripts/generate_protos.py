@@ -1,6 +1,6 @@
-"""Compiles protos/*.proto into the committed Python modules of serving/oip/.
+"""Compiles the .proto files under protos/ into the committed Python modules of serving/.
 
-    python scripts/generate_protos.py           # regenerate serving/oip/*_pb2*.py(i)
+    python scripts/generate_protos.py           # regenerate serving/*/*_pb2*.py(i)
     python scripts/generate_protos.py --check   # exit 1, listing the files that differ
 
 Why stage the proto: grpc_tools names imports after the proto's path under its -I root, so a
@@ -32,12 +32,15 @@ import tempfile
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTO_DIR = os.path.join(REPO_ROOT, "protos")
 # Each proto in protos/ and the package its generated modules belong to.
-PACKAGES = {"grpc_predict_v2.proto": "serving/oip"}
+PACKAGES = {
+    "grpc_predict_v2.proto": "serving/oip",
+    "tensorflow_serving/config/ssl_config.proto": "serving/security",
+}
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 DEFAULT_POOL_LINE = "DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile("
 PRIVATE_POOL_LINES = (
-    "# Rewritten by scripts/generate_protos.py: a private pool, so other packages' copies of the\n"
-    "# `inference` protos (tritonclient, kserve) can be imported in the same process.\n"
+    "# Rewritten by scripts/generate_protos.py: a private pool, so other packages' copies of these\n"
+    "# messages (tritonclient's `inference`, TF Serving's configs) can share the process.\n"
     "DESCRIPTOR = _descriptor_pool.DescriptorPool().AddSerializedFile("
 )
 
@@ -63,11 +66,12 @@ def generate(output_root: str) -> list[str]:
     written = []
     with tempfile.TemporaryDirectory() as staging:
         for proto_name, package in PACKAGES.items():
-            staged = os.path.join(staging, package, proto_name)
+            file_name = os.path.basename(proto_name)
+            staged = os.path.join(staging, package, file_name)
             os.makedirs(os.path.dirname(staged), exist_ok=True)
             shutil.copyfile(os.path.join(PROTO_DIR, proto_name), staged)
             os.makedirs(os.path.join(output_root, package), exist_ok=True)
-            relative_proto = f"{package}/{proto_name}"
+            relative_proto = f"{package}/{file_name}"
             result = subprocess.run([
                 sys.executable, "-m", "grpc_tools.protoc",
                 f"-I{staging}",
@@ -80,7 +84,7 @@ def generate(output_root: str) -> list[str]:
             if result.returncode != 0:
                 raise RuntimeError(f"protoc failed with status {result.returncode} on "
                                    f"{relative_proto}:\n{result.stderr}")
-            names = generated_names(proto_name)
+            names = generated_names(file_name)
             use_private_pool(os.path.join(output_root, package, names[0]))
             written.extend(f"{package}/{name}" for name in names)
     return written
