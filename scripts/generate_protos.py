@@ -35,6 +35,7 @@ PROTO_DIR = os.path.join(REPO_ROOT, "protos")
 PACKAGES = {
     "grpc_predict_v2.proto": "serving/oip",
     "tensorflow_serving/config/ssl_config.proto": "serving/security",
+    "tensorflow_serving/config/monitoring_config.proto": "serving/metrics",
 }
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 DEFAULT_POOL_LINE = "DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile("
