@@ -239,8 +239,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag("monitoring_config_file", MONITORING, _parse_str, "",
          "A MonitoringConfig text file (Prometheus endpoint)." + _NOT_YET, implemented=False),
     Flag("ssl_config_file", MONITORING, _parse_str, "",
-         "An SSLConfig text file for TLS on the gRPC port." + _NOT_YET + " The server runs "
-         "WITHOUT TLS.", implemented=False),
+         "An SSLConfig text file (server_key, server_cert, custom_ca as PEM text; client_verify "
+         "for mutual TLS): the gRPC port (and the REST port) serve TLS, or the server does not "
+         "start."),
+    Flag("auth_token_file", MONITORING, _parse_str, "",
+         "(tfzoo) A file holding a bearer token: every request must send 'authorization: "
+         "Bearer TOKEN' or gets UNAUTHENTICATED (HTTP 401). Health checks stay open."),
     Flag("use_alts_credentials", MONITORING, _parse_bool, False,
          "Use Google ALTS credentials." + _NOT_YET, implemented=False),
     Flag("enable_profiler", MONITORING, _parse_bool, True,
