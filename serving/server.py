@@ -99,6 +99,7 @@ class ModelServer:
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._health = None
         self._config_watcher = None
+        self.security = None
         self._stop_lock = threading.Lock()
         self._stopped = False
 
@@ -116,6 +117,10 @@ class ModelServer:
             raise RuntimeError("ModelServer.start() can be called once")
         _configure_tensorflow_threads(self.options)
         from serving.core.manager import ModelManager
+        from serving.security import ServerSecurity
+
+        # TLS and token files first: with --ssl_config_file the server serves TLS or stops here.
+        self.security = ServerSecurity.from_options(self.options)
 
         self.manager = ModelManager(_model_server_config(self.options), **_manager_arguments(self.options))
         self._grpc_server = self._build_grpc_server()
@@ -168,7 +173,7 @@ class ModelServer:
                                                                thread_name_prefix="grpc-call")
         server = grpc.server(
             self._executor,
-            interceptors=[ErrorMappingInterceptor()],
+            interceptors=[*self.security.grpc_interceptors(), ErrorMappingInterceptor()],
             options=channel_arguments(self.options.grpc_channel_arguments),
         )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
@@ -204,7 +209,7 @@ class ModelServer:
 
     def _add_port(self, address: str, flag_names: str) -> int:
         try:
-            port = self._grpc_server.add_insecure_port(address)
+            port = self.security.add_grpc_port(self._grpc_server, address)
         except RuntimeError as error:
             raise ServerStartError(
                 f"cannot listen on {address} ({error}); the port may be in use or the address not "
