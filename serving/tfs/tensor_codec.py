@@ -9,11 +9,16 @@ Semantics follow TensorFlow's `Tensor::FromProto`, with one deliberate differenc
 pads a too-short value list with its last value (and zeros for an empty one), which hides client
 bugs. Here a single value is broadcast to the whole shape (as TF does), and any other count that
 does not match the shape is an `errors.InvalidArgument` naming the tensor, its shape and the count.
+Element counts are computed in Python integers (a shape of [2**40, 2**40] must not wrap around to
+0), and a single value may fill at most MAX_BROADCAST_BYTES: that rule is the one place where a
+request of a few bytes could otherwise ask the server to allocate gigabytes.
 
 DT_STRING tensors become numpy object arrays of `bytes`; that is what `Servable.run` expects.
 """
 
 from __future__ import annotations
+
+import math
 
 import ml_dtypes
 import numpy as np
@@ -48,6 +53,8 @@ _NUMPY_DTYPES: dict[int, np.dtype] = {
     types_pb2.DT_FLOAT8_E5M2FNUZ: np.dtype(ml_dtypes.float8_e5m2fnuz),
 }
 _DATA_TYPES: dict[np.dtype, int] = {dtype: tf_dtype for tf_dtype, dtype in _NUMPY_DTYPES.items()}
+# The largest tensor one broadcast value may fill; bigger tensors must be sent value by value.
+MAX_BROADCAST_BYTES = 256 * 1024 * 1024
 
 # The typed field holding each dtype's values, and the numpy dtype protobuf's values are read as
 # before the cast to the tensor's dtype (int_val is int32 on the wire for every small int type,
@@ -123,7 +130,7 @@ def tensor_proto_to_ndarray(proto: tensor_pb2.TensorProto, name: str = "") -> np
     """
     dtype = numpy_dtype(proto.dtype)
     shape = _shape(proto.tensor_shape, name)
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)  # Python ints: no overflow
     if proto.tensor_content:
         return _from_tensor_content(proto, dtype, shape, size, name)
     if proto.dtype == types_pb2.DT_STRING:
@@ -249,6 +256,12 @@ def _fit_to_shape(values: np.ndarray, shape, size: int, name: str, field: str) -
         return values.reshape(shape)
     if values.size == 1:
         # TF's rule: a single value fills the whole tensor.
+        itemsize = values.dtype.itemsize if values.dtype != object else 8  # a pointer per string
+        if size * itemsize > MAX_BROADCAST_BYTES:
+            raise errors.InvalidArgument(
+                f"Tensor {_label(name)} has shape {_shape_text(shape)} ({size} values) and one "
+                f"value in {field}: a single value fills at most {MAX_BROADCAST_BYTES} bytes, "
+                f"this would be {size * itemsize}; send every value")
         return np.full(shape, values[0], dtype=values.dtype)
     raise errors.InvalidArgument(
         f"Tensor {_label(name)} has shape {_shape_text(shape)} ({size} values) but {field} "
