@@ -66,6 +66,12 @@ class Servable:
         except (OSError, ValueError, TypeError) as error:
             raise ServableLoadError(f"Loading {path} failed: {error}",
                                     grpc.StatusCode.INVALID_ARGUMENT) from error
+        except (IndexError, EOFError) as error:
+            # TensorFlow's checkpoint reader raises these when a variables file is shorter than
+            # its index says: a truncated or half-copied export.
+            raise ServableLoadError(
+                f"Loading {path} failed: {type(error).__name__}: {error}; a file under "
+                f"{path}/variables is truncated or corrupt", grpc.StatusCode.DATA_LOSS) from error
         # saved_model.pb also lists entries that are not callable (TF2's __saved_model_init_op):
         # they stay in signature_defs, as TF Serving's metadata shows them, but cannot be run.
         functions = {key: loaded.signatures[key] for key in signature_defs
@@ -172,6 +178,8 @@ def _tensorflow_message(message: str) -> str:
     """
     if message.startswith("Graph execution error:"):
         message = message.rsplit("\n\n", 1)[-1]
+    # Graph-mode kernels append the node that failed ("\n\t [[{{node ParseExample}}]]").
+    message = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", message)
     return re.sub(r"\s*\[Op:[^\]]*\]$", "", message).strip()
 
 
