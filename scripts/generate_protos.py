@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,7 @@ PACKAGES = {
     "grpc_predict_v2.proto": "serving/oip",
     "tensorflow_serving/config/ssl_config.proto": "serving/security",
     "tensorflow_serving/config/monitoring_config.proto": "serving/metrics",
+    "tensorflow_serving/servables/tensorflow/batching_parameters.proto": "serving/batching",
 }
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 DEFAULT_POOL_LINE = "DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile("
@@ -44,6 +46,11 @@ PRIVATE_POOL_LINES = (
     "# messages (tritonclient's `inference`, TF Serving's configs) can share the process.\n"
     "DESCRIPTOR = _descriptor_pool.DescriptorPool().AddSerializedFile("
 )
+
+# A proto importing well-known types (wrappers.proto) needs their files in its private pool too:
+# the generated module imports them as `google_dot_protobuf_dot_<name>__pb2`.
+WELL_KNOWN_IMPORT = re.compile(r"^from google\.protobuf import \w+_pb2 as (google_dot_protobuf_dot_\w+__pb2)$",
+                               re.MULTILINE)
 
 
 def generated_names(proto_name: str) -> list[str]:
@@ -104,8 +111,17 @@ def use_private_pool(pb2_path: str) -> None:
         raise RuntimeError(
             f"{pb2_path}: expected one line starting {DEFAULT_POOL_LINE!r}, found {count}; "
             "the grpcio-tools output changed, update scripts/generate_protos.py")
+    replacement = PRIVATE_POOL_LINES
+    dependencies = WELL_KNOWN_IMPORT.findall(code)
+    if dependencies:
+        pool_lines = ["_private_pool = _descriptor_pool.DescriptorPool()"]
+        pool_lines += [f"_private_pool.AddSerializedFile({module}.DESCRIPTOR.serialized_pb)"
+                       for module in dependencies]
+        replacement = PRIVATE_POOL_LINES.replace(
+            "DESCRIPTOR = _descriptor_pool.DescriptorPool().AddSerializedFile(",
+            "\n".join(pool_lines) + "\nDESCRIPTOR = _private_pool.AddSerializedFile(")
     with open(pb2_path, "w", encoding="utf-8") as file:
-        file.write(code.replace(DEFAULT_POOL_LINE, PRIVATE_POOL_LINES))
+        file.write(code.replace(DEFAULT_POOL_LINE, replacement))
 
 
 def differing_files(committed_root: str, fresh_root: str, relative_paths: list[str]) -> list[str]:
