@@ -137,7 +137,9 @@ FLAGS: tuple[Flag, ...] = (
          "grpc.max_connection_age_ms=2000. Integer values are passed as integers. Message size "
          "limits default to 2147483647 bytes, as in TF Serving.", default_text="''"),
     Flag("grpc_max_threads", SERVER, _parse_int, 0,
-         "Maximum number of threads handling gRPC calls.", default_text="4 x CPU count"),
+         "Maximum number of threads handling gRPC calls. When given, it is also the most calls "
+         "in flight: one more is refused with RESOURCE_EXHAUSTED instead of queueing.",
+         default_text="4 x CPU count, plus enough to fill the batches with --enable_batching"),
     Flag("enable_grpc_healthcheck_service", SERVER, _parse_bool, False,
          "Enable the standard grpc.health.v1 service. tfzoo always serves it (server status "
          "under '', one entry per model); the flag is accepted for compatibility."),
@@ -192,13 +194,16 @@ FLAGS: tuple[Flag, ...] = (
          "Flush filesystem caches after loads." + _NOT_YET, implemented=False),
     # --- batching ---
     Flag("enable_batching", BATCHING, _parse_bool, False,
-         "Batch concurrent requests on the server." + _NOT_YET, implemented=False),
+         "Merge concurrent requests to the same model version and signature into batches "
+         "(every protocol). A request that finds nothing queued runs at once."),
     Flag("batching_parameters_file", BATCHING, _parse_str, "",
-         "A BatchingParameters text file (max_batch_size, batch_timeout_micros...); needs "
-         "--enable_batching." + _NOT_YET, implemented=False),
+         "A BatchingParameters text file (max_batch_size, batch_timeout_micros, "
+         "max_enqueued_batches, num_batch_threads, allowed_batch_sizes, "
+         "pad_variable_length_inputs...); needs --enable_batching. Without it TF Serving's "
+         "defaults apply."),
     Flag("enable_per_model_batching_parameters", BATCHING, _parse_bool, False,
-         "Read batching_params.pbtxt from each SavedModel directory." + _NOT_YET,
-         implemented=False),
+         "With --enable_batching: batch a version only if its SavedModel directory holds "
+         "batching_params.pbtxt, with the parameters in that file."),
     # --- TensorFlow runtime ---
     Flag("tensorflow_session_parallelism", RUNTIME, _parse_int, 0,
          "Threads TensorFlow uses for both its intra- and inter-op pools when those are not "
@@ -394,6 +399,27 @@ def unimplemented_flag_warnings(options: argparse.Namespace) -> list[str]:
 def grpc_max_threads(options: argparse.Namespace) -> int:
     """--grpc_max_threads, or TF Serving's default of 4 threads per CPU."""
     return options.grpc_max_threads or 4 * (os.cpu_count() or 1)
+
+
+def batching_options(options: argparse.Namespace):
+    """The server-wide batching parameters (a serving.batching.BatchingOptions), or None
+    without --enable_batching: --batching_parameters_file, else TF Serving's defaults.
+
+    Reads the file, so call it once the command line is known to be valid.
+
+    Raises:
+        FlagError: the file cannot be read, does not parse, or holds an impossible value.
+    """
+    if not options.enable_batching:
+        return None
+    from serving import batching
+
+    if not options.batching_parameters_file:
+        return batching.BatchingOptions()
+    try:
+        return batching.read_batching_parameters_file(options.batching_parameters_file)
+    except batching.BatchingParametersError as error:
+        raise FlagError(f"invalid --batching_parameters_file: {error}") from None
 
 
 def version_text() -> str:

@@ -1,0 +1,380 @@
+"""DynamicBatcher: merges concurrent requests to one model version into batches, runs each once.
+
+Scheduling, per version:
+- A request that finds the queue empty and a batch slot free runs at once in its own thread:
+  light load never waits for the batch timeout, and pays no thread hand-off.
+- Otherwise it joins the open batch for its queue key (merging.queue_key), or opens a new one.
+  More than `max_enqueued_batches` waiting batches: refused at once with UNAVAILABLE.
+- `num_batch_threads` threads run batches. A batch runs when a slot is free and it is full,
+  or its oldest request has waited `batch_timeout_micros` (TF Serving's rule), or the batcher
+  is stopping. At most `num_batch_threads` batches (inline requests included) run at once.
+- Every request may carry a deadline (time.monotonic() seconds): an expired request is never
+  run; it is answered DEADLINE_EXCEEDED, whether it expired before queueing, while queued, or
+  before its batch started.
+
+The lock guards only the queue; it is never held while a model runs, merges or splits.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import logging
+import threading
+import time
+from typing import Callable, Mapping, Protocol, Sequence
+
+import numpy as np
+
+from serving import errors
+from serving.batching import merging
+from serving.batching.parameters import BatchingOptions
+
+logger = logging.getLogger("serving.batching")
+
+# run_batch(signature_name, inputs, output_aliases) -> outputs: the model call.
+RunBatch = Callable[[str, Mapping[str, np.ndarray], Sequence[str]], Mapping[str, np.ndarray]]
+
+_QUEUED, _RUNNING, _FINISHED, _WITHDRAWN = "queued", "running", "finished", "withdrawn"
+
+
+class BatchObserver(Protocol):
+    """Receives the batcher's measurements (serving.batching.observers.MetricsObserver)."""
+
+    def batch_ran(self, size: int) -> None:
+        """A batch of `size` rows (padding included) went to the model."""
+
+    def request_queued(self, seconds: float) -> None:
+        """A request waited `seconds` in the queue before its batch started."""
+
+    def queue_depth(self, requests: int) -> None:
+        """`requests` requests wait in the queue now."""
+
+
+class _Task:
+    """One request (or one chunk of a split request) and, once done, its outputs or error."""
+
+    __slots__ = ("key", "feeds", "size", "deadline", "enqueued_at", "state", "batch", "done",
+                 "outputs", "error")
+
+    def __init__(self, key: tuple, feeds: Mapping[str, np.ndarray], size: int,
+                 deadline: float | None):
+        self.key = key
+        self.feeds = feeds
+        self.size = size
+        self.deadline = deadline
+        self.enqueued_at = 0.0
+        self.state = _QUEUED
+        self.batch: _Batch | None = None
+        self.done = threading.Event()
+        self.outputs: Mapping[str, np.ndarray] | None = None
+        self.error: BaseException | None = None
+
+    def finish(self, outputs=None, error: BaseException | None = None) -> None:
+        self.outputs, self.error = outputs, error
+        self.state = _FINISHED
+        self.done.set()
+
+
+class _Batch:
+    """Requests with one queue key waiting to run together; `closed` once it takes no more."""
+
+    __slots__ = ("key", "tasks", "size", "opened_at", "closed")
+
+    def __init__(self, key: tuple, opened_at: float):
+        self.key = key
+        self.tasks: list[_Task] = []
+        self.size = 0
+        self.opened_at = opened_at
+        self.closed = False
+
+
+class DynamicBatcher:
+    """Batches the requests of one model version; `run` is called from many threads at once.
+
+    Args:
+        run_batch: runs the model on already-checked inputs (Servable's model call).
+        options: the batching parameters.
+        name: names the threads and log lines ("mnist:3").
+        observer: optional BatchObserver for metrics.
+    """
+
+    def __init__(self, run_batch: RunBatch, options: BatchingOptions, *, name: str = "",
+                 observer: BatchObserver | None = None):
+        if not isinstance(options, BatchingOptions):
+            raise TypeError(f"options must be a BatchingOptions. Received: {type(options).__name__}")
+        self._run_batch = run_batch
+        self._options = options
+        self._capacity = options.execution_batch_size
+        self._name = name
+        self._observer = observer
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: collections.deque[_Batch] = collections.deque()
+        self._open: dict[tuple, _Batch] = {}
+        self._queued_tasks = 0
+        self._running = 0
+        self._stopping = False
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{options.thread_pool_name}-{name}-{index}",
+                             daemon=True)
+            for index in range(options.num_batch_threads)]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def options(self) -> BatchingOptions:
+        return self._options
+
+    def queued_requests(self) -> int:
+        """Requests waiting in the queue now (not those running)."""
+        with self._cond:
+            return self._queued_tasks
+
+    def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
+            output_aliases: Sequence[str], deadline: float | None = None) -> dict[str, np.ndarray]:
+        """Runs one request through the batch queue; returns its own outputs.
+
+        `feeds` must already be checked against the signature. A request with no common
+        dimension 0 runs on its own, right away.
+
+        Raises:
+            errors.DeadlineExceeded: `deadline` passed before the request ran.
+            errors.Unavailable: the queue is full, or the batcher is stopping.
+            errors.InvalidArgument: the request is larger than max_batch_size.
+            Whatever `run_batch` raises for the batch the request ran in.
+        """
+        _check_deadline(deadline, "before it was queued")
+        size = merging.request_batch_size(feeds)
+        if size is None:
+            return dict(self._run_batch(signature_name, feeds, output_aliases))
+        if size > self._options.max_batch_size:
+            # TF Serving's message (shared_batch_scheduler.h).
+            raise errors.InvalidArgument(
+                f"Task size {size} is larger than maximum input batch size "
+                f"{self._options.max_batch_size}; send at most {self._options.max_batch_size} "
+                "examples per request")
+        key = merging.queue_key(signature_name, feeds, output_aliases,
+                                self._options.pad_variable_length_inputs)
+        if size > self._capacity:
+            return self._run_split(key, feeds, size, deadline)
+        task = _Task(key, feeds, size, deadline)
+        with self._cond:
+            inline = self._claim_inline_slot()
+            if not inline:
+                self._enqueue([task])
+        if inline:
+            return self._run_inline(task)
+        return self._wait(task)
+
+    def stop(self) -> None:
+        """Runs what is queued, then ends the batch threads; later requests get UNAVAILABLE."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    # === Queueing (called with the lock held) ===
+
+    def _claim_inline_slot(self) -> bool:
+        if self._stopping:
+            raise errors.Unavailable(f"Model version {self._name} is being unloaded; retry")
+        if not self._queue and self._running < self._options.num_batch_threads:
+            self._running += 1
+            return True
+        return False
+
+    def _enqueue(self, tasks: list[_Task]) -> None:
+        """Adds tasks to their key's open batch, opening batches as needed; all or none."""
+        new_batches = self._batches_needed(tasks)
+        if len(self._queue) + new_batches > self._options.max_enqueued_batches:
+            raise errors.Unavailable(
+                f"The batch scheduling queue of model version {self._name} is full "
+                f"({self._options.max_enqueued_batches} batches waiting); retry later")
+        now = time.monotonic()
+        for task in tasks:
+            batch = self._open.get(task.key)
+            if batch is None or batch.size + task.size > self._capacity:
+                if batch is not None:
+                    batch.closed = True
+                batch = _Batch(task.key, now)
+                self._queue.append(batch)
+                self._open[task.key] = batch
+            task.enqueued_at = now
+            task.batch = batch
+            batch.tasks.append(task)
+            batch.size += task.size
+            if batch.size >= self._capacity:
+                batch.closed = True
+                del self._open[task.key]
+        self._queued_tasks += len(tasks)
+        self._report_depth()
+        self._cond.notify()
+
+    def _batches_needed(self, tasks: list[_Task]) -> int:
+        room = {key: self._capacity - batch.size for key, batch in self._open.items()}
+        needed = 0
+        for task in tasks:
+            if room.get(task.key, 0) < task.size:
+                needed += 1
+                room[task.key] = self._capacity
+            room[task.key] -= task.size
+        return needed
+
+    def _withdraw(self, task: _Task) -> None:
+        """Takes a queued task out of its batch (its caller gave up)."""
+        batch = task.batch
+        batch.tasks.remove(task)
+        batch.size -= task.size
+        task.state = _WITHDRAWN
+        self._queued_tasks -= 1
+        if not batch.tasks:
+            self._queue.remove(batch)
+            if self._open.get(batch.key) is batch:
+                del self._open[batch.key]
+        self._report_depth()
+
+    def _next_ready_batch(self, now: float) -> tuple[_Batch | None, float | None]:
+        """The first batch that may run now, else how long until one may (None: no batch)."""
+        timeout = self._options.batch_timeout_seconds
+        wait = None
+        for batch in self._queue:
+            ready_in = 0.0 if (batch.closed or self._stopping) else batch.opened_at + timeout - now
+            if ready_in <= 0:
+                return batch, None
+            wait = ready_in if wait is None else min(wait, ready_in)
+        return None, wait
+
+    def _take(self, batch: _Batch, now: float) -> list[_Task]:
+        """Removes `batch` from the queue; returns its tasks, expired ones already answered."""
+        self._queue.remove(batch)
+        if self._open.get(batch.key) is batch:
+            del self._open[batch.key]
+        self._queued_tasks -= len(batch.tasks)
+        self._report_depth()
+        live = []
+        for task in batch.tasks:
+            if task.deadline is not None and now >= task.deadline:
+                task.finish(error=errors.DeadlineExceeded(
+                    "Deadline exceeded while the request waited in the batching queue; it was "
+                    "not run"))
+            else:
+                task.state = _RUNNING
+                live.append(task)
+        return live
+
+    def _report_depth(self) -> None:
+        if self._observer is not None:
+            self._observer.queue_depth(self._queued_tasks)
+
+    # === Running ===
+
+    def _work(self) -> None:
+        """A batch thread: waits for a ready batch and a free slot, runs it, repeats."""
+        while True:
+            with self._cond:
+                while True:
+                    now = time.monotonic()
+                    if self._queue and self._running < self._options.num_batch_threads:
+                        batch, wait = self._next_ready_batch(now)
+                        if batch is not None:
+                            tasks = self._take(batch, now)
+                            self._running += 1
+                            break
+                        self._cond.wait(wait)
+                    elif self._stopping and not self._queue:
+                        return
+                    else:
+                        self._cond.wait()
+            try:
+                if tasks:
+                    self._execute(tasks, now)
+            finally:
+                self._release_slot()
+
+    def _run_inline(self, task: _Task) -> dict[str, np.ndarray]:
+        task.state = _RUNNING
+        try:
+            self._execute([task], time.monotonic())
+        finally:
+            self._release_slot()
+        if task.error is not None:
+            raise task.error
+        return dict(task.outputs)
+
+    def _release_slot(self) -> None:
+        with self._cond:
+            self._running -= 1
+            if self._queue or self._stopping:
+                self._cond.notify()
+
+    def _execute(self, tasks: list[_Task], started: float) -> None:
+        """Merges, runs and splits one batch; every task ends finished, never left waiting."""
+        sizes = [task.size for task in tasks]
+        padded_size = self._options.padded_size(sum(sizes))
+        signature_name, output_aliases = tasks[0].key[0], tasks[0].key[1]
+        try:
+            inputs = merging.merge_inputs([task.feeds for task in tasks], padded_size,
+                                          self._options.pad_variable_length_inputs)
+            outputs = self._run_batch(signature_name, inputs, output_aliases)
+            parts = merging.split_outputs(outputs, sizes, padded_size)
+        except BaseException as error:  # every waiter must hear how its batch ended
+            for task in tasks:
+                task.finish(error=_own_copy(error) if len(tasks) > 1 else error)
+            if not isinstance(error, Exception):
+                raise
+        else:
+            for task, part in zip(tasks, parts):
+                task.finish(outputs=part)
+        finally:
+            if self._observer is not None:
+                self._observer.batch_ran(padded_size)
+                for task in tasks:
+                    if task.enqueued_at:
+                        self._observer.request_queued(started - task.enqueued_at)
+
+    def _wait(self, task: _Task) -> dict[str, np.ndarray]:
+        timeout = None if task.deadline is None else max(0.0, task.deadline - time.monotonic())
+        if not task.done.wait(timeout):
+            with self._cond:
+                if task.state == _QUEUED:
+                    self._withdraw(task)
+            raise errors.DeadlineExceeded(
+                "Deadline exceeded while the request waited for its batch to run")
+        if task.error is not None:
+            raise task.error
+        return dict(task.outputs)
+
+    def _run_split(self, key: tuple, feeds: Mapping[str, np.ndarray], size: int,
+                   deadline: float | None) -> dict[str, np.ndarray]:
+        """enable_large_batch_splitting: runs a large request as chunks of the execution size."""
+        tasks = [
+            _Task(key, {alias: array[start:start + self._capacity] for alias, array in feeds.items()},
+                  min(self._capacity, size - start), deadline)
+            for start in range(0, size, self._capacity)]
+        with self._cond:
+            if self._stopping:
+                raise errors.Unavailable(f"Model version {self._name} is being unloaded; retry")
+            self._enqueue(tasks)
+        try:
+            return merging.concatenate_outputs([self._wait(task) for task in tasks])
+        except BaseException:
+            with self._cond:  # the chunks still queued would be run for nobody
+                for task in tasks:
+                    if task.state == _QUEUED:
+                        self._withdraw(task)
+            raise
+
+
+def _check_deadline(deadline: float | None, when: str) -> None:
+    if deadline is not None and time.monotonic() >= deadline:
+        raise errors.DeadlineExceeded(f"Deadline exceeded {when}; the request was not run")
+
+
+def _own_copy(error: BaseException) -> BaseException:
+    """A copy of a batch's error for each of its waiters: one exception object raised in many
+    threads at once would have its traceback rewritten under their feet."""
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception type copy cannot rebuild: share the original
+        return error
