@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from typing import Mapping, Sequence
 
 import grpc
@@ -44,6 +45,9 @@ class Servable:
         self._functions = dict(signature_functions)
         # The object tf.saved_model.load returned owns the variables the functions read.
         self._loaded_object = loaded_object
+        # --enable_batching: the version's DynamicBatcher and the signatures it batches.
+        self._batcher = None
+        self._batched_signatures: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, name: str, version: int, path: str, tags: Sequence[str] = ("serve",)
@@ -79,20 +83,24 @@ class Servable:
         return cls(name, version, path, signature_defs, functions, loaded)
 
     def run(self, signature_name: str, inputs: Mapping[str, np.ndarray],
-            output_filter: Sequence[str] = ()) -> dict[str, np.ndarray]:
+            output_filter: Sequence[str] = (), deadline: float | None = None
+            ) -> dict[str, np.ndarray]:
         """Runs one signature on a batch of inputs and returns its outputs as numpy arrays.
 
         Inputs are checked against the SignatureDef first, so a bad request gets a message naming
         the signature, the alias and the expected vs received dtype or shape. An empty
         `signature_name` means "serving_default". String tensors are object arrays of bytes.
+        With a batcher attached (set_batcher), batchable signatures run through it, merged with
+        concurrent requests. `deadline` (time.monotonic() seconds) is when the caller stops
+        waiting: a request still not run by then is skipped.
 
         Raises:
             errors.FailedPrecondition: no signature `signature_name`.
             errors.InvalidArgument: wrong aliases, dtype, shape or output filter, or TensorFlow
                 rejected the values while running.
+            errors.DeadlineExceeded: `deadline` passed before the model ran.
+            errors.Unavailable: the batching queue is full.
         """
-        import tensorflow as tf
-
         signature_name = signature_name or DEFAULT_SIGNATURE
         signature_def = self.signature_defs.get(signature_name)
         if signature_def is None:
@@ -110,6 +118,21 @@ class Servable:
             tensor_info = signature_def.inputs[alias]
             signature_check.check_input_array(signature_name, alias, tensor_info, array)
             feeds[alias] = array
+        batcher = self._batcher
+        if batcher is not None and signature_name in self._batched_signatures:
+            return batcher.run(signature_name, feeds, wanted, deadline)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise errors.DeadlineExceeded("Deadline exceeded before the model ran; the request "
+                                          "was not run")
+        return self.call_signature(signature_name, feeds, wanted)
+
+    def call_signature(self, signature_name: str, feeds: Mapping[str, np.ndarray],
+                       output_aliases: Sequence[str]) -> dict[str, np.ndarray]:
+        """The model call itself, on inputs `run` has already checked (a batcher's run_batch)."""
+        import tensorflow as tf
+
+        signature_def = self.signature_defs[signature_name]
+        function = self._functions[signature_name]
         try:
             tensors = {alias: tf.constant(array, dtype=tf.dtypes.as_dtype(
                 signature_def.inputs[alias].dtype)) for alias, array in feeds.items()}
@@ -118,10 +141,22 @@ class Servable:
             raise errors.InvalidArgument(_tensorflow_message(error.message)) from error
         except (TypeError, ValueError) as error:
             raise errors.InvalidArgument(f'signature "{signature_name}": {error}') from error
-        return {alias: _to_numpy(outputs[alias]) for alias in wanted}
+        return {alias: _to_numpy(outputs[alias]) for alias in output_aliases}
+
+    def set_batcher(self, batcher, signature_names) -> None:
+        """Sends requests to `signature_names` through `batcher` (a serving.batching
+        DynamicBatcher built on call_signature); unload() stops it."""
+        self._batcher = batcher
+        self._batched_signatures = frozenset(signature_names)
 
     def unload(self) -> None:
-        """Drops the references to the model so TensorFlow can free it; run() must not follow."""
+        """Drops the references to the model so TensorFlow can free it; run() must not follow.
+
+        A batcher is stopped first: what it still has queued runs before the model goes.
+        """
+        if self._batcher is not None:
+            self._batcher.stop()
+            self._batcher = None
         self._functions.clear()
         self._loaded_object = None
 
