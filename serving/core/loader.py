@@ -28,6 +28,7 @@ class LoadOptions:
     warmup_iterations: int | None = 1  # None: warmup disabled
     max_retries: int = 5
     retry_interval_seconds: float = 60.0
+    batching: object = None  # a serving.batching.BatchingPolicy; None: no batching
 
 
 def load_with_retries(name: str, version: int, path: str, options: LoadOptions,
@@ -63,9 +64,18 @@ def load_with_retries(name: str, version: int, path: str, options: LoadOptions,
 
 
 def _load_and_warm_up(name: str, version: int, path: str, options: LoadOptions) -> Servable:
+    batching_options = None
+    if options.batching is not None:
+        from serving.batching.attach import version_batching_options
+
+        batching_options = version_batching_options(path, options.batching)
     servable = Servable.load(name, version, path, options.tags)
     if options.warmup_iterations is not None:
         warmup.warm_up(servable, options.warmup_iterations)
+    if batching_options is not None:
+        from serving.batching.attach import attach_batcher
+
+        attach_batcher(servable, batching_options)
     return servable
 
 

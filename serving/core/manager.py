@@ -38,6 +38,7 @@ class ModelManager:
     at start and at each reload_config, as TF Serving does. Loads that fail are retried
     `max_num_load_retries` times, `load_retry_interval_seconds` apart; after that a version is
     tried again only when its files change. `num_load_threads` bounds concurrent loads.
+    `batching` (a serving.batching.BatchingPolicy) gives each loaded version a DynamicBatcher.
     """
 
     def __init__(self, config, *,
@@ -48,7 +49,8 @@ class ModelManager:
                  max_num_load_retries: int = 5,
                  load_retry_interval_seconds: float = 60.0,
                  allow_version_labels_for_unavailable_models: bool = False,
-                 num_load_threads: int = 4):
+                 num_load_threads: int = 4,
+                 batching=None):
         for name, value, minimum in (
                 ("file_system_poll_wait_seconds", file_system_poll_wait_seconds, 0),
                 ("num_request_iterations_for_warmup", num_request_iterations_for_warmup, 0),
@@ -66,7 +68,8 @@ class ModelManager:
             tags=tuple(saved_model_tags),
             warmup_iterations=num_request_iterations_for_warmup if enable_model_warmup else None,
             max_retries=max_num_load_retries,
-            retry_interval_seconds=load_retry_interval_seconds)
+            retry_interval_seconds=load_retry_interval_seconds,
+            batching=batching)
         self._allow_unavailable_labels = allow_version_labels_for_unavailable_models
 
         self._lock = threading.Lock()  # guards _models and every record in it
