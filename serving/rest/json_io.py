@@ -1,0 +1,112 @@
+"""JSON in and out of the REST API, with TF Serving's conventions.
+
+- NaN, Infinity and -Infinity are accepted in requests and written in responses, as TF Serving
+  does (api_rest.md, "JSON conformance"); Python's json module reads and writes those tokens.
+- A document nested deeper than the parser can follow is a 400, not a crash: json's C scanner
+  raises RecursionError at the interpreter's recursion limit, which becomes InvalidArgument.
+- float32 values are written with the fewest digits that read back as the same float32 (0.2, not
+  0.20000000298023224), as TF Serving's WriteDecimal does; `float32_values` does it vectorised.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from serving import errors
+
+# How much of an offending JSON value an error message quotes (TF Serving: 256 bytes).
+MAX_DEBUG_CHARS = 256
+
+
+def parse_json_object(body: bytes) -> dict:
+    """The request body as a JSON object.
+
+    Raises errors.InvalidArgument for an empty body, invalid UTF-8 or JSON, a document nested too
+    deeply, or a top-level value that is not an object.
+    """
+    if not body.strip():
+        raise errors.InvalidArgument("JSON Parse error: The document is empty")
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        raise errors.InvalidArgument(
+            "JSON Parse error: the document is nested too deeply to parse") from None
+    except UnicodeDecodeError as error:
+        raise errors.InvalidArgument(f"JSON Parse error: the body is not UTF-8 ({error})") from None
+    except ValueError as error:  # json.JSONDecodeError
+        raise errors.InvalidArgument(f"JSON Parse error: {error}") from None
+    if not isinstance(document, dict):
+        raise errors.InvalidArgument(f"JSON Value: {debug_string(document)} Is not object")
+    return document
+
+
+def dump_json(document) -> bytes:
+    """Serialises a response; NaN and infinities are written as NaN, Infinity, -Infinity."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def error_body(message: str) -> bytes:
+    """`{"error": "..."}`: the body of every REST error, TF Serving's and the protocol's alike."""
+    return dump_json({"error": message})
+
+
+def debug_string(value) -> str:
+    """A JSON rendering of `value` for error messages, cut to MAX_DEBUG_CHARS."""
+    try:
+        text = json.dumps(value, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= MAX_DEBUG_CHARS else text[:MAX_DEBUG_CHARS] + "..."
+
+
+def json_type_name(value) -> str:
+    """The JSON type of a parsed value, spelled as TF Serving's messages do ("Number", "Null")."""
+    if value is None:
+        return "Null"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (int, float)):
+        return "Number"
+    return {str: "String", dict: "Object", list: "Array"}.get(type(value), type(value).__name__)
+
+
+def float32_values(array: np.ndarray) -> np.ndarray:
+    """float32 values as float64 numbers whose repr is the shortest decimal that reads back as
+    the same float32 (what str(np.float32(v)) prints).
+
+    Vectorised, because str() per element costs microseconds: for each value the fewest
+    significant digits p in 6..9 (6 also covers every shorter decimal) that round-trips through
+    float32 is found by rounding in float64. Dividing an integer by an exact power of ten (up to
+    1e22) gives the float64 nearest the decimal, whose repr is that decimal; the rare magnitudes
+    that would need a larger power (below 1e-13 or from 1e14 up) are converted one by one.
+    Returns a float64 array of the same shape.
+    """
+    values = np.asarray(array, dtype=np.float32)
+    wide = values.astype(np.float64)
+    result = wide.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exponents = np.floor(np.log10(np.abs(wide)))
+    # Zero, NaN and infinities are written as they are; magnitudes whose rounding needs a power
+    # of ten beyond 1e22 are left for the per-element loop below.
+    done = ~np.isfinite(exponents)
+    vectorised = ~done & (np.abs(exponents) <= _MAX_VECTORISED_EXPONENT)
+    pending = vectorised.copy()
+    for digits in (6, 7, 8, 9):
+        if not pending.any():
+            break
+        places = np.where(pending, digits - 1 - exponents, 0)
+        scale = 10.0 ** np.abs(places)
+        rounded = np.where(places >= 0, np.round(wide * scale) / scale,
+                           np.round(wide / scale) * scale)
+        found = pending & (rounded.astype(np.float32) == values)
+        result[found] = rounded[found]
+        pending &= ~found
+    for index in np.flatnonzero(~done & ~vectorised | pending):
+        result.flat[index] = float(str(values.flat[index]))
+    return result
+
+
+# 10**k is exact in float64 for k <= 22; with 6 to 9 digits, exponents within +-13 stay inside.
+_MAX_VECTORISED_EXPONENT = 13
