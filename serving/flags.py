@@ -144,14 +144,18 @@ FLAGS: tuple[Flag, ...] = (
          "Enable the standard grpc.health.v1 service. tfzoo always serves it (server status "
          "under '', one entry per model); the flag is accepted for compatibility."),
     Flag("rest_api_port", SERVER, _parse_int, 0,
-         "Port for the HTTP/REST API; 0 turns it off. The REST API is not implemented yet: a "
-         "non-zero port is ignored with a warning."),
-    Flag("rest_api_num_threads", SERVER, _parse_int, 0, "Threads for HTTP/REST requests." + _NOT_YET,
-         implemented=False, default_text="4 x CPU count"),
+         "Port for the HTTP/REST API (TF Serving's /v1 API, the Open Inference Protocol's /v2 "
+         "endpoints, the Prometheus page), bound on --grpc_bind_address; 0 turns it off."),
+    Flag("rest_api_num_threads", SERVER, _parse_int, 0,
+         "Threads running HTTP/REST model calls at once.", default_text="4 x CPU count"),
     Flag("rest_api_timeout_in_ms", SERVER, _parse_int, 30000,
-         "Timeout of HTTP/REST calls." + _NOT_YET, implemented=False),
+         "An HTTP/REST model call not answered within this time gets 504; 0 or less waits "
+         "without limit."),
     Flag("rest_api_enable_cors_support", SERVER, _parse_bool, False,
-         "Send CORS headers in HTTP/REST responses." + _NOT_YET, implemented=False),
+         "Send CORS headers (Access-Control-Allow-Origin: *) in HTTP/REST responses."),
+    Flag("rest_api_max_request_bytes", SERVER, _parse_int, 64 * 1024 * 1024,
+         "(tfzoo) Largest HTTP/REST request body, before and after gzip/deflate decoding; a "
+         "larger one gets 413.", default_text="67108864 (64 MiB)"),
     Flag("shutdown_grace_seconds", SERVER, _parse_float, 10.0,
          "(tfzoo) On SIGTERM/SIGINT, how long in-flight calls may take to finish before they "
          "are cancelled."),
@@ -242,7 +246,8 @@ FLAGS: tuple[Flag, ...] = (
          "Do not initialise the TPU system." + _NOT_YET, implemented=False),
     # --- monitoring, security, other ---
     Flag("monitoring_config_file", MONITORING, _parse_str, "",
-         "A MonitoringConfig text file (Prometheus endpoint)." + _NOT_YET, implemented=False),
+         "A MonitoringConfig text file; prometheus_config { enable: true path: \"...\" } serves "
+         "Prometheus metrics on the REST port (default path /monitoring/prometheus/metrics)."),
     Flag("ssl_config_file", MONITORING, _parse_str, "",
          "An SSLConfig text file (server_key, server_cert, custom_ca as PEM text; client_verify "
          "for mutual TLS): the gRPC port (and the REST port) serve TLS, or the server does not "
@@ -335,6 +340,11 @@ def _check_values(options: argparse.Namespace) -> None:
             raise FlagError(
                 f"invalid value for --{name}: {getattr(options, name)} is negative; use 0 or more"
             )
+    if options.rest_api_max_request_bytes < 1:
+        raise FlagError(
+            "invalid value for --rest_api_max_request_bytes: "
+            f"{options.rest_api_max_request_bytes} is not positive; use a byte count such as 67108864"
+        )
     if not 0.0 <= options.per_process_gpu_memory_fraction <= 1.0:
         raise FlagError(
             "invalid value for --per_process_gpu_memory_fraction: "
@@ -386,12 +396,7 @@ def unimplemented_flag_warnings(options: argparse.Namespace) -> list[str]:
     for flag in FLAGS:
         if flag.name not in options.given:
             continue
-        if flag.name == "rest_api_port" and options.rest_api_port:
-            warnings.append(
-                f"--rest_api_port={options.rest_api_port} is ignored: the REST API is not "
-                "implemented yet; use the gRPC API on --port"
-            )
-        elif not flag.implemented:
+        if not flag.implemented:
             warnings.append(f"--{flag.name} is accepted but not implemented yet; it has no effect")
     return warnings
 
