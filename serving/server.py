@@ -31,6 +31,9 @@ DEFAULT_CHANNEL_ARGUMENTS = {
     # Without this, a second server on the same port binds silently and steals half the calls.
     "grpc.so_reuseport": 0,
 }
+# Without --grpc_max_threads: calls in flight (running or waiting for a thread) before new ones
+# are refused with RESOURCE_EXHAUSTED, so an overload sheds calls instead of growing memory.
+DEFAULT_MAX_CONCURRENT_RPCS = 1024
 INTERNAL_ERROR_MESSAGE = "Internal server error; the server log has the details."
 
 
@@ -100,6 +103,7 @@ class ModelServer:
         self._health = None
         self._config_watcher = None
         self.security = None
+        self.rest = None
         self._stop_lock = threading.Lock()
         self._stopped = False
 
@@ -122,13 +126,20 @@ class ModelServer:
         # TLS and token files first: with --ssl_config_file the server serves TLS or stops here.
         self.security = ServerSecurity.from_options(self.options)
 
-        self.manager = ModelManager(_model_server_config(self.options), **_manager_arguments(self.options))
-        self._grpc_server = self._build_grpc_server()
+        batching = _batching_policy(self.options)
+        self.manager = ModelManager(_model_server_config(self.options), batching=batching,
+                                    **_manager_arguments(self.options))
+        from serving.rest.rest_server import rest_server_from_options
+
+        self.rest = rest_server_from_options(self.options, self.manager, self.security)
+        self._grpc_server = self._build_grpc_server(batching)
         try:
             self._bind_ports()
             self.manager.start()
             self._health.start()
             self._grpc_server.start()
+            if self.rest is not None:
+                self.rest.start()
             self._start_config_watcher()
         except BaseException:
             self._stopped = True
@@ -155,26 +166,34 @@ class ModelServer:
         if self._config_watcher is not None:
             self._config_watcher.stop()
         self._health.shutdown()
+        if self.rest is not None:
+            self.rest.begin_stop()
         self._grpc_server.stop(grace).wait()
+        if self.rest is not None:
+            self.rest.wait_stopped(grace)
         self._executor.shutdown(wait=False)
         self.manager.stop()
 
-    def _build_grpc_server(self) -> grpc.Server:
+    def _build_grpc_server(self, batching) -> grpc.Server:
         from tensorflow_serving.apis import model_service_pb2, model_service_pb2_grpc
         from tensorflow_serving.apis import prediction_service_pb2, prediction_service_pb2_grpc
 
         from serving import health
+        from serving.metrics.grpc_interceptor import MetricsInterceptor
         from serving.oip.servicer import SERVICE_NAME as OIP_SERVICE_NAME
         from serving.oip.servicer import add_oip_service
         from serving.tfs.model_service import ModelServicer
         from serving.tfs.prediction_service import PredictionServicer
 
-        self._executor = concurrent.futures.ThreadPoolExecutor(flags.grpc_max_threads(self.options),
+        self._executor = concurrent.futures.ThreadPoolExecutor(_grpc_threads(self.options, batching),
                                                                thread_name_prefix="grpc-call")
         server = grpc.server(
             self._executor,
-            interceptors=[*self.security.grpc_interceptors(), ErrorMappingInterceptor()],
+            interceptors=[MetricsInterceptor(), *self.security.grpc_interceptors(),
+                          ErrorMappingInterceptor()],
             options=channel_arguments(self.options.grpc_channel_arguments),
+            # Past this many calls in flight grpc answers RESOURCE_EXHAUSTED instead of queueing.
+            maximum_concurrent_rpcs=self.options.grpc_max_threads or DEFAULT_MAX_CONCURRENT_RPCS,
         )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
             PredictionServicer(
@@ -206,6 +225,9 @@ class ModelServer:
             address = f"unix:{os.path.abspath(options.grpc_socket_path)}"
             self._add_port(address, "--grpc_socket_path")
             self.addresses.append(address)
+        if self.rest is not None:
+            self.rest.bind()
+            self.addresses.append(self.rest.address)
 
     def _add_port(self, address: str, flag_names: str) -> int:
         try:
@@ -243,6 +265,32 @@ def _model_server_config(options: argparse.Namespace):
     if options.model_config_file:
         return config.load_model_config_file(options.model_config_file)
     return config.single_model_config(options.model_name, options.model_base_path)
+
+
+def _batching_policy(options: argparse.Namespace):
+    """--enable_batching's BatchingPolicy for every version the manager loads (None without it)."""
+    try:
+        batching_options = flags.batching_options(options)
+    except flags.FlagError as error:
+        raise ServerStartError(str(error)) from None
+    if batching_options is None:
+        return None
+    from serving.batching import BatchingPolicy
+
+    return BatchingPolicy(batching_options, per_model=options.enable_per_model_batching_parameters)
+
+
+def _grpc_threads(options: argparse.Namespace, batching) -> int:
+    """Threads for gRPC calls: --grpc_max_threads, else TF Serving's 4 per CPU plus, with
+    batching, enough calls waiting on the batcher to fill every batch slot and the next batch."""
+    if options.grpc_max_threads:
+        return options.grpc_max_threads
+    threads = flags.grpc_max_threads(options)
+    if batching is not None:
+        from serving.batching import threads_to_fill_batches
+
+        threads += threads_to_fill_batches(batching.options)
+    return threads
 
 
 def _manager_arguments(options: argparse.Namespace) -> dict:
