@@ -77,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         options = flags.parse_flags(arguments)
+        if not options.version:
+            flags.batching_options(options)  # an unusable --batching_parameters_file: status 2
     except flags.FlagError as error:
         print(f"{flags.PROG}: {error}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from serving.batching.batcher import BatchObserver, DynamicBatcher
 from serving.batching.merging import is_batchable
 from serving.batching.parameters import (PER_MODEL_FILE, BatchingOptions, BatchingParametersError,
                                          BatchingPolicy, parse_batching_parameters,
-                                         read_batching_parameters_file)
+                                         read_batching_parameters_file, threads_to_fill_batches)
 
 __all__ = [
     "PER_MODEL_FILE",
@@ -26,4 +26,5 @@ __all__ = [
     "is_batchable",
     "parse_batching_parameters",
     "read_batching_parameters_file",
+    "threads_to_fill_batches",
 ]

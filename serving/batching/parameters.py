@@ -97,6 +97,14 @@ class BatchingOptions:
         return size
 
 
+def threads_to_fill_batches(options: BatchingOptions) -> int:
+    """How many calls may wait on one batcher usefully: a full batch per batch thread plus the
+    next one forming. Each waiting call holds a server thread (TF Serving advises 2 x
+    max_batch_size client threads); per batch at most 256, so max_batch_size=1000 (the default)
+    does not ask for thousands of threads."""
+    return (options.num_batch_threads + 1) * min(options.execution_batch_size, 256)
+
+
 def parse_batching_parameters(text: str, source: str = "batching parameters",
                               num_batch_threads: int | None = None) -> BatchingOptions:
     """BatchingOptions from BatchingParameters text (`max_batch_size { value: 32 }` ...).
