@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from zoo.cli.parser import comma_list, fraction, non_negative_int, positive_float, positive_int
+from zoo.cli.recipes import add_recipe_argument, config_file_from_args
 from zoo.errors import ConfigError
 from zoo.train.config import OPTIMIZERS, SCHEDULES, STRATEGIES
 
@@ -74,6 +75,7 @@ def add_parsers(subparsers) -> None:
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", help="dataset name (see `zoo datasets`) or folder:/csv:/npz:PATH")
     parser.add_argument("--config", metavar="FILE.yaml", help="YAML file of settings (a recipe)")
+    add_recipe_argument(parser)
     parser.add_argument("--batch-size", type=positive_int, help="global batch size (split across replicas)")
     parser.add_argument("--strategy", choices=STRATEGIES, help="tf.distribute strategy (default: auto)")
     parser.add_argument("--num-devices", type=positive_int, help="logical CPU devices for --strategy mirrored")
@@ -116,11 +118,12 @@ def config_from_args(args: argparse.Namespace, config_class):
     """Defaults, then --config's values, then the flags given on the command line."""
     from zoo.train import make_config, read_config_file
 
-    file_values = read_config_file(args.config, config_class) if args.config else {}
+    config_file = config_file_from_args(args)
+    file_values = read_config_file(config_file, config_class) if config_file else {}
     overrides = {
         key: value
         for key, value in vars(args).items()
-        if key not in {"config", "handler", "command", "model_config", "dataset_options"}
+        if key not in {"config", "recipe", "handler", "command", "model_config", "dataset_options"}
     }
     model_config = {**file_values.get("model_config", {}), **parse_assignments(args.model_config, "--set")}
     dataset_options = {
