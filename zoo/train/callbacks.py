@@ -8,6 +8,8 @@ from pathlib import Path
 
 import keras
 
+from zoo.train.cluster_backup import backup_callback
+
 
 class ThroughputMeter(keras.callbacks.Callback):
     """Wall time and training examples/s per epoch (Keras' progress bar shows only steps/s)."""
@@ -43,12 +45,14 @@ def make_callbacks(
     meter: ThroughputMeter,
     is_chief: bool,
     backup_dir: Path,
+    task_name: str = "worker",
 ) -> list[keras.callbacks.Callback]:
     """Checkpoints and logs go under `workdir` on the chief only; other workers write nothing
-    durable (their backup lives in a worker-specific directory so a restarted worker rejoins)."""
+    durable: they restore from the chief's `backup_dir` and back up to a temporary directory, so a
+    restarted cluster resumes every worker at the same epoch (see zoo/train/cluster_backup.py)."""
     callbacks: list[keras.callbacks.Callback] = [
         meter,
-        keras.callbacks.BackupAndRestore(str(backup_dir), save_freq="epoch", delete_checkpoint=True),
+        backup_callback(backup_dir, is_chief=is_chief, task_name=task_name),
     ]
     if is_chief:
         checkpoints = workdir / "checkpoints"

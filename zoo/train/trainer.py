@@ -105,7 +105,8 @@ class Run:
             early_stopping_patience=self.config.early_stopping_patience,
             meter=self.meter,
             is_chief=self.chief,
-            backup_dir=_backup_dir(self.workdir, self.strategy, self.chief, backup_name),
+            backup_dir=self.workdir / backup_name,
+            task_name=_task_name(self.strategy),
         )
         train_ds, val_ds, _ = self.pipelines
         history = model.fit(
@@ -245,11 +246,9 @@ def metrics_record(result: TrainResult) -> dict[str, Any]:
     }
 
 
-def _backup_dir(workdir: Path, strategy: tf.distribute.Strategy, chief: bool, name: str) -> Path:
-    if chief:
-        return workdir / name
-    resolver = strategy.cluster_resolver
-    return workdir / f"{name}-workers" / f"{resolver.task_type}-{resolver.task_id}"
+def _task_name(strategy: tf.distribute.Strategy) -> str:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return f"{resolver.task_type}-{resolver.task_id}" if resolver is not None and resolver.task_type else "local"
 
 
 def _mixed_policy() -> str:
