@@ -67,6 +67,9 @@ def make_strategy(name: str, *, num_devices: int = 2, tpu: str = "") -> tf.distr
         return tf.distribute.MirroredStrategy(devices=devices)
     if resolved == "multi_worker":
         _require_tf_config("multi_worker", ("worker",))
+        from zoo.train.keras_multi_worker import enable_multi_worker_fit
+
+        enable_multi_worker_fit()  # Keras 3's fit fails under this strategy without it
         return tf.distribute.MultiWorkerMirroredStrategy()
     if resolved == "tpu":
         return _tpu_strategy(tpu)
