@@ -100,26 +100,78 @@ def is_open_grpc_method(method: str) -> bool:
 
 
 class TokenAuthInterceptor(grpc.ServerInterceptor):
-    """Refuses gRPC calls without the bearer token, before any handler or deserializer runs.
+    """Refuses gRPC calls without the bearer token with UNAUTHENTICATED.
 
-    Put it first among the server's interceptors. A refused call gets a handler of the same kind
-    as the real one (unary or streaming) that aborts with UNAUTHENTICATED.
+    The check runs inside the handler, once per call, and reads the call's own metadata, so it
+    holds wherever the interceptor sits: other interceptors (metrics, error mapping) cache the
+    handler they get per method, and a decision taken in `intercept_service` would be cached
+    with it. A call to a method the server does not have is refused too when it lacks the token,
+    so unauthenticated callers do not learn which methods exist.
     """
 
     def __init__(self, token: BearerToken):
         self._token = token
+        self._guarded: dict[str, _GuardedHandler] = {}
 
     def intercept_service(self, continuation, handler_call_details):
         method = handler_call_details.method
+        handler = continuation(handler_call_details)
         if is_open_grpc_method(method):
-            return continuation(handler_call_details)
-        authorization = _metadata_value(handler_call_details.invocation_metadata, AUTHORIZATION)
-        if self._token.accepts(authorization):
-            return continuation(handler_call_details)
-        reason = "missing" if authorization is None else "wrong"
-        logger.warning("event=request_unauthenticated method=%s token=%s", method, reason)
-        return _refusal(continuation(handler_call_details),
-                        MISSING_MESSAGE if authorization is None else WRONG_MESSAGE)
+            return handler
+        if handler is None:  # unknown method: decided per call, nothing is cached
+            authorization = _metadata_value(handler_call_details.invocation_metadata, AUTHORIZATION)
+            if self._token.accepts(authorization):
+                return None
+            return _refusing_handler(self._log_refusal(method, authorization))
+        guarded = self._guarded.get(method)
+        if guarded is None or guarded.handler is not handler:
+            guarded = _GuardedHandler(handler, lambda context: self._check(method, context))
+            self._guarded[method] = guarded
+        return guarded.rpc_method_handler
+
+    def _check(self, method: str, context: grpc.ServicerContext) -> None:
+        authorization = _metadata_value(context.invocation_metadata(), AUTHORIZATION)
+        if not self._token.accepts(authorization):
+            context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                          self._log_refusal(method, authorization))
+
+    @staticmethod
+    def _log_refusal(method: str, authorization: str | None) -> str:
+        """Logs a refused call (never what was sent) and returns the message for the client."""
+        logger.warning("event=request_unauthenticated method=%s token=%s", method,
+                       "missing" if authorization is None else "wrong")
+        return MISSING_MESSAGE if authorization is None else WRONG_MESSAGE
+
+
+class _GuardedHandler:
+    """`handler` with `check(context)` run before its behavior, for every kind of RPC."""
+
+    def __init__(self, handler: grpc.RpcMethodHandler, check):
+        self.handler = handler
+        kinds = (
+            ("unary_unary", grpc.unary_unary_rpc_method_handler),
+            ("unary_stream", grpc.unary_stream_rpc_method_handler),
+            ("stream_unary", grpc.stream_unary_rpc_method_handler),
+            ("stream_stream", grpc.stream_stream_rpc_method_handler),
+        )
+        for attribute, make in kinds:
+            behavior = getattr(handler, attribute)
+            if behavior is not None:
+                self.rpc_method_handler = make(
+                    _checked(behavior, check),
+                    request_deserializer=handler.request_deserializer,
+                    response_serializer=handler.response_serializer,
+                )
+                return
+        raise ValueError(f"handler has no behavior. Received: handler={handler!r}")
+
+
+def _checked(behavior, check):
+    def checked(request_or_iterator, context):
+        check(context)
+        return behavior(request_or_iterator, context)
+
+    return checked
 
 
 def _metadata_value(metadata, key: str) -> str | None:
@@ -129,17 +181,8 @@ def _metadata_value(metadata, key: str) -> str | None:
     return None
 
 
-def _refusal(handler: grpc.RpcMethodHandler | None, message: str) -> grpc.RpcMethodHandler:
-    """A handler shaped like `handler` that aborts with UNAUTHENTICATED (even for a method the
-    server does not have: unauthenticated callers do not learn which methods exist)."""
-
+def _refusing_handler(message: str) -> grpc.RpcMethodHandler:
     def refuse(request, context):
         context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
-    if handler is not None and handler.request_streaming and handler.response_streaming:
-        return grpc.stream_stream_rpc_method_handler(refuse)
-    if handler is not None and handler.request_streaming:
-        return grpc.stream_unary_rpc_method_handler(refuse)
-    if handler is not None and handler.response_streaming:
-        return grpc.unary_stream_rpc_method_handler(refuse)
     return grpc.unary_unary_rpc_method_handler(refuse)
