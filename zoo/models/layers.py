@@ -122,3 +122,35 @@ class BackbonePreprocessing(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "module": self.module}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class LastValueShift(keras.layers.Layer):
+    """Shifts values by the last step of a (batch, steps, features) window: called on
+    `[values, window]`.
+
+    `subtract` makes a window relative to its own last value (values = the window), so a model
+    sees a series' shape rather than its level; `add` turns a forecast of changes (batch,
+    horizon) back into levels of a univariate series. Plain tensor arithmetic, no weights.
+    """
+
+    MODES = ("subtract", "add")
+
+    def __init__(self, mode: str, **kwargs):
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {', '.join(self.MODES)}. Received: mode={mode!r}")
+        super().__init__(**kwargs)
+        self.mode = mode
+
+    def call(self, inputs):
+        values, window = inputs
+        last = window[:, -1, :]  # (batch, features)
+        if self.mode == "subtract":
+            return values - keras.ops.expand_dims(last, axis=1)
+        return values + keras.ops.cast(last, values.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}

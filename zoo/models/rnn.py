@@ -3,7 +3,10 @@
 What feeds the recurrent stack depends on the data's kind:
 - image (H, W, C): read row by row, reshaped to (H, W*C) -> Normalization -> RNN;
 - sequence (T, F) and timeseries (window, F): Normalization -> RNN (timeseries datasets are
-  regression: the head forecasts `num_outputs` values);
+  regression: the head forecasts `num_outputs` values). With `forecast_from_last`, a univariate
+  window is first made relative to its last value and the head forecasts the change from it:
+  the model then sees the series' shape, not its level, so a trending series (co2) is forecast
+  at levels it never saw in training;
 - text (scalar string): TextVectorization adapted on the training strings -> Embedding with
   mask_zero -> RNN, so padding never reaches the cells.
 """
@@ -16,7 +19,7 @@ import keras
 import numpy as np
 
 from zoo.errors import ConfigError
-from zoo.models.layers import model_input, normalization_layer, output_head
+from zoo.models.layers import LastValueShift, model_input, normalization_layer, output_head
 from zoo.models.registry import ModelConfig, check_bool, check_choice, check_float, check_positive_int
 from zoo.spec import DataSpec
 
@@ -36,6 +39,8 @@ class RNNConfig(ModelConfig):
     max_tokens: int = 20000  # vocabulary cap (including padding and out-of-vocabulary tokens)
     sequence_length: int = 200  # tokens kept per text (padded or truncated)
     embedding_dim: int = 64
+    # Univariate time series only: see the window relative to its last value, forecast the change.
+    forecast_from_last: bool = False
 
     def __post_init__(self) -> None:
         check_choice("cell", self.cell, tuple(CELLS))
@@ -46,6 +51,7 @@ class RNNConfig(ModelConfig):
         self._set("max_tokens", check_positive_int("max_tokens", self.max_tokens))
         self._set("sequence_length", check_positive_int("sequence_length", self.sequence_length))
         self._set("embedding_dim", check_positive_int("embedding_dim", self.embedding_dim))
+        self._set("forecast_from_last", check_bool("forecast_from_last", self.forecast_from_last))
         if self.max_tokens < 3:
             raise ConfigError(
                 "max_tokens must be at least 3 (padding, out-of-vocabulary and one word). "
@@ -54,11 +60,16 @@ class RNNConfig(ModelConfig):
 
 
 def build_rnn(name: str, spec: DataSpec, config: RNNConfig, adapt_data: np.ndarray | None) -> keras.Model:
+    if config.forecast_from_last and (spec.kind != "timeseries" or spec.input_shape[-1:] != (1,)):
+        raise ConfigError(
+            "forecast_from_last needs a univariate time series (windows of shape (steps, 1)). "
+            f"Received: dataset {spec.name!r} of kind={spec.kind!r}, input_shape={spec.input_shape}"
+        )
     inputs = model_input(spec)
     if spec.kind == "text":
         x = _text_features(inputs, config, adapt_data)
     elif len(spec.input_shape) == _NUMERIC_RANKS.get(spec.kind):
-        x = _numeric_features(inputs, spec, adapt_data)
+        x = _numeric_features(inputs, spec, adapt_data, relative=config.forecast_from_last)
     else:
         raise ConfigError(
             f"Model {name!r} reads images, sequences, time-series windows or text. "
@@ -74,11 +85,17 @@ def build_rnn(name: str, spec: DataSpec, config: RNNConfig, adapt_data: np.ndarr
         if config.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{index}")
         x = layer(x)
-    return keras.Model(inputs, output_head(x, spec), name=name)
+    outputs = output_head(x, spec)
+    if config.forecast_from_last:
+        outputs = LastValueShift("add", dtype="float32", name="forecast")([outputs, inputs])
+    return keras.Model(inputs, outputs, name=name)
 
 
-def _numeric_features(inputs: keras.KerasTensor, spec: DataSpec, adapt_data: np.ndarray | None):
-    """Steps x features, normalised per feature. Images become rows of W*C pixels."""
+def _numeric_features(
+    inputs: keras.KerasTensor, spec: DataSpec, adapt_data: np.ndarray | None, relative: bool = False
+):
+    """Steps x features, normalised per feature. Images become rows of W*C pixels; with
+    `relative`, a window is taken relative to its last value first (statistics likewise)."""
     if spec.kind == "image":
         height, width, channels = spec.input_shape
         steps, features = height, width * channels
@@ -87,6 +104,10 @@ def _numeric_features(inputs: keras.KerasTensor, spec: DataSpec, adapt_data: np.
         steps, features = spec.input_shape
         x = inputs
     step_data = None if adapt_data is None else adapt_data.reshape(len(adapt_data), steps, features)
+    if relative:
+        x = LastValueShift("subtract", name="relative_to_last")([x, x])
+        if step_data is not None:
+            step_data = step_data - step_data[:, -1:, :]
     return normalization_layer(step_data, features)(x)
 
 
