@@ -146,8 +146,11 @@ def model_metadata(manager, name: str, version: str = "") -> ModelMetadata:
     )
 
 
-def infer(manager, request: InferRequest) -> InferResponse:
+def infer(manager, request: InferRequest, deadline: float | None = None) -> InferResponse:
     """Runs one request on the version it names and returns the selected outputs.
+
+    `deadline` (time.monotonic() seconds) is when the caller stops waiting: a request not run by
+    then is skipped with DeadlineExceeded (see Servable.run).
 
     Input names and datatypes are checked against the signature in the protocol's terms first
     ("expects FP32, received INT64"); aliases, shapes and the output selection are then checked
@@ -161,7 +164,8 @@ def infer(manager, request: InferRequest) -> InferResponse:
         signature_def = servable.signature_defs.get(request.signature_name)
         if signature_def is not None:
             _check_datatypes(request, signature_def)
-        results = servable.run(request.signature_name, arrays, output_filter=list(request.outputs))
+        results = servable.run(request.signature_name, arrays, output_filter=list(request.outputs),
+                               deadline=deadline)
         served_name, served_version = servable.name, servable.version
     names = list(request.outputs) or sorted(results)
     return InferResponse(

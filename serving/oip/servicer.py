@@ -14,6 +14,7 @@ from __future__ import annotations
 import grpc
 
 import serving
+from serving.batching.deadlines import grpc_deadline
 from serving.oip import grpc_predict_v2_pb2 as pb2
 from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc
 from serving.oip import inference, messages
@@ -51,7 +52,8 @@ class InferenceServicer(pb2_grpc.GRPCInferenceServiceServicer):
         return messages.model_metadata_to_proto(metadata)
 
     def ModelInfer(self, request, context):
-        response = inference.infer(self._manager, messages.infer_request_from_proto(request))
+        response = inference.infer(self._manager, messages.infer_request_from_proto(request),
+                                   deadline=grpc_deadline(context))
         return messages.infer_response_to_proto(response, raw=messages.uses_raw_contents(request))
 
 

@@ -23,6 +23,7 @@ from tensorflow_serving.apis import (
 from google.protobuf import wrappers_pb2
 
 from serving import errors
+from serving.batching.deadlines import grpc_deadline
 from serving.tfs import example_inference, model_specs
 from serving.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
@@ -55,7 +56,8 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         with model_specs.servable_for(self._manager, model_spec) as servable:
             self._check_predict_signature(servable, signature_name)
             inputs = {alias: tensor_proto_to_ndarray(tensor, alias) for alias, tensor in request.inputs.items()}
-            outputs = servable.run(signature_name, inputs, list(request.output_filter))
+            outputs = servable.run(signature_name, inputs, list(request.output_filter),
+                                   deadline=grpc_deadline(context))
             version = servable.version
         response = predict_pb2.PredictResponse()
         model_specs.fill_model_spec(response.model_spec, model_spec.name, version, signature_name)
