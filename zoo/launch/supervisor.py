@@ -93,7 +93,8 @@ def launch(
         with stop_signal:
             for task in plan.tasks:
                 running.append(_start(task, command, plan, env, sink))
-            sink.note(f"started {', '.join(r.task.name for r in running)}; chief: {plan.chief.name}")
+            sink.note(f"started {', '.join(f'{r.task.name} (pid {r.process.pid})' for r in running)}; "
+                      f"chief: {plan.chief.name}")
             result = _supervise(running, plan, timeout_seconds, grace_seconds, stop_signal)
     finally:
         _stop_all(running, kill_after_seconds)
