@@ -25,6 +25,7 @@ from zoo.tables import format_table
 from zoo.train.callbacks import ThroughputMeter, make_callbacks
 from zoo.train.config import TrainConfig
 from zoo.train.optim import loss_and_metrics, make_optimizer
+from zoo.train.parameter_server import CoordinatedTraining, is_parameter_server, local_copy
 from zoo.train.strategy import is_chief, make_strategy
 
 MODEL_FILE = "model.keras"
@@ -108,6 +109,10 @@ class Run:
             backup_dir=self.workdir / backup_name,
             task_name=_task_name(self.strategy),
         )
+        if is_parameter_server(self.strategy):  # Keras' fit cannot drive this strategy
+            return CoordinatedTraining(self, model).fit(
+                epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=_verbosity(self.config)
+            )
         train_ds, val_ds, _ = self.pipelines
         history = model.fit(
             train_ds,
@@ -122,6 +127,8 @@ class Run:
     def finish(self, model: keras.Model, history: dict[str, list[float]], wall_seconds: float,
                extra_card: dict[str, Any] | None = None) -> TrainResult:
         """Evaluate on the test split; the chief saves, exports and writes metrics.json."""
+        if is_parameter_server(self.strategy):
+            model = local_copy(self, model)  # its variables leave the ps tasks for evaluation and export
         test_metrics = {
             key: float(value)
             for key, value in model.evaluate(self.pipelines[2], return_dict=True, verbose=0).items()
