@@ -75,8 +75,9 @@ def make_strategy(name: str, *, num_devices: int = 2, tpu: str = "") -> tf.distr
         return _tpu_strategy(tpu)
     if resolved == "parameter_server":
         _require_tf_config("parameter_server", ("worker", "ps"))
-        resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
-        return tf.distribute.ParameterServerStrategy(resolver)
+        from zoo.train.parameter_server import cluster_strategy
+
+        return cluster_strategy()  # on worker and ps tasks: serves the cluster until stopped
     raise ConfigError(f"unknown strategy {name!r}")
 
 
