@@ -19,6 +19,7 @@ import os
 import threading
 
 import grpc
+from google.protobuf import message as protobuf_message
 
 from serving import errors, flags
 
@@ -60,16 +61,48 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
                 return handler  # streaming calls (health Watch, reflection) handle their own errors
             wrapped = grpc.unary_unary_rpc_method_handler(
                 _guarded(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
             self._wrapped[method] = wrapped
         return wrapped
 
 
+class _UndecodableRequest:
+    """What a request body that is not a valid protobuf of its type deserializes to.
+
+    gRPC would answer such a body with INTERNAL ("Exception deserializing request!"), but the
+    fault is the client's. This stand-in reads as an empty request, so interceptors that look at
+    fields before the handler (metrics) keep working, and `_guarded` answers INVALID_ARGUMENT.
+    """
+
+    def __init__(self, empty_request, error: Exception):
+        self._empty_request = empty_request
+        self.message = (f"The request is not a valid {empty_request.DESCRIPTOR.full_name} "
+                        f"protocol buffer: {error}")
+
+    def __getattr__(self, name: str):
+        return getattr(self._empty_request, name)
+
+
+def _tolerant(deserialize):
+    if deserialize is None:
+        return None
+
+    def tolerant(data: bytes):
+        try:
+            return deserialize(data)
+        except protobuf_message.DecodeError as error:
+            return _UndecodableRequest(deserialize(b""), error)
+
+    return tolerant
+
+
 def _guarded(method: str, behavior):
     def guarded(request, context):
         try:
+            if isinstance(request, _UndecodableRequest):
+                raise errors.InvalidArgument(request.message)
             return behavior(request, context)
         except errors.ServingError as error:
             code, message = error.code, error.message
