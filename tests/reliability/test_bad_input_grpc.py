@@ -289,3 +289,14 @@ def test_model_infer_propagates_nan_and_infinity(server, channel):
                     version="1")
     y = list(stub.ModelInfer(request, timeout=30).outputs[0].contents.fp32_contents)
     assert math.isnan(y[0]) and y[1] == math.inf and y[2] == -math.inf
+
+
+@pytest.mark.parametrize("method", ["/tensorflow.serving.PredictionService/Predict",
+                                    "/inference.GRPCInferenceService/ModelInfer"])
+def test_body_that_is_not_a_protobuf_is_invalid_argument_not_internal(method, server, channel, good_traffic):
+    with good_traffic(server.target) as traffic:
+        with pytest.raises(grpc.RpcError) as refused:
+            channel.unary_unary(method)(b"\xff\xff\xff\xff", timeout=30)
+    assert refused.value.code() == INVALID
+    assert "is not a valid" in refused.value.details() and "protocol buffer" in refused.value.details()
+    traffic.assert_unharmed()
