@@ -1,0 +1,167 @@
+"""One model version served from its `model.tflite` through pools of tf.lite.Interpreter.
+
+`TfliteServable` has serving.core.Servable's interface (name, version, path, signature_defs,
+`run`, `unload`) and checks requests with the same serving/core/signature_check.py, so TF
+Serving's gRPC API, KServe v2 and REST serve it unchanged and a bad request gets the same error
+as from the SavedModel next to it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+from typing import Mapping, Sequence
+
+import grpc
+import numpy as np
+
+from serving import errors
+from serving.core import signature_check
+from serving.core.servable import Servable, ServableLoadError
+from serving.tflite.batches import common_batch_size, empty_outputs, join_outputs, split_batch
+from serving.tflite.layouts import (DEFAULT_SIGNATURE, SignatureLayout, UnsupportedTensorType,
+                                    read_layouts)
+from serving.tflite.options import TfliteOptions
+from serving.tflite.pool import InterpreterPool, new_interpreter
+
+logger = logging.getLogger("serving.tflite")
+
+TFLITE_MODEL_FILE = "model.tflite"
+
+
+class TfliteServable:
+    """A TF Lite version: `options.num_pools` requests run at once, each on its own pool.
+
+    With more than one interpreter per pool, a request's batch is cut into that many parts run
+    in parallel (see serving/tflite/batches.py), which TF Serving does for tf.Example models.
+    """
+
+    def __init__(self, name: str, version: int, path: str, layouts: Mapping[str, SignatureLayout],
+                 pool: InterpreterPool, options: TfliteOptions):
+        self.name = name
+        self.version = version
+        self.path = path
+        self.signature_defs = {key: layout.signature_def() for key, layout in layouts.items()}
+        self._layouts = dict(layouts)
+        self._pool = pool
+        # Runs the parts of a split batch other than the first, which the caller runs itself.
+        helpers = options.num_pools * (options.interpreters_per_pool - 1)
+        self._helpers = concurrent.futures.ThreadPoolExecutor(
+            helpers, thread_name_prefix=f"tflite-{name}-{version}") if helpers else None
+
+    @classmethod
+    def load(cls, name: str, version: int, path: str, options: TfliteOptions) -> "TfliteServable":
+        """Reads `path`/model.tflite and builds every interpreter of every pool.
+
+        Raises:
+            ServableLoadError: NOT_FOUND without the file, DATA_LOSS when it is empty or not a TF
+                Lite model, INVALID_ARGUMENT for a model this interpreter cannot run (TensorFlow
+                ops, tensor types TensorFlow lacks).
+        """
+        model_path = os.path.join(path, TFLITE_MODEL_FILE)
+        try:
+            with open(model_path, "rb") as file:
+                content = file.read()
+        except OSError as error:
+            code = (grpc.StatusCode.NOT_FOUND if isinstance(error, FileNotFoundError)
+                    else grpc.StatusCode.DATA_LOSS)
+            raise ServableLoadError(f"Cannot read {model_path}: {error.strerror}", code) from None
+        if not content:
+            raise ServableLoadError(f"{model_path} is empty", grpc.StatusCode.DATA_LOSS)
+        try:
+            first = new_interpreter(content)
+        except ValueError as error:
+            raise ServableLoadError(f"{model_path} is not a TF Lite model: {error}",
+                                    grpc.StatusCode.DATA_LOSS) from None
+        except RuntimeError as error:
+            raise ServableLoadError(f"Cannot run the TF Lite model {model_path}: {error}",
+                                    grpc.StatusCode.INVALID_ARGUMENT) from None
+        try:
+            layouts = read_layouts(first)
+            servable = cls(name, version, path, layouts,
+                           InterpreterPool(content, layouts, options, first_interpreter=first),
+                           options)
+        except (UnsupportedTensorType, ValueError, RuntimeError) as error:
+            raise ServableLoadError(f"Cannot serve the TF Lite model {model_path}: {error}",
+                                    grpc.StatusCode.INVALID_ARGUMENT) from None
+        logger.info("event=tflite_model_loaded model=%s version=%d signatures=%s pools=%d "
+                    "interpreters_per_pool=%d", name, version, ",".join(sorted(layouts)),
+                    options.num_pools, options.interpreters_per_pool)
+        return servable
+
+    def run(self, signature_name: str, inputs: Mapping[str, np.ndarray],
+            output_filter: Sequence[str] = ()) -> dict[str, np.ndarray]:
+        """Runs one signature on a batch, exactly as `Servable.run` does for a SavedModel.
+
+        Raises:
+            errors.FailedPrecondition: no signature `signature_name`.
+            errors.InvalidArgument: wrong aliases, dtype, shape or output filter, or TF Lite
+                rejected the values while running.
+        """
+        signature_name = signature_name or DEFAULT_SIGNATURE
+        layout = self._layouts.get(signature_name)
+        if layout is None:
+            raise errors.FailedPrecondition(f'Serving signature key "{signature_name}" not found.')
+        signature_def = self.signature_defs[signature_name]
+        signature_check.check_input_aliases(signature_name, signature_def, inputs)
+        wanted = signature_check.check_output_filter(signature_name, signature_def, output_filter)
+        feeds = {}
+        for alias, value in inputs.items():
+            array = np.asarray(value)
+            signature_check.check_input_array(signature_name, alias, signature_def.inputs[alias],
+                                              array)
+            feeds[alias] = array if array.dtype.kind in ("O", "S", "U") \
+                else np.ascontiguousarray(array)
+        try:
+            outputs = self._invoke(layout, feeds)
+        except (ValueError, RuntimeError) as error:
+            raise errors.InvalidArgument(f'signature "{signature_name}": {error}') from error
+        return {alias: outputs[alias] for alias in wanted}
+
+    def _invoke(self, layout: SignatureLayout, feeds: dict[str, np.ndarray]
+                ) -> dict[str, np.ndarray]:
+        batch = common_batch_size(layout, feeds)
+        if batch == 0:
+            empty = empty_outputs(layout)
+            if empty is not None:
+                return empty
+        with self._pool.checkout() as member:
+            invokers = member.invokers(layout.key)
+            parts = split_batch(feeds, min(len(invokers), batch)) if batch else [feeds]
+            if len(parts) == 1:
+                return invokers[0](feeds)
+            return join_outputs(self._run_in_parallel(invokers, parts))
+
+    def _run_in_parallel(self, invokers: list, parts: list[dict[str, np.ndarray]]) -> list[dict]:
+        """Part i on interpreter i: the first on this thread, the others on helper threads.
+
+        Returns only once every part has finished, even when one failed, so no interpreter is
+        still running when its pool is handed back.
+        """
+        futures = [self._helpers.submit(invoker, part)
+                   for invoker, part in zip(invokers[1:], parts[1:])]
+        try:
+            first = invokers[0](parts[0])
+        finally:
+            concurrent.futures.wait(futures)
+        return [first, *(future.result() for future in futures)]
+
+    def unload(self) -> None:
+        """Stops the helper threads and drops the interpreters; run() must not follow."""
+        if self._helpers is not None:
+            self._helpers.shutdown(wait=True)
+        self._pool.close()
+
+    def __repr__(self) -> str:
+        return f"TfliteServable(name={self.name!r}, version={self.version}, path={self.path!r})"
+
+
+def load_preferring_tflite(name: str, version: int, path: str, tags: Sequence[str],
+                           tflite_options: TfliteOptions | None):
+    """The version at `path`: from its model.tflite when `tflite_options` is given
+    (--prefer_tflite_model) and the file exists, else from its SavedModel, as TF Serving falls
+    back when a version has no TF Lite model."""
+    if tflite_options is not None and os.path.isfile(os.path.join(path, TFLITE_MODEL_FILE)):
+        return TfliteServable.load(name, version, path, tflite_options)
+    return Servable.load(name, version, path, tags)
