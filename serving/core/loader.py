@@ -29,6 +29,7 @@ class LoadOptions:
     max_retries: int = 5
     retry_interval_seconds: float = 60.0
     batching: object = None  # a serving.batching.BatchingPolicy; None: no batching
+    tflite: object = None  # a serving.tflite.TfliteOptions: serve model.tflite where present
 
 
 def load_with_retries(name: str, version: int, path: str, options: LoadOptions,
@@ -69,7 +70,12 @@ def _load_and_warm_up(name: str, version: int, path: str, options: LoadOptions) 
         from serving.batching.attach import version_batching_options
 
         batching_options = version_batching_options(path, options.batching)
-    servable = Servable.load(name, version, path, options.tags)
+    if options.tflite is not None:
+        from serving.tflite import load_preferring_tflite  # imported late: it imports serving.core
+
+        servable = load_preferring_tflite(name, version, path, options.tags, options.tflite)
+    else:
+        servable = Servable.load(name, version, path, options.tags)
     if options.warmup_iterations is not None:
         warmup.warm_up(servable, options.warmup_iterations)
     if batching_options is not None:

@@ -50,7 +50,8 @@ class ModelManager:
                  load_retry_interval_seconds: float = 60.0,
                  allow_version_labels_for_unavailable_models: bool = False,
                  num_load_threads: int = 4,
-                 batching=None):
+                 batching=None,
+                 tflite_options=None):
         for name, value, minimum in (
                 ("file_system_poll_wait_seconds", file_system_poll_wait_seconds, 0),
                 ("num_request_iterations_for_warmup", num_request_iterations_for_warmup, 0),
@@ -69,7 +70,8 @@ class ModelManager:
             warmup_iterations=num_request_iterations_for_warmup if enable_model_warmup else None,
             max_retries=max_num_load_retries,
             retry_interval_seconds=load_retry_interval_seconds,
-            batching=batching)
+            batching=batching,
+            tflite=tflite_options)
         self._allow_unavailable_labels = allow_version_labels_for_unavailable_models
 
         self._lock = threading.Lock()  # guards _models and every record in it
