@@ -93,14 +93,15 @@ def test_png_prints_top_k_labels_with_probabilities_the_model_gives(served, caps
         assert float(probability) == pytest.approx(expected[index], abs=1e-4)
 
 
-def test_without_labels_from_server_or_flag_classes_are_numbered(served, capsys, tmp_path):
+def test_class_names_come_from_the_servers_labels_metadata(served, capsys, tmp_path):
     target, _, _ = served
     write_png(tmp_path / "drawing.png")
     code, out, _ = run(capsys, "predict", "--server", target, "--model", "shapes", "--json",
                        str(tmp_path / "drawing.png"))
     assert code == 0
     top = json.loads(out)["predictions"][0]["top_k"]
-    assert len(top) == 3 and top[0]["label"] == f"class {top[0]['class']}"
+    assert len(top) == 3
+    assert [item["label"] for item in top] == [IMAGE_SPEC.class_names[item["class"]] for item in top]
     assert sum(item["probability"] for item in top) == pytest.approx(1.0, abs=1e-5)
 
 
