@@ -236,12 +236,14 @@ FLAGS: tuple[Flag, ...] = (
     Flag("remove_unused_fields_from_bundle_metagraph", RUNTIME, _parse_bool, True,
          "Drop unused MetaGraphDef fields to save memory." + _NOT_YET, implemented=False),
     Flag("prefer_tflite_model", RUNTIME, _parse_bool, False,
-         "Serve model.tflite instead of saved_model.pb when present." + _NOT_YET,
-         implemented=False),
-    Flag("num_tflite_pools", RUNTIME, _parse_int, 0, "TFLite interpreter pools." + _NOT_YET,
-         implemented=False, default_text="CPU count"),
+         "Serve a version's model.tflite through tf.lite.Interpreter instead of its SavedModel "
+         "when the file is there; versions without one load their SavedModel."),
+    Flag("num_tflite_pools", RUNTIME, _parse_int, 0,
+         "Interpreter pools per TF Lite version: how many requests one version runs at once "
+         "(each holds a pool); 0 means one per CPU.", default_text="CPU count"),
     Flag("num_tflite_interpreters_per_pool", RUNTIME, _parse_int, 1,
-         "TFLite interpreters per pool." + _NOT_YET, implemented=False),
+         "Interpreters in each pool; a request's batch is split between them and the parts run "
+         "in parallel."),
     Flag("skip_initialize_tpu", RUNTIME, _parse_bool, False,
          "Do not initialise the TPU system." + _NOT_YET, implemented=False),
     # --- monitoring, security, other ---
@@ -333,7 +335,8 @@ def _check_values(options: argparse.Namespace) -> None:
         "tensorflow_session_parallelism", "tensorflow_intra_op_parallelism",
         "tensorflow_inter_op_parallelism", "rest_api_num_threads", "num_load_threads",
         "num_unload_threads", "shutdown_grace_seconds", "file_system_poll_wait_seconds",
-        "model_config_file_poll_wait_seconds",
+        "model_config_file_poll_wait_seconds", "num_tflite_pools",
+        "num_tflite_interpreters_per_pool",
     )
     for name in non_negative:
         if getattr(options, name) < 0:
