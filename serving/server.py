@@ -327,6 +327,8 @@ def _grpc_threads(options: argparse.Namespace, batching) -> int:
 
 
 def _manager_arguments(options: argparse.Namespace) -> dict:
+    from serving.tflite.options import options_from_flags as tflite_options_from_flags
+
     arguments = dict(
         file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
         saved_model_tags=options.saved_model_tags,
@@ -337,6 +339,7 @@ def _manager_arguments(options: argparse.Namespace) -> dict:
         # Negative means "retry without waiting" in TF Serving.
         load_retry_interval_seconds=max(0, options.load_retry_interval_micros) / 1e6,
         allow_version_labels_for_unavailable_models=options.allow_version_labels_for_unavailable_models,
+        tflite_options=tflite_options_from_flags(options),
     )
     if "num_load_threads" in options.given:
         arguments["num_load_threads"] = max(1, options.num_load_threads)
