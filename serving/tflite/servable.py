@@ -1,9 +1,9 @@
 """One model version served from its `model.tflite` through pools of tf.lite.Interpreter.
 
-`TfliteServable` has serving.core.Servable's interface (name, version, path, signature_defs,
-`run`, `unload`) and checks requests with the same serving/core/signature_check.py, so TF
-Serving's gRPC API, KServe v2 and REST serve it unchanged and a bad request gets the same error
-as from the SavedModel next to it.
+`TfliteServable` is a serving.core.Servable (name, version, path, signature_defs, `run`,
+`unload`) whose requests go through the same `Servable.run` checks, so TF Serving's gRPC API,
+KServe v2 and REST serve it unchanged, a bad request gets the same error as from the SavedModel
+next to it, and --enable_batching batches it the same way.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ import grpc
 import numpy as np
 
 from serving import errors
-from serving.core import signature_check
 from serving.core.servable import Servable, ServableLoadError
 from serving.tflite.batches import common_batch_size, empty_outputs, join_outputs, split_batch
-from serving.tflite.layouts import (DEFAULT_SIGNATURE, SignatureLayout, UnsupportedTensorType,
-                                    read_layouts)
+from serving.tflite.layouts import SignatureLayout, UnsupportedTensorType, read_layouts
 from serving.tflite.options import TfliteOptions
 from serving.tflite.pool import InterpreterPool, new_interpreter
 
@@ -30,19 +28,20 @@ logger = logging.getLogger("serving.tflite")
 TFLITE_MODEL_FILE = "model.tflite"
 
 
-class TfliteServable:
+class TfliteServable(Servable):
     """A TF Lite version: `options.num_pools` requests run at once, each on its own pool.
 
-    With more than one interpreter per pool, a request's batch is cut into that many parts run
-    in parallel (see serving/tflite/batches.py), which TF Serving does for tf.Example models.
+    Servable's `run` (request checks, batcher, deadline) is inherited unchanged; only the model
+    call, `call_signature`, differs. With more than one interpreter per pool, a request's batch
+    is cut into that many parts run in parallel (see serving/tflite/batches.py), which TF Serving
+    does for tf.Example models.
     """
 
     def __init__(self, name: str, version: int, path: str, layouts: Mapping[str, SignatureLayout],
                  pool: InterpreterPool, options: TfliteOptions):
-        self.name = name
-        self.version = version
-        self.path = path
-        self.signature_defs = {key: layout.signature_def() for key, layout in layouts.items()}
+        signature_defs = {key: layout.signature_def() for key, layout in layouts.items()}
+        # Every TF Lite signature is callable: its layout is what call_signature runs.
+        super().__init__(name, version, path, signature_defs, layouts)
         self._layouts = dict(layouts)
         self._pool = pool
         # Runs the parts of a split batch other than the first, which the caller runs itself.
@@ -90,34 +89,21 @@ class TfliteServable:
                     options.num_pools, options.interpreters_per_pool)
         return servable
 
-    def run(self, signature_name: str, inputs: Mapping[str, np.ndarray],
-            output_filter: Sequence[str] = ()) -> dict[str, np.ndarray]:
-        """Runs one signature on a batch, exactly as `Servable.run` does for a SavedModel.
+    def call_signature(self, signature_name: str, feeds: Mapping[str, np.ndarray],
+                       output_aliases: Sequence[str]) -> dict[str, np.ndarray]:
+        """Runs checked inputs on a free pool (waiting for one if every pool is busy).
 
         Raises:
-            errors.FailedPrecondition: no signature `signature_name`.
-            errors.InvalidArgument: wrong aliases, dtype, shape or output filter, or TF Lite
-                rejected the values while running.
+            errors.InvalidArgument: TF Lite rejected the values while running.
         """
-        signature_name = signature_name or DEFAULT_SIGNATURE
-        layout = self._layouts.get(signature_name)
-        if layout is None:
-            raise errors.FailedPrecondition(f'Serving signature key "{signature_name}" not found.')
-        signature_def = self.signature_defs[signature_name]
-        signature_check.check_input_aliases(signature_name, signature_def, inputs)
-        wanted = signature_check.check_output_filter(signature_name, signature_def, output_filter)
-        feeds = {}
-        for alias, value in inputs.items():
-            array = np.asarray(value)
-            signature_check.check_input_array(signature_name, alias, signature_def.inputs[alias],
-                                              array)
-            feeds[alias] = array if array.dtype.kind in ("O", "S", "U") \
-                else np.ascontiguousarray(array)
+        layout = self._layouts[signature_name]
+        feeds = {alias: array if array.dtype.kind in ("O", "S", "U") else np.ascontiguousarray(array)
+                 for alias, array in feeds.items()}
         try:
             outputs = self._invoke(layout, feeds)
         except (ValueError, RuntimeError) as error:
             raise errors.InvalidArgument(f'signature "{signature_name}": {error}') from error
-        return {alias: outputs[alias] for alias in wanted}
+        return {alias: outputs[alias] for alias in output_aliases}
 
     def _invoke(self, layout: SignatureLayout, feeds: dict[str, np.ndarray]
                 ) -> dict[str, np.ndarray]:
@@ -148,7 +134,8 @@ class TfliteServable:
         return [first, *(future.result() for future in futures)]
 
     def unload(self) -> None:
-        """Stops the helper threads and drops the interpreters; run() must not follow."""
+        """Stops the batcher and helper threads and drops the interpreters; run() must not follow."""
+        super().unload()
         if self._helpers is not None:
             self._helpers.shutdown(wait=True)
         self._pool.close()
