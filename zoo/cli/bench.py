@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from zoo.cli.parser import positive_float, positive_int
+from zoo.cli.parser import non_negative_float, positive_float, positive_int, positive_int_list
 from zoo.cli.predict import add_connection_arguments, read_root_certificates
 from zoo.errors import ConfigError, ZooError
 from zoo.tables import format_table
@@ -28,7 +28,7 @@ def add_parsers(subparsers) -> None:
     selector.add_argument("--version", type=positive_int, help="a specific version (default: the latest)")
     selector.add_argument("--label", help="a version label, e.g. stable or canary")
     bench.add_argument("--signature", default="serving_default", help="signature to run (default: %(default)s)")
-    bench.add_argument("--concurrency", type=concurrency_list, default=(1, 8, 32), metavar="C[,C...]",
+    bench.add_argument("--concurrency", type=positive_int_list, default=(1, 8, 32), metavar="C[,C...]",
                        help="requests in flight, one level per value (default: 1,8,32)")
     bench.add_argument("--duration", type=positive_float, default=5.0, help="measured seconds per level (default: %(default)s)")
     bench.add_argument("--warmup", type=non_negative_float, default=1.0,
@@ -41,26 +41,6 @@ def add_parsers(subparsers) -> None:
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     add_connection_arguments(bench)
     bench.set_defaults(handler=run_bench)
-
-
-def concurrency_list(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, got {text!r}")
-    return values
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
 
 
 def run_bench(args: argparse.Namespace) -> int:
