@@ -20,13 +20,16 @@ JSON_CONTENT_TYPE = "application/json"
 class RestRequest:
     """One HTTP request: `path` without the query string, `body` already decompressed.
 
-    `headers` is case-insensitive for `get` (the http.server message object).
+    `headers` is case-insensitive for `get` (the http.server message object). `deadline`
+    (time.monotonic() seconds, set by the dispatcher from --rest_api_timeout_in_ms) is when the
+    client stops getting an answer: model work still queued then is skipped.
     """
 
     method: str
     path: str
     headers: Mapping[str, str]
     body: bytes = b""
+    deadline: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

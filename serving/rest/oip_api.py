@@ -78,7 +78,7 @@ class _OipApi:
     def infer(self, request: RestRequest, params: dict) -> RestResponse:
         decoded = oip_json.decode_infer(request.body, request.headers, params["model"],
                                         params.get("version", ""))
-        response = inference.infer(self._manager, decoded.request)
+        response = inference.infer(self._manager, decoded.request, deadline=request.deadline)
         header, binary = oip_json.encode_infer(response, decoded)
         version = int(response.model_version)
         if not binary:

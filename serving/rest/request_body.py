@@ -13,6 +13,10 @@ from typing import BinaryIO, Mapping
 # zlib's wbits for each Content-Encoding: gzip framing, zlib framing ("deflate" in HTTP).
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 _MAX_CHUNK_LINE = 1024
+# An oversized body up to this size is read and dropped before the 413 goes out: most clients
+# send the whole body before reading the answer, and would otherwise see a broken pipe.
+MAX_DISCARDED_BYTES = 64 * 1024 * 1024
+_DISCARD_CHUNK = 1024 * 1024
 
 
 class BodyError(Exception):
@@ -53,7 +57,12 @@ def read_body(stream: BinaryIO, headers: Mapping[str, str], max_bytes: int) -> b
     Raises BodyError: 400 for a malformed length or chunk, 413 over the limit, 415 for an unknown
     Content-Encoding.
     """
-    length = declared_length(headers, max_bytes)
+    try:
+        length = declared_length(headers, max_bytes)
+    except BodyError as error:
+        if error.status == 413:
+            _discard(stream, int(headers.get("Content-Length")))
+        raise
     if length is not None:
         body = stream.read(length)
         if len(body) != length:
@@ -85,6 +94,17 @@ def decode_content(body: bytes, content_encoding: str, max_bytes: int) -> bytes:
     if not decompressor.eof:
         raise BodyError(400, f"The {encoding} body is truncated")
     return decoded
+
+
+def _discard(stream: BinaryIO, length: int) -> None:
+    """Reads and drops a refused body that is not too large to bother with."""
+    if length > MAX_DISCARDED_BYTES:
+        return
+    while length > 0:
+        chunk = stream.read(min(length, _DISCARD_CHUNK))
+        if not chunk:
+            return
+        length -= len(chunk)
 
 
 def _read_chunked(stream: BinaryIO, max_bytes: int) -> bytes:

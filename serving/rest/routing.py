@@ -123,6 +123,8 @@ class RestDispatcher:
     def _run(self, route: Route, request: RestRequest, params: dict) -> RestResponse:
         if not route.model_call:
             return route.handler(request, params)
+        if self._timeout_seconds is not None:
+            request = dataclasses.replace(request, deadline=time.monotonic() + self._timeout_seconds)
         try:
             future = self._workers.submit(route.handler, request, params)
         except RuntimeError:  # the pool was shut down: the server is stopping

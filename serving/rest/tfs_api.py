@@ -79,7 +79,7 @@ class _TfsApi:
                 raise errors.InvalidArgument(
                     f'Serving signature name: "{signature_name}" not found in signature def')
             inputs = tfs_tensors.decode_predict_inputs(document, signature_def.inputs)
-            outputs = servable.run(signature_name, inputs.arrays)
+            outputs = servable.run(signature_name, inputs.arrays, deadline=request.deadline)
             version = servable.version
         return json_response(tfs_tensors.encode_predict_outputs(outputs, inputs.format),
                              model_version=version)

@@ -1,0 +1,143 @@
+"""A real ModelServer with its REST port on loopback, shared by the REST and parity tests.
+
+Models (exported once per test session, per xdist worker):
+- `half_plus_two`: versions 1 (y = 0.5x + 2) and 2 (y = 2x + 1), both loaded; labels stable -> 1,
+  canary -> 2. TF Serving's api_rest.md examples use this model.
+- `multi_io`: features float32 [None,3], ids int64 [None], names string [None] -> total,
+  doubled_ids, greeting; a second signature `sum_only`.
+- `tf1`: TF1 graph with `classify` (classes, scores) and `regress` (0.5x + 2) over tf.Example x.
+- `bytes_echo`: data string [None] -> echo_bytes and echo_text (the same strings), to see which
+  output names come back base64.
+- `sleeper`: x float32 [None], sleep_micros int64 [] -> y = 2x after sleeping (no CPU used).
+
+The server runs with --rest_api_timeout_in_ms=1500, --rest_api_max_request_bytes=1000000 and the
+Prometheus page on its default path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+TIMEOUT_MS = 1500
+MAX_REQUEST_BYTES = 1_000_000
+METRICS_PATH = "/monitoring/prometheus/metrics"
+HTTP_TIMEOUT_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclasses.dataclass
+class HttpReply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def error(self) -> str:
+        return self.json()["error"]
+
+
+@dataclasses.dataclass
+class RestClient:
+    """Plain HTTP/1.1 calls to the server's REST port (a new connection per call)."""
+
+    port: int
+
+    def call(self, method: str, path: str, body: bytes | None = None,
+             headers: dict[str, str] | None = None) -> HttpReply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_SECONDS)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return HttpReply(response.status, dict(response.getheaders()), response.read())
+        finally:
+            connection.close()
+
+    def get(self, path: str, **kwargs) -> HttpReply:
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, document=None, *, body: bytes | None = None, **kwargs) -> HttpReply:
+        if body is None:
+            body = json.dumps(document).encode()
+        return self.call("POST", path, body=body, **kwargs)
+
+
+def export_bytes_echo(base_path: Path) -> None:
+    import tensorflow as tf
+
+    class BytesEcho(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="data")])
+        def serve(self, data):
+            return {"echo_bytes": tf.identity(data), "echo_text": tf.identity(data)}
+
+    module = BytesEcho()
+    tf.saved_model.save(module, str(base_path / "1"), signatures={"serving_default": module.serve})
+
+
+def export_sleeper(base_path: Path) -> None:
+    import tensorflow as tf
+
+    class Sleeper(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x"),
+                                      tf.TensorSpec([], tf.int64, name="sleep_micros")])
+        def serve(self, x, sleep_micros):
+            dataset = tf.data.Dataset.from_tensors(x)
+            slept = tf.raw_ops.SleepDataset(
+                input_dataset=dataset._variant_tensor, sleep_microseconds=sleep_micros,
+                output_types=[tf.float32], output_shapes=[tf.TensorShape([None])])
+            value = tf.data.experimental.from_variant(slept, dataset.element_spec).get_single_element()
+            return {"y": value * 2.0}
+
+    module = Sleeper()
+    tf.saved_model.save(module, str(base_path / "1"), signatures={"serving_default": module.serve})
+
+
+@pytest.fixture(scope="session")
+def rest_models(tmp_path_factory) -> Path:
+    import savedmodels  # tests/serving/savedmodels.py; imports TensorFlow
+
+    root = tmp_path_factory.mktemp("rest-models")
+    savedmodels.export_half_plus_two(root / "half_plus_two", 1)
+    savedmodels.export_half_plus_two(root / "half_plus_two", 2, slope=2.0, offset=1.0)
+    savedmodels.export_multi_io(root / "multi_io", 1)
+    savedmodels.export_tf1_classify_regress(root / "tf1", 1)
+    export_bytes_echo(root / "bytes_echo")
+    export_sleeper(root / "sleeper")
+    return root
+
+
+@pytest.fixture(scope="session")
+def rest_server(rest_models, start_model_server, tmp_path_factory):
+    """The shared server (a tests/serving/conftest.py RunningServer) with REST and metrics."""
+    config_dir = tmp_path_factory.mktemp("rest-config")
+    entries = []
+    for name in ("half_plus_two", "multi_io", "tf1", "bytes_echo", "sleeper"):
+        extra = ('model_version_policy { all {} } version_labels { key: "stable" value: 1 } '
+                 'version_labels { key: "canary" value: 2 }') if name == "half_plus_two" else ""
+        entries.append(f'config {{ name: "{name}" base_path: "{rest_models / name}" '
+                       f'model_platform: "tensorflow" {extra} }}')
+    (config_dir / "models.config").write_text("model_config_list {\n" + "\n".join(entries) + "\n}\n")
+    (config_dir / "monitoring.config").write_text("prometheus_config { enable: true }\n")
+    return start_model_server(
+        f"--model_config_file={config_dir / 'models.config'}", "--file_system_poll_wait_seconds=0",
+        f"--rest_api_port={free_port()}", f"--rest_api_timeout_in_ms={TIMEOUT_MS}",
+        f"--rest_api_max_request_bytes={MAX_REQUEST_BYTES}",
+        f"--monitoring_config_file={config_dir / 'monitoring.config'}")
+
+
+@pytest.fixture(scope="session")
+def rest(rest_server) -> RestClient:
+    return RestClient(rest_server.server.rest.port)
