@@ -5,6 +5,7 @@ Layout of one version:
     assets/labels.txt                    class names, one per line (classifiers)
     assets.extra/model_card.json         what the model is, how it was trained, how it scored
     assets.extra/tf_serving_warmup_requests
+    model.tflite                         with tflite=True: the same predict signatures for TF Lite
 
 The version is written to a hidden temporary directory and renamed into place, so a server
 polling the base path never sees a half-written version.
@@ -25,6 +26,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from zoo.export.signatures import build_signatures
+from zoo.export.tflite import tflite_card_entry
 from zoo.export.warmup import write_warmup_requests
 from zoo.spec import DataSpec
 
@@ -47,8 +49,12 @@ def export_saved_model(
     version: int | None = None,
     model_card: dict[str, Any] | None = None,
     warmup_examples: np.ndarray | None = None,
+    tflite: bool = False,
 ) -> Path:
-    """Export `model` and return the new version directory."""
+    """Export `model` and return the new version directory.
+
+    With `tflite`, the version also holds model.tflite (see zoo/export/tflite.py).
+    """
     model_dir = Path(export_base) / model_name
     model_dir.mkdir(parents=True, exist_ok=True)
     version = next_version(model_dir) if version is None else version
@@ -60,7 +66,8 @@ def export_saved_model(
 
     staging = Path(tempfile.mkdtemp(prefix=f".export-{version}-", dir=model_dir))
     try:
-        _write_version(staging, model, spec, model_name, version, model_card or {}, warmup_examples)
+        _write_version(staging, model, spec, model_name, version, model_card or {}, warmup_examples,
+                       tflite)
         os.rename(staging, final_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -76,6 +83,7 @@ def _write_version(
     version: int,
     model_card: dict[str, Any],
     warmup_examples: np.ndarray | None,
+    tflite: bool,
 ) -> None:
     module = tf.Module()
     module.model = model
@@ -89,8 +97,14 @@ def _write_version(
             labels.write_text("".join(f"{name}\n" for name in names))
             module.labels = tf.saved_model.Asset(str(labels))
         signatures, methods = build_signatures(module, spec)
+        # The TF Lite converter finds weights only through the tf.Variables a signature captured,
+        # not through the keras.Variable wrappers above: untracked, model.tflite reads garbage.
+        module.captured_variables = list({id(variable): variable for function in signatures.values()
+                                          for variable in function.variables}.values())
         tf.saved_model.save(module, str(target), signatures=signatures)
     _set_method_names(target, methods)
+    if tflite:
+        model_card = {**model_card, "tflite": tflite_card_entry(target, spec, warmup_examples)}
 
     extra = target / "assets.extra"
     extra.mkdir()
