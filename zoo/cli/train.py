@@ -94,6 +94,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workdir", help="where checkpoints, logs and metrics go (default runs/MODEL-DATASET)")
     parser.add_argument("--export-base", help="export a SavedModel to EXPORT_BASE/NAME/<next version>/")
     parser.add_argument("--export-name", help="model name under --export-base (default: the model name)")
+    parser.add_argument("--export-tflite", action="store_true", default=None,
+                        help="also write model.tflite (TF Lite, predict signatures) into the exported version")
     parser.add_argument("--set", dest="model_config", action="append", default=[], metavar="KEY=VALUE",
                         help="override a model setting, e.g. --set hidden_units=[512,256] (YAML values)")
     parser.add_argument("--dataset-option", dest="dataset_options", action="append", default=[],

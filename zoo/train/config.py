@@ -45,6 +45,7 @@ class TrainConfig:
     workdir: str = "runs/{model}-{dataset}"
     export_base: str | None = None
     export_name: str | None = None  # defaults to the model name
+    export_tflite: bool = False  # also write model.tflite into the exported version
     verbose: int | None = None  # Keras verbosity; None: progress bar on a terminal, else per epoch
 
     def __post_init__(self) -> None:
@@ -63,6 +64,9 @@ class TrainConfig:
             raise ConfigError(f"train_fraction must be in (0, 1]. Received: train_fraction={self.train_fraction}")
         if self.train_examples is not None and self.train_examples < 1:
             raise ConfigError(f"train_examples must be >= 1. Received: train_examples={self.train_examples}")
+        if self.export_tflite and not self.export_base:
+            raise ConfigError("export_tflite needs export_base: the TF Lite model is written next to "
+                              "the exported SavedModel (give --export-base DIR)")
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("strategy", self.strategy, STRATEGIES)

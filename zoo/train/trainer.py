@@ -156,6 +156,7 @@ class Run:
                     self.config.export_name or self.config.model,
                     model_card=model_card(result),
                     warmup_examples=self.dataset.x_test[:WARMUP_EXAMPLES],
+                    tflite=self.config.export_tflite,
                 )
             (self.workdir / METRICS_FILE).write_text(json.dumps(metrics_record(result), indent=2, default=str))
         return result
