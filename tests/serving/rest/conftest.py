@@ -16,93 +16,11 @@ Prometheus page on its default path.
 
 from __future__ import annotations
 
-import dataclasses
-import http.client
-import json
-import socket
 from pathlib import Path
 
 import pytest
-
-TIMEOUT_MS = 1500
-MAX_REQUEST_BYTES = 1_000_000
-METRICS_PATH = "/monitoring/prometheus/metrics"
-HTTP_TIMEOUT_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclasses.dataclass
-class HttpReply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-    @property
-    def error(self) -> str:
-        return self.json()["error"]
-
-
-@dataclasses.dataclass
-class RestClient:
-    """Plain HTTP/1.1 calls to the server's REST port (a new connection per call)."""
-
-    port: int
-
-    def call(self, method: str, path: str, body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> HttpReply:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_SECONDS)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return HttpReply(response.status, dict(response.getheaders()), response.read())
-        finally:
-            connection.close()
-
-    def get(self, path: str, **kwargs) -> HttpReply:
-        return self.call("GET", path, **kwargs)
-
-    def post(self, path: str, document=None, *, body: bytes | None = None, **kwargs) -> HttpReply:
-        if body is None:
-            body = json.dumps(document).encode()
-        return self.call("POST", path, body=body, **kwargs)
-
-
-def export_bytes_echo(base_path: Path) -> None:
-    import tensorflow as tf
-
-    class BytesEcho(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="data")])
-        def serve(self, data):
-            return {"echo_bytes": tf.identity(data), "echo_text": tf.identity(data)}
-
-    module = BytesEcho()
-    tf.saved_model.save(module, str(base_path / "1"), signatures={"serving_default": module.serve})
-
-
-def export_sleeper(base_path: Path) -> None:
-    import tensorflow as tf
-
-    class Sleeper(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x"),
-                                      tf.TensorSpec([], tf.int64, name="sleep_micros")])
-        def serve(self, x, sleep_micros):
-            dataset = tf.data.Dataset.from_tensors(x)
-            slept = tf.raw_ops.SleepDataset(
-                input_dataset=dataset._variant_tensor, sleep_microseconds=sleep_micros,
-                output_types=[tf.float32], output_shapes=[tf.TensorShape([None])])
-            value = tf.data.experimental.from_variant(slept, dataset.element_spec).get_single_element()
-            return {"y": value * 2.0}
-
-    module = Sleeper()
-    tf.saved_model.save(module, str(base_path / "1"), signatures={"serving_default": module.serve})
+from rest_harness import (MAX_REQUEST_BYTES, TIMEOUT_MS, RestClient, export_bytes_echo,
+                          export_sleeper, free_port)
 
 
 @pytest.fixture(scope="session")
