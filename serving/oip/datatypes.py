@@ -25,6 +25,8 @@ from serving import errors
 
 # BYTES elements in raw form: a 4-byte little-endian length, then that many bytes.
 _BYTES_LENGTH = struct.Struct("<I")
+# The most elements a shape may describe: numpy must be able to index 8-byte elements of it.
+MAX_ELEMENTS = 2**59
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +122,12 @@ def checked_shape(name: str, datatype_: Datatype, shape: Sequence[int]) -> tuple
         raise errors.InvalidArgument(
             f"{describe(name, datatype_, shape)}: every dimension of a request tensor must be "
             ">= 0 (-1 is only used in model metadata)")
+    # numpy refuses shapes whose non-zero dimensions multiply past what it can index, even when
+    # another dimension is 0 ([0, 2**62] holds no value): refuse them here, by name.
+    if math.prod(dim for dim in shape if dim) > MAX_ELEMENTS:
+        raise errors.InvalidArgument(
+            f"{describe(name, datatype_, shape)}: the non-zero dimensions multiply to more than "
+            f"{MAX_ELEMENTS} elements, the most a tensor can have here")
     return shape
 
 

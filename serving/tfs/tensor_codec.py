@@ -55,6 +55,8 @@ _NUMPY_DTYPES: dict[int, np.dtype] = {
 _DATA_TYPES: dict[np.dtype, int] = {dtype: tf_dtype for tf_dtype, dtype in _NUMPY_DTYPES.items()}
 # The largest tensor one broadcast value may fill; bigger tensors must be sent value by value.
 MAX_BROADCAST_BYTES = 256 * 1024 * 1024
+# The most elements a shape may describe: 16-byte elements (complex128) must stay indexable.
+MAX_ELEMENTS = 2**59
 
 # The typed field holding each dtype's values, and the numpy dtype protobuf's values are read as
 # before the cast to the tensor's dtype (int_val is int32 on the wire for every small int type,
@@ -201,6 +203,13 @@ def _shape(shape_proto: tensor_shape_pb2.TensorShapeProto, name: str) -> tuple[i
         raise errors.InvalidArgument(
             f"Tensor {_label(name)} has shape {_shape_text(shape)} with a negative dimension; "
             "every dimension of a request tensor must be known (>= 0)"
+        )
+    # numpy refuses shapes whose non-zero dimensions multiply past what it can index, even when
+    # another dimension is 0 ([0, 2**62] holds no value): refuse them here, by name.
+    if math.prod(size for size in shape if size) > MAX_ELEMENTS:
+        raise errors.InvalidArgument(
+            f"Tensor {_label(name)} has shape {_shape_text(shape)}: its non-zero dimensions "
+            f"multiply to more than {MAX_ELEMENTS} elements, the most a tensor can have here"
         )
     return shape
 
