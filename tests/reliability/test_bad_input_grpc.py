@@ -132,6 +132,9 @@ PREDICT_CASES = [
     BadCall("shape_whose_size_overflows_int64", lambda: predict(
         "half_plus_two", {"x": raw_tensor(types_pb2.DT_FLOAT, [2**40, 2**40])}),
         INVALID, ('Tensor "x"', f"({2**80} values)", "float_val holds 0 values")),
+    BadCall("zero_and_a_huge_dimension", lambda: predict(
+        "half_plus_two", {"x": raw_tensor(types_pb2.DT_FLOAT, [0, 2**62])}),
+        INVALID, ('Tensor "x"', f"shape [0,{2**62}]", "multiply to more than")),
     BadCall("one_value_broadcast_to_a_huge_shape", lambda: predict(
         "half_plus_two", {"x": raw_tensor(types_pb2.DT_FLOAT, [2**33], float_val=[1.0])}),
         INVALID, ('Tensor "x"', f"({2**33} values)", "a single value fills at most")),
@@ -257,6 +260,8 @@ INFER_CASES = [
             INVALID, ('"x"', ">= 0")),
     BadCall("shape_whose_size_overflows_int64", lambda: infer("half_plus_two", [("x", "FP32", [2**40, 2**40], ("fp32_contents", [1.0]))]),
             INVALID, ('"x"', f"needs {2**80} values")),
+    BadCall("zero_and_a_huge_dimension", lambda: infer("half_plus_two", [("x", "BYTES", [0, 2**62], ("bytes_contents", []))]),
+            INVALID, ('"x"', "multiply to more than")),
     BadCall("request_ten_times_the_message_limit", lambda: infer(
         "half_plus_two", [("x", "FP32", [10 * MESSAGE_LIMIT // 4], None)], raw=[b"\0" * (10 * MESSAGE_LIMIT)]),
         grpc.StatusCode.RESOURCE_EXHAUSTED, ("larger than max", f"vs. {MESSAGE_LIMIT})")),
