@@ -131,7 +131,7 @@ PREDICT_CASES = [
         INVALID, ('Tensor "x"', "shape [-1]", "must be known (>= 0)")),
     BadCall("shape_whose_size_overflows_int64", lambda: predict(
         "half_plus_two", {"x": raw_tensor(types_pb2.DT_FLOAT, [2**40, 2**40])}),
-        INVALID, ('Tensor "x"', f"({2**80} values)", "float_val holds 0 values")),
+        INVALID, ('Tensor "x"', f"shape [{2**40},{2**40}]", "multiply to more than")),
     BadCall("zero_and_a_huge_dimension", lambda: predict(
         "half_plus_two", {"x": raw_tensor(types_pb2.DT_FLOAT, [0, 2**62])}),
         INVALID, ('Tensor "x"', f"shape [0,{2**62}]", "multiply to more than")),
@@ -259,7 +259,7 @@ INFER_CASES = [
     BadCall("negative_dimension", lambda: infer("half_plus_two", [("x", "FP32", [-1], ("fp32_contents", [1.0]))]),
             INVALID, ('"x"', ">= 0")),
     BadCall("shape_whose_size_overflows_int64", lambda: infer("half_plus_two", [("x", "FP32", [2**40, 2**40], ("fp32_contents", [1.0]))]),
-            INVALID, ('"x"', f"needs {2**80} values")),
+            INVALID, ('"x"', "multiply to more than")),
     BadCall("zero_and_a_huge_dimension", lambda: infer("half_plus_two", [("x", "BYTES", [0, 2**62], ("bytes_contents", []))]),
             INVALID, ('"x"', "multiply to more than")),
     BadCall("request_ten_times_the_message_limit", lambda: infer(
