@@ -1,5 +1,5 @@
-"""Shared pieces of the deployment tests: where the files are, the image's entrypoint run with a
-stand-in `zoo-serve` that records its command line, free ports, and a tiny exported model."""
+"""Shared pieces of the deployment tests: where the files are, commands run with a stand-in
+program that records how it was started, free ports, and a tiny exported model."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ ENTRYPOINT = ROOT / "deploy" / "docker" / "entrypoint.sh"
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 VENV_BIN = Path(sys.executable).parent
 
-# Prints the arguments it was called with as JSON: what the real program would have received.
-RECORD_ARGUMENTS = f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n"
+# Prints what it was started with as JSON: what the real program would have received.
+RECORDER = (f"#!{sys.executable}\nimport json, os, sys\n"
+            "print(json.dumps({'argv': sys.argv[1:], 'tf_config': os.environ.get('TF_CONFIG')}))\n")
 
 
 def free_port() -> int:
@@ -29,21 +30,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def recorded_command(tmp_path):
-    """Runs a shell entrypoint with `program` on PATH replaced by a recorder; returns its argv.
+@pytest.fixture(scope="session")
+def run_recorded(tmp_path_factory):
+    """Runs a command with `program` on PATH replaced by a recorder; returns what it was started
+    with: {"argv": [...], "tf_config": TF_CONFIG or None}.
 
-    There is no container engine here, so this is how a test sees the exact command line the
-    image would start.
+    There is no container engine or cluster here, so this is how a test sees the exact command
+    line the image's entrypoint, or a Kubernetes pod's shell script, would start.
     """
 
-    def run(script: list[str], program: str, env: dict[str, str], *args: str) -> list[str]:
-        stand_in = tmp_path / "bin" / program
-        stand_in.parent.mkdir(exist_ok=True)
-        stand_in.write_text(RECORD_ARGUMENTS)
+    def run(command: list[str], program: str, env: dict[str, str], *args: str) -> dict:
+        stand_in = tmp_path_factory.mktemp("bin") / program
+        stand_in.write_text(RECORDER)
         stand_in.chmod(0o755)
-        full_env = {"PATH": f"{stand_in.parent}:/usr/bin:/bin", **env}
-        out = subprocess.run([*script, *args], env=full_env, capture_output=True, text=True, timeout=30)
+        out = subprocess.run([*command, *args], env={"PATH": f"{stand_in.parent}:/usr/bin:/bin", **env},
+                             capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 

@@ -14,33 +14,36 @@ from serving import flags
 from serving.healthcheck import check
 
 
-def test_model_name_and_base_path_become_tf_servings_flags(recorded_command):
-    argv = recorded_command([str(ENTRYPOINT)], "zoo-serve", {"MODEL_NAME": "mnist", "MODEL_BASE_PATH": "/models"})
+def served_argv(run_recorded, env: dict[str, str], *args: str) -> list[str]:
+    """The command line the image's entrypoint starts zoo-serve with."""
+    return run_recorded([str(ENTRYPOINT)], "zoo-serve", env, *args)["argv"]
+
+
+def test_model_name_and_base_path_become_tf_servings_flags(run_recorded):
+    argv = served_argv(run_recorded, {"MODEL_NAME": "mnist", "MODEL_BASE_PATH": "/models"})
     options = flags.parse_flags(argv)
     assert options.model_name == "mnist" and options.model_base_path == "/models/mnist"
     assert options.port == 8500 and options.rest_api_port == 8501
 
 
-def test_model_base_path_defaults_to_slash_models(recorded_command):
-    options = flags.parse_flags(recorded_command([str(ENTRYPOINT)], "zoo-serve", {"MODEL_NAME": "iris"}))
+def test_model_base_path_defaults_to_slash_models(run_recorded):
+    options = flags.parse_flags(served_argv(run_recorded, {"MODEL_NAME": "iris"}))
     assert options.model_base_path == "/models/iris"
 
 
-def test_arguments_after_the_image_name_are_passed_on_and_win(recorded_command):
-    argv = recorded_command([str(ENTRYPOINT)], "zoo-serve", {"MODEL_NAME": "mnist"},
-                            "--port=9000", "--enable_batching")
+def test_arguments_after_the_image_name_are_passed_on_and_win(run_recorded):
+    argv = served_argv(run_recorded, {"MODEL_NAME": "mnist"}, "--port=9000", "--enable_batching")
     options = flags.parse_flags(argv)
     assert options.port == 9000 and options.enable_batching
 
 
-def test_a_model_config_file_replaces_model_name_and_base_path(recorded_command):
-    argv = recorded_command([str(ENTRYPOINT)], "zoo-serve", {"MODEL_NAME": "mnist"},
-                            "--model_config_file=/models/models.config")
+def test_a_model_config_file_replaces_model_name_and_base_path(run_recorded):
+    argv = served_argv(run_recorded, {"MODEL_NAME": "mnist"}, "--model_config_file=/models/models.config")
     options = flags.parse_flags(argv)
     assert options.model_config_file == "/models/models.config" and "model_name" not in options.given
 
 
-def test_without_model_name_the_entrypoint_says_what_to_set(tmp_path):
+def test_without_model_name_the_entrypoint_says_what_to_set():
     out = subprocess.run([str(ENTRYPOINT)], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=30)
     assert out.returncode != 0 and "set MODEL_NAME" in out.stderr
 
