@@ -9,7 +9,7 @@ ClusterCoordinator`:
   and `ps` tasks only start a `tf.distribute.Server` and serve until stopped (`cluster_strategy`);
 - the chief builds the model in the strategy's scope, so its variables live on the ps tasks;
 - each worker reads its own per-worker dataset: its shard of the training split, reshuffled every
-  pass with a seed of its own, repeated; an epoch is `steps_per_epoch` steps scheduled on whichever
+  pass, repeated; an epoch is `steps_per_epoch` steps scheduled on whichever
   worker is free, each step one asynchronous update of `batch_size` examples;
 - validation is exact: every validation batch is scheduled once, with its data as arguments, and
   the workers return sums that the chief adds up;
@@ -147,7 +147,8 @@ class CoordinatedTraining:
         def dataset_fn():
             worker = tf.cast(tf.distribute.coordinator.experimental_get_current_worker_index(), tf.int64)
             elements = tf.data.Dataset.from_tensor_slices((x, y)).shard(num_workers, worker)
-            elements = elements.cache().shuffle(shard_size, seed=config.seed + worker, reshuffle_each_iteration=True)
+            # Each worker shuffles its own shard, so one seed still gives every worker its own order.
+            elements = elements.cache().shuffle(shard_size, seed=config.seed, reshuffle_each_iteration=True)
             return elements.repeat().batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
 
         return dataset_fn
