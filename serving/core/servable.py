@@ -17,6 +17,7 @@ import numpy as np
 
 from serving import errors
 from serving.core import signature_check
+from serving.core.signature_runner import SignatureRunner
 
 DEFAULT_SIGNATURE = "serving_default"
 
@@ -48,6 +49,7 @@ class Servable:
         # --enable_batching: the version's DynamicBatcher and the signatures it batches.
         self._batcher = None
         self._batched_signatures: frozenset[str] = frozenset()
+        self._runners: dict[str, SignatureRunner] = {}
 
     @classmethod
     def load(cls, name: str, version: int, path: str, tags: Sequence[str] = ("serve",)
@@ -131,17 +133,17 @@ class Servable:
         """The model call itself, on inputs `run` has already checked (a batcher's run_batch)."""
         import tensorflow as tf
 
-        signature_def = self.signature_defs[signature_name]
-        function = self._functions[signature_name]
+        runner = self._runners.get(signature_name)
+        if runner is None:  # built on first use; a race builds two equal runners, harmlessly
+            runner = SignatureRunner(self._functions[signature_name],
+                                     self.signature_defs[signature_name])
+            self._runners[signature_name] = runner
         try:
-            tensors = {alias: tf.constant(array, dtype=tf.dtypes.as_dtype(
-                signature_def.inputs[alias].dtype)) for alias, array in feeds.items()}
-            outputs = function(**tensors)
+            return runner(feeds, output_aliases)
         except tf.errors.OpError as error:
             raise errors.InvalidArgument(_tensorflow_message(error.message)) from error
         except (TypeError, ValueError) as error:
             raise errors.InvalidArgument(f'signature "{signature_name}": {error}') from error
-        return {alias: _to_numpy(outputs[alias]) for alias in output_aliases}
 
     def set_batcher(self, batcher, signature_names) -> None:
         """Sends requests to `signature_names` through `batcher` (a serving.batching
@@ -216,10 +218,3 @@ def _tensorflow_message(message: str) -> str:
     # Graph-mode kernels append the node that failed ("\n\t [[{{node ParseExample}}]]").
     message = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", message)
     return re.sub(r"\s*\[Op:[^\]]*\]$", "", message).strip()
-
-
-def _to_numpy(tensor) -> np.ndarray:
-    value = tensor.numpy()
-    if tensor.dtype.name == "string":
-        return np.array(value, dtype=object)
-    return np.asarray(value)

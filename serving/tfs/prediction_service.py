@@ -62,9 +62,8 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         response = predict_pb2.PredictResponse()
         model_specs.fill_model_spec(response.model_spec, model_spec.name, version, signature_name)
         for alias, array in outputs.items():
-            response.outputs[alias].CopyFrom(
-                ndarray_to_tensor_proto(array, use_tensor_content=self._tensor_content_outputs)
-            )
+            ndarray_to_tensor_proto(array, use_tensor_content=self._tensor_content_outputs,
+                                    out=response.outputs[alias])
         return response
 
     def Classify(self, request: classification_pb2.ClassificationRequest, context

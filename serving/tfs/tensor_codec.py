@@ -105,6 +105,9 @@ def numpy_dtype(tf_dtype: int) -> np.dtype:
 def tf_data_type(dtype: np.dtype | type) -> int:
     """The TF DataType enum value for a numpy dtype; strings (object, bytes, str) are DT_STRING."""
     dtype = np.dtype(dtype)
+    known = _DATA_TYPES.get(dtype)  # the common case: a native-order numeric dtype
+    if known is not None:
+        return known
     if dtype.kind in "OSU":
         return types_pb2.DT_STRING
     try:
@@ -158,19 +161,24 @@ def tensor_proto_to_ndarray(proto: tensor_pb2.TensorProto, name: str = "") -> np
     return _fit_to_shape(values, shape, size, name, field)
 
 
-def ndarray_to_tensor_proto(array, *, use_tensor_content: bool = True) -> tensor_pb2.TensorProto:
+def ndarray_to_tensor_proto(array, *, use_tensor_content: bool = True,
+                            out: tensor_pb2.TensorProto | None = None) -> tensor_pb2.TensorProto:
     """Encodes a numpy array (or anything np.asarray accepts) as a TensorProto.
 
     Numbers go into `tensor_content` (one memcpy; what TF's AsProtoTensorContent writes), or into
     the typed `*_val` fields when `use_tensor_content` is False (TF Serving's default response
     encoding, for clients that read `float_val` directly). Strings always use `string_val`;
-    `str` elements are encoded as UTF-8.
+    `str` elements are encoded as UTF-8. With `out` (an empty TensorProto inside a response,
+    e.g. `response.outputs[alias]`), the tensor is written there and no copy of it is made.
     """
     array = np.asarray(array)
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("<"))  # TF's tensor_content is little-endian
-    proto = tensor_pb2.TensorProto(dtype=tf_data_type(array.dtype))
-    proto.tensor_shape.dim.extend(tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in array.shape)
+    proto = tensor_pb2.TensorProto() if out is None else out
+    proto.dtype = tf_data_type(array.dtype)
+    dims = proto.tensor_shape.dim
+    for size in array.shape:
+        dims.add(size=size)
     if proto.dtype == types_pb2.DT_STRING:
         proto.string_val.extend(_as_bytes(value) for value in array.ravel().tolist())
     elif use_tensor_content:
