@@ -162,7 +162,8 @@ def _compare_with_saved_model(version_dir: Path, content: bytes, input_name: str
     """The largest difference between the two serving_defaults' float outputs on `inputs`.
 
     Raises:
-        TfliteConversionError: an output differs in shape, dtype, or beyond the tolerances.
+        TfliteConversionError: TF Lite fails on the inputs, or an output differs in shape, dtype,
+            or beyond the tolerances.
     """
     import tensorflow as tf
 
@@ -170,7 +171,11 @@ def _compare_with_saved_model(version_dir: Path, content: bytes, input_name: str
         # tf.lite.Interpreter warns that LiteRT replaces it; for this check that is noise.
         warnings.simplefilter("ignore", UserWarning)
         interpreter = tf.lite.Interpreter(model_content=content)
-    lite = interpreter.get_signature_runner(_SERVING_DEFAULT)(**{input_name: inputs})
+    try:
+        lite = interpreter.get_signature_runner(_SERVING_DEFAULT)(**{input_name: inputs})
+    except (ValueError, RuntimeError) as error:
+        raise TfliteConversionError(
+            f"TF Lite's {_SERVING_DEFAULT} fails on {len(inputs)} sample inputs: {error}") from None
     reference = tf.saved_model.load(str(version_dir)).signatures[_SERVING_DEFAULT](
         **{input_name: tf.constant(inputs)})
     largest = 0.0
