@@ -16,6 +16,8 @@ from pathlib import Path
 
 import keras
 
+from zoo.train.backup_restore import CheckedBackupAndRestore
+
 
 class ClusterBackupAndRestore(keras.callbacks.BackupAndRestore):
     """A non-chief worker's backup: restore from `restore_dir` (the chief's), save to `write_dir`."""
@@ -23,8 +25,8 @@ class ClusterBackupAndRestore(keras.callbacks.BackupAndRestore):
     def __init__(self, restore_dir: str | Path, write_dir: str | Path):
         super().__init__(str(write_dir), save_freq="epoch", delete_checkpoint=True)
         self.restore_dir = str(restore_dir)
-        self._chief_backup = keras.callbacks.BackupAndRestore(self.restore_dir, save_freq="epoch",
-                                                              delete_checkpoint=False)
+        self._chief_backup = CheckedBackupAndRestore(self.restore_dir, save_freq="epoch",
+                                                     delete_checkpoint=False)
 
     def on_train_begin(self, logs=None):
         self._chief_backup.set_model(self.model)
@@ -34,6 +36,6 @@ class ClusterBackupAndRestore(keras.callbacks.BackupAndRestore):
 def backup_callback(backup_dir: Path, *, is_chief: bool, task_name: str = "worker") -> keras.callbacks.Callback:
     """The chief backs up to `backup_dir`; any other worker restores from it, writes to a temp dir."""
     if is_chief:
-        return keras.callbacks.BackupAndRestore(str(backup_dir), save_freq="epoch", delete_checkpoint=True)
+        return CheckedBackupAndRestore(str(backup_dir), save_freq="epoch", delete_checkpoint=True)
     write_dir = tempfile.mkdtemp(prefix=f"zoo-{Path(backup_dir).name}-{task_name}-")
     return ClusterBackupAndRestore(backup_dir, write_dir)
