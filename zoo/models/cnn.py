@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from zoo.errors import ConfigError
-from zoo.models.layers import model_input, normalization_layer, output_head
+from zoo.models.layers import BATCH_NORM_MOMENTUM, model_input, normalization_layer, output_head
 from zoo.models.registry import ModelConfig, check_bool, check_float, check_positive_int, check_positive_ints
 from zoo.spec import DataSpec
 
@@ -28,7 +28,7 @@ class CNNConfig(ModelConfig):
     filters: tuple[int, ...] = (32, 64)  # one conv block per entry
     kernel_size: int = 3  # square kernels, "same" padding
     dense_units: int = 128  # the dense layer between the conv blocks and the head
-    dropout: float = 0.25  # after each conv block and after the dense layer; 0 disables
+    dropout: float = 0.1  # after each conv block and after the dense layer; 0 disables
     batch_norm: bool = True  # BatchNormalization after each conv
     l2: float = 0.0  # kernel L2 penalty of the conv and dense layers
 
@@ -62,7 +62,9 @@ def build_cnn(name: str, spec: DataSpec, config: CNNConfig, adapt_data: np.ndarr
             name=f"conv_{index}",
         )(x)
         if config.batch_norm:
-            x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
+            x = keras.layers.BatchNormalization(
+                momentum=BATCH_NORM_MOMENTUM, name=f"batch_norm_{index}"
+            )(x)
         x = keras.layers.ReLU(name=f"relu_{index}")(x)
         if min(height, width) >= _MIN_SIDE_TO_POOL:
             x = keras.layers.MaxPooling2D(2, name=f"pool_{index}")(x)

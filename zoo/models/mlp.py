@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from zoo.errors import ConfigError
-from zoo.models.layers import model_input, normalization_layer, output_head
+from zoo.models.layers import BATCH_NORM_MOMENTUM, model_input, normalization_layer, output_head
 from zoo.models.registry import ModelConfig, check_bool, check_choice, check_float, check_positive_ints
 from zoo.spec import DataSpec
 
@@ -55,7 +55,7 @@ def build_mlp(name: str, spec: DataSpec, config: MLPConfig, adapt_data: np.ndarr
             units, use_bias=not config.batch_norm, kernel_regularizer=regularizer, name=f"dense_{index}"
         )(x)
         if config.batch_norm:
-            x = keras.layers.BatchNormalization(name=f"batch_norm_{index}")(x)
+            x = keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"batch_norm_{index}")(x)
         x = keras.layers.Activation(config.activation, name=f"{config.activation}_{index}")(x)
         if config.dropout:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{index}")(x)
