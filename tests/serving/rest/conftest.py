@@ -59,3 +59,18 @@ def rest_server(rest_models, start_model_server, tmp_path_factory):
 @pytest.fixture(scope="session")
 def rest(rest_server) -> RestClient:
     return RestClient(rest_server.server.rest.port)
+
+
+@pytest.fixture(scope="session")
+def triton_http(rest_server):
+    """The official tritonclient.http client on the REST port, as any OIP user would connect.
+
+    One per session: the client closes its connection pool again when garbage-collected, which
+    fails noisily if that happens on another thread, so it is kept until the session ends.
+    """
+    import tritonclient.http
+
+    client = tritonclient.http.InferenceServerClient(url=f"127.0.0.1:{rest_server.server.rest.port}",
+                                                     network_timeout=30.0)
+    yield client
+    client.close()

@@ -8,9 +8,11 @@ FEATURES = np.array([[1.0, 2.0, 3.0], [0.1, 0.25, -7.5]], np.float32)
 IDS = np.array([7, -3], np.int64)
 NAMES = np.array([b"ann", "zoë".encode()], dtype=object)
 OUTPUTS = ("doubled_ids", "greeting", "total")
+# Each protocol's call takes the running server and the session's tritonclient.http client (only
+# the OIP REST call uses it) and returns the outputs as numpy arrays.
 
 
-def _tfs_grpc(server) -> dict:
+def _tfs_grpc(server, triton_http) -> dict:
     import grpc
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
@@ -25,7 +27,7 @@ def _tfs_grpc(server) -> dict:
     return {name: tensor_proto_to_ndarray(tensor) for name, tensor in response.outputs.items()}
 
 
-def _tfs_rest(server) -> dict:
+def _tfs_rest(server, triton_http) -> dict:
     from rest_harness import RestClient
 
     reply = RestClient(server.server.rest.port).post("/v1/models/multi_io:predict", {"inputs": {
@@ -47,7 +49,7 @@ def _oip_inputs(module):
     return inputs
 
 
-def _oip_grpc(server) -> dict:
+def _oip_grpc(server, triton_http) -> dict:
     import tritonclient.grpc
 
     with tritonclient.grpc.InferenceServerClient(url=server.target) as client:
@@ -55,24 +57,19 @@ def _oip_grpc(server) -> dict:
     return {name: result.as_numpy(name) for name in OUTPUTS}
 
 
-def _oip_rest(server) -> dict:
+def _oip_rest(server, triton_http) -> dict:
     import tritonclient.http
 
-    client = tritonclient.http.InferenceServerClient(url=f"127.0.0.1:{server.server.rest.port}",
-                                                     network_timeout=30.0)
-    try:
-        result = client.infer("multi_io", _oip_inputs(tritonclient.http))
-    finally:
-        client.close()
+    result = triton_http.infer("multi_io", _oip_inputs(tritonclient.http))
     return {name: result.as_numpy(name) for name in OUTPUTS}
 
 
 @pytest.mark.parametrize("call", [_tfs_grpc, _tfs_rest, _oip_grpc, _oip_rest],
                          ids=["tfs-grpc", "tfs-rest", "oip-grpc", "oip-rest"])
-def test_every_protocol_answers_exactly_what_the_model_computes(rest_server, call):
+def test_every_protocol_answers_exactly_what_the_model_computes(rest_server, triton_http, call):
     with rest_server.manager.servable("multi_io") as servable:
         expected = servable.run("serving_default", {"features": FEATURES, "ids": IDS, "names": NAMES})
-    answered = call(rest_server)
+    answered = call(rest_server, triton_http)
     assert sorted(answered) == sorted(expected)
     for name in OUTPUTS:
         assert answered[name].shape == expected[name].shape, name

@@ -93,6 +93,7 @@ def test_graceful_stop_lets_a_request_in_flight_finish_then_refuses(rest_models)
     idle = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     idle.request("GET", "/v2/health/live")
     idle.getresponse().read()  # a kept-alive connection with nothing in flight
+    _wait_for_connections(server, count=1, busy=0)
     answers = {}
 
     def slow_call():
@@ -101,7 +102,7 @@ def test_graceful_stop_lets_a_request_in_flight_finish_then_refuses(rest_models)
 
     caller = threading.Thread(target=slow_call)
     caller.start()
-    _wait_until_in_flight(server)
+    _wait_for_connections(server, count=2, busy=1)
     server.stop(grace=10)
     caller.join(10)
     assert (answers["slow"].status, answers["slow"].json()) == (200, {"outputs": [6.0]})
@@ -112,14 +113,15 @@ def test_graceful_stop_lets_a_request_in_flight_finish_then_refuses(rest_models)
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
-def _wait_until_in_flight(server) -> None:
-    """Waits until a REST connection of `server` is busy with a request (the slow call)."""
+def _wait_for_connections(server, count: int, busy: int) -> None:
+    """Waits until `server`'s REST port holds `count` connections, `busy` of them in a request."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if any(server.rest._http._connections.values()):
+        states = list(server.rest._http._connections.values())
+        if len(states) == count and sum(states) == busy:
             return
-        time.sleep(0.02)
-    raise AssertionError("the slow request never reached the server")
+        time.sleep(0.01)
+    raise AssertionError(f"expected {count} connections with {busy} busy")
 
 
 def test_monitoring_config_page_path_comes_from_the_file(rest_models, tmp_path):

@@ -7,16 +7,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def triton_http(rest):
-    import tritonclient.http
-
-    client = tritonclient.http.InferenceServerClient(url=f"127.0.0.1:{rest.port}",
-                                                     network_timeout=30.0)
-    yield client
-    client.close()
-
-
 def _infer_body(inputs, **extra) -> dict:
     return {"inputs": inputs, **extra}
 
