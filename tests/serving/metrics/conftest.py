@@ -1,7 +1,7 @@
 """A real ModelServer with the Prometheus page on its REST port, for the scrape tests.
 
-It serves half_plus_two (version 1) as `scraped`, a name no other test uses, so counts read from
-the process-wide metrics belong to these tests alone.
+It serves version 1 of tests/serving/conftest.py's half_plus_two as `scraped`, a name no other
+test uses, so counts read from the process-wide metrics belong to these tests alone.
 """
 
 import http.client
@@ -16,16 +16,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def metrics_server(start_model_server, tmp_path_factory):
-    import savedmodels  # tests/serving/savedmodels.py; imports TensorFlow
-
-    root = tmp_path_factory.mktemp("metrics-models")
-    savedmodels.export_half_plus_two(root / "scraped", 1)
-    config = tmp_path_factory.mktemp("metrics-config") / "monitoring.config"
-    config.write_text("prometheus_config { enable: true }\n")
-    return start_model_server(f"--model_base_path={root / 'scraped'}", "--model_name=scraped",
+def metrics_server(model_root, start_model_server, tmp_path_factory):
+    config_dir = tmp_path_factory.mktemp("metrics-config")
+    (config_dir / "models.config").write_text(
+        f'model_config_list {{ config {{ name: "scraped" base_path: "{model_root / "half_plus_two"}" '
+        'model_platform: "tensorflow" model_version_policy { specific { versions: 1 } } } }\n')
+    (config_dir / "monitoring.config").write_text("prometheus_config { enable: true }\n")
+    return start_model_server(f"--model_config_file={config_dir / 'models.config'}",
                               "--file_system_poll_wait_seconds=0", f"--rest_api_port={free_port()}",
-                              f"--monitoring_config_file={config}")
+                              f"--monitoring_config_file={config_dir / 'monitoring.config'}")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """A real ModelServer with its REST port on loopback, shared by the REST and parity tests.
 
-Models (exported once per test session, per xdist worker):
+Models (exported once per test session, per xdist worker; the first three are
+tests/serving/conftest.py's `model_root`, which other server tests share):
 - `half_plus_two`: versions 1 (y = 0.5x + 2) and 2 (y = 2x + 1), both loaded; labels stable -> 1,
   canary -> 2. TF Serving's api_rest.md examples use this model.
 - `multi_io`: features float32 [None,3], ids int64 [None], names string [None] -> total,
@@ -24,17 +25,14 @@ from rest_harness import (MAX_REQUEST_BYTES, TIMEOUT_MS, RestClient, export_byte
 
 
 @pytest.fixture(scope="session")
-def rest_models(tmp_path_factory) -> Path:
-    import savedmodels  # tests/serving/savedmodels.py; imports TensorFlow
-
+def rest_models(model_root, tmp_path_factory) -> dict[str, Path]:
+    """Model name -> base path: tests/serving/conftest.py's `model_root` models (shared with the
+    other server tests in this session) plus bytes_echo and sleeper."""
     root = tmp_path_factory.mktemp("rest-models")
-    savedmodels.export_half_plus_two(root / "half_plus_two", 1)
-    savedmodels.export_half_plus_two(root / "half_plus_two", 2, slope=2.0, offset=1.0)
-    savedmodels.export_multi_io(root / "multi_io", 1)
-    savedmodels.export_tf1_classify_regress(root / "tf1", 1)
     export_bytes_echo(root / "bytes_echo")
     export_sleeper(root / "sleeper")
-    return root
+    return {"half_plus_two": model_root / "half_plus_two", "multi_io": model_root / "multi_io",
+            "tf1": model_root / "tf1", "bytes_echo": root / "bytes_echo", "sleeper": root / "sleeper"}
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +40,10 @@ def rest_server(rest_models, start_model_server, tmp_path_factory):
     """The shared server (a tests/serving/conftest.py RunningServer) with REST and metrics."""
     config_dir = tmp_path_factory.mktemp("rest-config")
     entries = []
-    for name in ("half_plus_two", "multi_io", "tf1", "bytes_echo", "sleeper"):
+    for name, base_path in rest_models.items():
         extra = ('model_version_policy { all {} } version_labels { key: "stable" value: 1 } '
                  'version_labels { key: "canary" value: 2 }') if name == "half_plus_two" else ""
-        entries.append(f'config {{ name: "{name}" base_path: "{rest_models / name}" '
+        entries.append(f'config {{ name: "{name}" base_path: "{base_path}" '
                        f'model_platform: "tensorflow" {extra} }}')
     (config_dir / "models.config").write_text("model_config_list {\n" + "\n".join(entries) + "\n}\n")
     (config_dir / "monitoring.config").write_text("prometheus_config { enable: true }\n")

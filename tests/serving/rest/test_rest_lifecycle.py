@@ -22,7 +22,7 @@ def _options(model_path, *extra):
 
 
 def test_rest_is_off_without_rest_api_port(rest_models):
-    server = ModelServer(_options(rest_models / "sleeper"))
+    server = ModelServer(_options(rest_models["sleeper"]))
     server.start()
     try:
         assert server.rest is None
@@ -36,7 +36,7 @@ def test_taken_rest_port_fails_at_start_naming_the_flag(rest_models):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        server = ModelServer(_options(rest_models / "sleeper", f"--rest_api_port={port}"))
+        server = ModelServer(_options(rest_models["sleeper"], f"--rest_api_port={port}"))
         with pytest.raises(ServerStartError, match="change --rest_api_port/--grpc_bind_address"):
             server.start()
 
@@ -44,7 +44,7 @@ def test_taken_rest_port_fails_at_start_naming_the_flag(rest_models):
 def test_invalid_monitoring_config_stops_start_up(rest_models, tmp_path):
     config = tmp_path / "monitoring.config"
     config.write_text("prometheus_config { enable: maybe }\n")
-    server = ModelServer(_options(rest_models / "sleeper", f"--rest_api_port={free_port()}",
+    server = ModelServer(_options(rest_models["sleeper"], f"--rest_api_port={free_port()}",
                                   f"--monitoring_config_file={config}"))
     with pytest.raises(errors.InvalidArgument, match="is not a MonitoringConfig text proto"):
         server.start()
@@ -54,7 +54,7 @@ def test_invalid_monitoring_config_stops_start_up(rest_models, tmp_path):
 def guarded_server(rest_models, tmp_path_factory):
     token_file = tmp_path_factory.mktemp("token") / "token"
     token_file.write_text("s3cret\n")
-    server = ModelServer(_options(rest_models / "sleeper", f"--rest_api_port={free_port()}",
+    server = ModelServer(_options(rest_models["sleeper"], f"--rest_api_port={free_port()}",
                                   f"--auth_token_file={token_file}", "--rest_api_enable_cors_support"))
     server.start()
     yield RestClient(server.rest.port)
@@ -87,7 +87,7 @@ def test_cors_headers_when_enabled(guarded_server):
 
 @pytest.mark.slow
 def test_graceful_stop_lets_a_request_in_flight_finish_then_refuses(rest_models):
-    server = ModelServer(_options(rest_models / "sleeper", f"--rest_api_port={free_port()}"))
+    server = ModelServer(_options(rest_models["sleeper"], f"--rest_api_port={free_port()}"))
     server.start()
     port = server.rest.port
     idle = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -127,7 +127,7 @@ def _wait_for_connections(server, count: int, busy: int) -> None:
 def test_monitoring_config_page_path_comes_from_the_file(rest_models, tmp_path):
     config = tmp_path / "monitoring.config"
     config.write_text('prometheus_config { enable: true path: "/metrics" }\n')
-    server = ModelServer(_options(rest_models / "sleeper", f"--rest_api_port={free_port()}",
+    server = ModelServer(_options(rest_models["sleeper"], f"--rest_api_port={free_port()}",
                                   f"--monitoring_config_file={config}"))
     server.start()
     try:
