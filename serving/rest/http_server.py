@@ -30,6 +30,7 @@ SERVER_NAME = "tfzoo"
 class _ThreadingServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # RestHttpServer.wait_stopped does the waiting, with a deadline
+    request_queue_size = 128  # listen backlog; socketserver's 5 refuses bursts of clients
     ssl_context: ssl.SSLContext | None = None
 
     def get_request(self):
@@ -142,6 +143,9 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
     """One connection: reads requests, hands each to the dispatcher, writes the answers."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the body waits for the
+    # client's delayed ACK (~40 ms) on every kept-alive request.
+    disable_nagle_algorithm = True
     server_version = SERVER_NAME
     sys_version = ""
     server_owner: RestHttpServer

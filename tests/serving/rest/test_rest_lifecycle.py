@@ -144,3 +144,26 @@ def test_metrics_page_is_absent_without_a_monitoring_config(guarded_server):
     reply = guarded_server.get("/monitoring/prometheus/metrics", headers={"Authorization": "Bearer s3cret"})
     assert reply.status == 404
     assert json.loads(reply.body)["error"].startswith("Malformed request")
+
+
+def test_unready_model_answers_503_on_readiness_and_reports_its_load_error(tmp_path):
+    import savedmodels  # tests/serving/savedmodels.py
+
+    savedmodels.export_broken_version(tmp_path / "broken", 1)
+    server = ModelServer(flags.parse_flags([
+        f"--model_base_path={tmp_path / 'broken'}", "--model_name=broken", "--max_num_load_retries=0",
+        "--grpc_bind_address=127.0.0.1", f"--port={free_port()}", f"--rest_api_port={free_port()}",
+        "--file_system_poll_wait_seconds=0"]))
+    server.start()
+    try:
+        client = RestClient(server.rest.port)
+        assert client.get("/v2/health/live").status == 200
+        ready = client.get("/v2/health/ready")
+        assert (ready.status, ready.json()) == (503, {"ready": False})
+        model_ready = client.get("/v2/models/broken/ready")
+        assert (model_ready.status, model_ready.json()) == (503, {"name": "broken", "ready": False})
+        status = client.get("/v1/models/broken").json()["model_version_status"][0]
+        assert (status["version"], status["state"], status["status"]["error_code"]) == ("1", "END", "DATA_LOSS")
+        assert "Cannot parse the SavedModel" in status["status"]["error_message"]
+    finally:
+        server.stop(grace=0)
