@@ -8,6 +8,8 @@ the fixtures live in conftest.py.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import dataclasses
 import socket
 import threading
@@ -197,3 +199,31 @@ class ClientLoad:
         target = self.answered + requests
         wait_until(lambda: self.answered >= target, timeout=timeout,
                    message=f"{requests} more answers under load")
+
+
+@dataclasses.dataclass
+class HttpReply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def http_call(port: int, method: str, path: str, body=None, *, headers: dict | None = None,
+              ssl_context=None, timeout: float = 30.0) -> HttpReply:
+    """One HTTP(S) request to 127.0.0.1:`port` on a fresh connection; `body` may be a JSON-able
+    value or bytes."""
+    if body is not None and not isinstance(body, bytes):
+        body = json.dumps(body).encode()
+    if ssl_context is None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    else:
+        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ssl_context)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return HttpReply(response.status, dict(response.getheaders()), response.read())
+    finally:
+        connection.close()
