@@ -137,13 +137,13 @@ def json_to_array(value, tensor_info, name: str) -> np.ndarray:
         return _strings(parsed, name)
     if dtype.kind == "b":
         if parsed.dtype.kind != "b":
-            raise _type_error(name, value, type_name)
+            raise _type_error(name, _offending(value, _is_bool), type_name)
         return parsed
     if dtype.kind in "iu":
         return _integers(value, parsed, dtype, name, type_name)
     if dtype.kind == "f" or dtype.name == "bfloat16":
         if parsed.dtype.kind not in "fiu":
-            raise _type_error(name, value, type_name)
+            raise _type_error(name, _offending(value, _is_number), type_name)
         return parsed.astype(dtype)
     raise errors.Unimplemented(
         f"Input \"{name}\": conversion of JSON values to type {type_name} is not supported")
@@ -229,6 +229,22 @@ def _integers(value, parsed: np.ndarray, dtype: np.dtype, name: str, type_name: 
     if wide.min() < limits.min or wide.max() > limits.max:
         raise _range_error(name, dtype, type_name)
     return wide.astype(dtype)
+
+
+def _offending(value, accepts):
+    """The first element of a (dense) JSON value that `accepts` refuses; the value if none."""
+    for item in np.array(value, dtype=object).ravel().tolist():
+        if not accepts(item):
+            return item
+    return value
+
+
+def _is_bool(item) -> bool:
+    return isinstance(item, bool)
+
+
+def _is_number(item) -> bool:
+    return isinstance(item, (int, float)) and not isinstance(item, bool)
 
 
 def _json_values(name: str, array: np.ndarray):

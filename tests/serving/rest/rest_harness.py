@@ -88,3 +88,34 @@ def export_sleeper(base_path: Path) -> None:
 
     module = Sleeper()
     tf.saved_model.save(module, str(base_path / "1"), signatures={"serving_default": module.serve})
+
+
+def self_signed_ssl_config() -> tuple[str, bytes]:
+    """(SSLConfig text, certificate PEM): a fresh self-signed certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
+
+    def quoted(pem: bytes) -> str:
+        return '"' + pem.decode("ascii").replace("\n", "\\n") + '"'
+
+    return f"server_key: {quoted(key_pem)}\nserver_cert: {quoted(cert_pem)}\n", cert_pem

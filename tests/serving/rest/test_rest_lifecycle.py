@@ -1,6 +1,6 @@
 """The REST port as part of a ModelServer: off by default, a taken port fails at start, a bad
-monitoring config stops start-up, bearer-token auth and CORS, and a graceful stop that lets a
-request in flight finish."""
+monitoring config stops start-up, bearer-token auth, TLS and CORS, readiness of a model that did
+not load, and a graceful stop that lets a request in flight finish."""
 
 import http.client
 import json
@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from rest_harness import RestClient, free_port
+from rest_harness import RestClient, free_port, self_signed_ssl_config
 
 from serving import errors, flags
 from serving.server import ModelServer, ServerStartError
@@ -165,5 +165,29 @@ def test_unready_model_answers_503_on_readiness_and_reports_its_load_error(tmp_p
         status = client.get("/v1/models/broken").json()["model_version_status"][0]
         assert (status["version"], status["state"], status["status"]["error_code"]) == ("1", "END", "DATA_LOSS")
         assert "Cannot parse the SavedModel" in status["status"]["error_message"]
+    finally:
+        server.stop(grace=0)
+
+
+def test_ssl_config_serves_the_rest_port_over_tls(rest_models, tmp_path):
+    import ssl
+
+    config_text, certificate = self_signed_ssl_config()
+    (tmp_path / "ssl.config").write_text(config_text)
+    server = ModelServer(_options(rest_models["sleeper"], f"--rest_api_port={free_port()}",
+                                  f"--ssl_config_file={tmp_path / 'ssl.config'}"))
+    server.start()
+    try:
+        assert server.rest.address == f"https://127.0.0.1:{server.rest.port}"
+        context = ssl.create_default_context(cadata=certificate.decode())
+        connection = http.client.HTTPSConnection("127.0.0.1", server.rest.port, context=context,
+                                                 timeout=10)
+        connection.request("POST", "/v1/models/sleeper:predict",
+                           body=json.dumps({"inputs": {"x": [1.0], "sleep_micros": 0}}))
+        response = connection.getresponse()
+        assert (response.status, json.loads(response.read())) == (200, {"outputs": [2.0]})
+        connection.close()
+        with pytest.raises((ConnectionError, http.client.HTTPException)):
+            RestClient(server.rest.port).get("/v2/health/live")  # plain HTTP on a TLS port
     finally:
         server.stop(grace=0)
