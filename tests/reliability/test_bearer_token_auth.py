@@ -21,6 +21,7 @@ from serving.security import BearerToken
 from serving.server import ModelServer
 
 from reliability_certs import Authority, ssl_config_text
+from reliability_harness import free_port, http_call
 
 TOKEN = "tfzoo-Secret-7f3a9c"
 X = np.array([1.0, 2.0], np.float32)
@@ -121,15 +122,19 @@ def test_token_never_appears_in_the_logs(start_server, reliability_models, tmp_p
     with caplog.at_level(logging.DEBUG):
         server = start_server(f"--model_base_path={reliability_models / 'half_plus_two'}",
                               "--model_name=half_plus_two", "--file_system_poll_wait_seconds=0",
-                              f"--auth_token_file={token_file}")
+                              f"--auth_token_file={token_file}", f"--rest_api_port={free_port()}")
         with Client(server.target, token=TOKEN) as client:
             client.predict("half_plus_two", X)
         for near_miss in (TOKEN[:-1], TOKEN + "0"):
             with Client(server.target, token=near_miss) as client:
                 with pytest.raises(errors.Unauthenticated):
                     client.predict("half_plus_two", X)
+        for token in (TOKEN, TOKEN[:-1]):
+            http_call(server.server.rest.port, "POST", "/v1/models/half_plus_two:predict",
+                      {"instances": [1.0]}, headers={"Authorization": f"Bearer {token}"})
         server.server.stop(grace=0)
     assert "event=request_unauthenticated" in caplog.text and "token=wrong" in caplog.text
+    assert "Invalid bearer token" in caplog.text  # the REST refusal was logged too
     assert TOKEN[:-1] not in caplog.text
     assert TOKEN[:-1] not in repr(BearerToken(TOKEN))
 

@@ -1,13 +1,16 @@
-"""TLS and mutual TLS on the gRPC port from `--ssl_config_file` (TF Serving's SSLConfig text
-format), with certificates made by the test, and the promise that goes with the flag: the
+"""TLS and mutual TLS on the gRPC and REST ports from `--ssl_config_file` (TF Serving's SSLConfig
+text format), with certificates made by the test, and the promise that goes with the flag: the
 server serves TLS or does not start."""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
+import ssl
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -18,6 +21,7 @@ from serving.security import parse_ssl_config_text
 from serving.server import ModelServer
 
 from reliability_certs import Authority, ssl_config_text
+from reliability_harness import free_port, http_call
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 X = np.array([1.0, 2.0], np.float32)
@@ -42,14 +46,16 @@ def model_flags(reliability_models) -> list[str]:
 def tls_server(start_server, reliability_models, authority, server_pair, tmp_path_factory):
     path = tmp_path_factory.mktemp("tls") / "ssl.config"
     path.write_text(ssl_config_text(server_pair))
-    return start_server(*model_flags(reliability_models), f"--ssl_config_file={path}")
+    return start_server(*model_flags(reliability_models), f"--ssl_config_file={path}",
+                        f"--rest_api_port={free_port()}")
 
 
 @pytest.fixture(scope="module")
 def mtls_server(start_server, reliability_models, authority, server_pair, tmp_path_factory):
     path = tmp_path_factory.mktemp("mtls") / "ssl.config"
     path.write_text(ssl_config_text(server_pair, custom_ca=authority.pair.cert, client_verify=True))
-    return start_server(*model_flags(reliability_models), f"--ssl_config_file={path}")
+    return start_server(*model_flags(reliability_models), f"--ssl_config_file={path}",
+                        f"--rest_api_port={free_port()}")
 
 
 def test_tls_server_answers_a_client_that_trusts_its_ca(tls_server, authority):
@@ -105,6 +111,47 @@ def test_async_client_speaks_mutual_tls_too(mtls_server, authority):
             return await client.status("half_plus_two")
 
     assert [entry.version for entry in asyncio.run(status())] == [2]
+
+
+# === The REST port: the same identity and client-certificate rule ===
+
+
+def https_context(authority, client=None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cadata=authority.pair.cert.decode())
+    if client is not None:
+        directory = tempfile.mkdtemp()
+        for name, pem in (("cert.pem", client.cert), ("key.pem", client.key)):
+            with open(os.path.join(directory, name), "wb") as file:
+                file.write(pem)
+        context.load_cert_chain(os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem"))
+    return context
+
+
+def test_rest_port_serves_https_with_the_servers_certificate(tls_server, authority):
+    assert tls_server.server.rest.address.startswith("https://")
+    reply = http_call(tls_server.server.rest.port, "POST", "/v1/models/half_plus_two:predict",
+                      {"instances": [1.0, 2.0]}, ssl_context=https_context(authority))
+    assert (reply.status, reply.json()) == (200, {"predictions": [3.0, 5.0]})
+
+
+def test_plain_http_to_a_tls_rest_port_gets_no_answer(tls_server):
+    with pytest.raises((OSError, http.client.HTTPException)):
+        http_call(tls_server.server.rest.port, "GET", "/v2/health/live", timeout=5)
+
+
+def test_rest_mutual_tls_answers_a_client_certificate_signed_by_the_custom_ca(mtls_server, authority):
+    context = https_context(authority, client=authority.issue("rest client", server=False))
+    reply = http_call(mtls_server.server.rest.port, "GET", "/v1/models/half_plus_two", ssl_context=context)
+    assert reply.status == 200
+    assert reply.json()["model_version_status"][0]["state"] == "AVAILABLE"
+
+
+@pytest.mark.parametrize("client", ["none", "stranger"])
+def test_rest_mutual_tls_refuses_a_client_without_a_trusted_certificate(mtls_server, authority, client):
+    pair = Authority.create("stranger CA").issue("stranger", server=False) if client == "stranger" else None
+    with pytest.raises((OSError, http.client.HTTPException)):
+        http_call(mtls_server.server.rest.port, "GET", "/v2/health/live",
+                  ssl_context=https_context(authority, client=pair), timeout=5)
 
 
 # === The file: TF Serving's text format, checked before anything is served ===
