@@ -62,7 +62,8 @@ class MainGraphInvoker:
             interpreter.set_tensor(self._input_indices[alias], array)
         interpreter.invoke()
         # get_tensor copies, so the arrays stay valid once the interpreter runs again.
-        return {alias: interpreter.get_tensor(index) for alias, index in self._output_indices.items()}
+        return {alias: interpreter.get_tensor(index)
+                for alias, index in self._output_indices.items()}
 
 
 def make_invoker(interpreter, layout: SignatureLayout):

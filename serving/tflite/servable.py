@@ -97,8 +97,8 @@ class TfliteServable(Servable):
             errors.InvalidArgument: TF Lite rejected the values while running.
         """
         layout = self._layouts[signature_name]
-        feeds = {alias: array if array.dtype.kind in ("O", "S", "U") else np.ascontiguousarray(array)
-                 for alias, array in feeds.items()}
+        feeds = {alias: array if array.dtype.kind in ("O", "S", "U")
+                 else np.ascontiguousarray(array) for alias, array in feeds.items()}
         try:
             outputs = self._invoke(layout, feeds)
         except (ValueError, RuntimeError) as error:
@@ -134,7 +134,7 @@ class TfliteServable(Servable):
         return [first, *(future.result() for future in futures)]
 
     def unload(self) -> None:
-        """Stops the batcher and helper threads and drops the interpreters; run() must not follow."""
+        """Stops the batcher and the helper threads, drops the interpreters; no run() may follow."""
         super().unload()
         if self._helpers is not None:
             self._helpers.shutdown(wait=True)

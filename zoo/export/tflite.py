@@ -124,7 +124,8 @@ def _signature_methods(version_dir: Path) -> dict[str, str]:
     """Signature key -> method name, from saved_model.pb (internal `__` entries left out)."""
     from tensorflow.core.protobuf import saved_model_pb2
 
-    saved_model = saved_model_pb2.SavedModel.FromString((version_dir / "saved_model.pb").read_bytes())
+    pb_path = version_dir / "saved_model.pb"
+    saved_model = saved_model_pb2.SavedModel.FromString(pb_path.read_bytes())
     signature_defs = saved_model.meta_graphs[0].signature_def
     return {key: signature_defs[key].method_name for key in sorted(signature_defs)
             if not key.startswith("__")}
@@ -140,7 +141,10 @@ def _conversion_reason(error: Exception) -> str:
         return ("its recurrent loop keeps per-step state in TensorList ops, which TF Lite can "
                 "lower only with a fixed batch size (the export's batch dimension is dynamic)")
     first_error = re.search(r"error: ([^\n]+)", text)
-    reason = first_error.group(1) if first_error else (text.strip().splitlines() or [repr(error)])[0]
+    if first_error:
+        reason = first_error.group(1)
+    else:
+        reason = (text.strip().splitlines() or [repr(error)])[0]
     # Drop MLIR's source location, "loc(callsite(...)): ", which names graph internals.
     return re.sub(r"^loc\(.*\):\s+", "", reason.strip())[:300]
 

@@ -2,7 +2,6 @@
 
 import json
 import logging
-import tempfile
 import warnings
 
 import keras
