@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import nbformat
 import pytest
+
+# The notebooks need the jupyter stack (nbformat, nbclient, ipykernel) and matplotlib.
+nbformat = pytest.importorskip("nbformat", reason="the notebook tests need nbformat, nbclient, ipykernel, matplotlib")
+for _module in ("nbclient", "ipykernel", "matplotlib"):
+    pytest.importorskip(_module, reason="the notebook tests need nbformat, nbclient, ipykernel, matplotlib")
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
