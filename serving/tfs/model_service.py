@@ -30,6 +30,7 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
         response = get_model_status_pb2.GetModelStatusResponse()
         for status in self._manager.status(model_spec.name, version):
             entry = response.model_version_status.add(version=status.version, state=_STATES.Value(status.state))
+            entry.status.SetInParent()  # TF Serving always sets it, OK (code 0) included
             if status.error_code is not None:
                 entry.status.error_code = status.error_code.value[0]
                 entry.status.error_message = status.error_message

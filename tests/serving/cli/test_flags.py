@@ -179,17 +179,17 @@ def test_version_needs_no_model():
 
 
 def test_each_unimplemented_flag_given_gets_one_warning_naming_it():
-    options = flags.parse_flags([*MODEL, "--enable_batching", "--monitoring_config_file=/m.config", "--port=9000"])
+    options = flags.parse_flags([*MODEL, "--enable_profiler", "--xla_cpu_compilation_enabled", "--port=9000"])
     assert flags.unimplemented_flag_warnings(options) == [
-        "--enable_batching is accepted but not implemented yet; it has no effect",
-        "--monitoring_config_file is accepted but not implemented yet; it has no effect",
+        "--xla_cpu_compilation_enabled is accepted but not implemented yet; it has no effect",
+        "--enable_profiler is accepted but not implemented yet; it has no effect",
     ]
 
 
-def test_non_zero_rest_api_port_warns_that_rest_is_not_implemented():
-    warnings = flags.unimplemented_flag_warnings(flags.parse_flags([*MODEL, "--rest_api_port=8501"]))
-    assert warnings == ["--rest_api_port=8501 is ignored: the REST API is not implemented yet; use the gRPC API on --port"]
-    assert flags.unimplemented_flag_warnings(flags.parse_flags([*MODEL, "--rest_api_port=0"])) == []
+def test_implemented_serving_features_give_no_warning():
+    options = flags.parse_flags([*MODEL, "--enable_batching", "--rest_api_port=8501",
+                                 "--monitoring_config_file=/m.config", "--prefer_tflite_model"])
+    assert flags.unimplemented_flag_warnings(options) == []
 
 
 def test_help_groups_every_flag_with_its_default():
