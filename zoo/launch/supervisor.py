@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Sequence, TextIO
 
+from zoo.errors import ConfigError
 from zoo.launch.cluster import ClusterPlan, Task
 
 TIMEOUT_STATUS = 124
@@ -36,7 +37,7 @@ class LaunchResult:
 
     exit_code: int
     reason: str
-    task_exit_codes: dict[str, int | None]
+    task_exit_codes: dict[str, int | None] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -109,12 +110,15 @@ def launch(
 def _start(task: Task, command: Sequence[str], plan: ClusterPlan, env: Mapping[str, str] | None,
            sink: "_PrefixedSink") -> _Running:
     task_env = {**os.environ, **(env or {}), "TF_CONFIG": plan.tf_config(task), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        program_command(command), env=task_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True,  # its own group: stopped with its children
-    )
-    reader = threading.Thread(target=sink.pump, args=(task.name, process.stdout), name=f"log-{task.name}",
-                              daemon=True)
+    try:
+        process = subprocess.Popen(
+            program_command(command), env=task_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True,  # its own group: stopped with its children
+        )
+    except (FileNotFoundError, PermissionError) as error:
+        raise ConfigError(f"cannot start {command[0]!r} for {task.name}: {error.strerror}") from None
+    reader = threading.Thread(target=sink.pump, args=(task.name, process.stdout, sink.open_log(task.name)),
+                              name=f"log-{task.name}", daemon=True)
     reader.start()
     return _Running(task, process, reader)
 
@@ -134,18 +138,18 @@ def _supervise(running: list[_Running], plan: ClusterPlan, timeout_seconds: floa
     others = [r for r in running if r is not chief]
     while True:
         if stop_signal.received:
-            return LaunchResult(128 + stop_signal.received, f"stopped by {signal.Signals(stop_signal.received).name}", {})
+            return LaunchResult(128 + stop_signal.received, f"stopped by {signal.Signals(stop_signal.received).name}")
         if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
-            return LaunchResult(TIMEOUT_STATUS, f"timed out after {timeout_seconds:g} s", {})
+            return LaunchResult(TIMEOUT_STATUS, f"timed out after {timeout_seconds:g} s")
         for other in others:
             status = other.status
             if status is not None and (status != 0 or plan.is_server_only(other.task)):
                 return LaunchResult(status or 1, f"{other.task.name} exited with status {status} "
-                                    "before the chief finished; stopped the others", {})
+                                    "before the chief finished; stopped the others")
         status = chief.status
         if status is not None:
             if status != 0:
-                return LaunchResult(status, f"chief {chief.task.name} failed with status {status}", {})
+                return LaunchResult(status, f"chief {chief.task.name} failed with status {status}")
             trainers = [r for r in others if not plan.is_server_only(r.task)]
             return _wait_for_trainers(chief, trainers, grace_seconds)
         time.sleep(POLL_SECONDS)
@@ -162,7 +166,7 @@ def _wait_for_trainers(chief: _Running, trainers: list[_Running], grace_seconds:
         reason += f"; failed after it: {', '.join(failed)}"
     if late:
         reason += f"; still running after {grace_seconds:g} s, stopped: {', '.join(late)}"
-    return LaunchResult(0, reason, {})
+    return LaunchResult(0, reason)
 
 
 def _stop_all(running: list[_Running], kill_after_seconds: float) -> None:
@@ -196,10 +200,15 @@ class _PrefixedSink:
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
 
-    def pump(self, name: str, stream) -> None:
-        log_file = open(self._log_dir / f"{name}.log", "w", encoding="utf-8") if self._log_dir else None
-        if log_file:
-            self._files.append(log_file)
+    def open_log(self, name: str):
+        """The task's own log file, or None without a log directory."""
+        if self._log_dir is None:
+            return None
+        log_file = open(self._log_dir / f"{name}.log", "w", encoding="utf-8")
+        self._files.append(log_file)
+        return log_file
+
+    def pump(self, name: str, stream, log_file) -> None:
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             with self._lock:

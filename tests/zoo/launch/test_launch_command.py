@@ -29,3 +29,8 @@ def test_launch_runs_the_command_after_the_separator_and_returns_its_status(caps
 def test_zoo_commands_run_with_the_launchers_own_interpreter():
     assert program_command(["zoo", "train", "mlp"]) == [sys.executable, "-m", "zoo.cli.main", "train", "mlp"]
     assert program_command(["python3", "x.py"]) == ["python3", "x.py"]
+
+
+def test_a_program_that_does_not_exist_is_one_line_and_status_2(capsys):
+    assert main(["launch", "--workers", "2", "--", "no-such-program-here"]) == 2
+    assert "cannot start 'no-such-program-here' for worker-0: No such file or directory" in capsys.readouterr().err
