@@ -60,11 +60,11 @@ def _read_line_containing(stream, text: str, timeout_seconds: float) -> str:
 @pytest.mark.slow
 def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(tmp_path, free_tcp_port):
     """Also checks the start-up path of a real process: TF thread flags applied before TensorFlow
-    runs, one warning for the unimplemented --enable_batching, structured log lines."""
+    runs, one warning for the unimplemented --enable_profiler, structured log lines."""
     export_sleeping_model(str(tmp_path / "sleeper"))
     command = [sys.executable, "-m", "serving", f"--model_base_path={tmp_path / 'sleeper'}",
                "--model_name=sleeper", f"--port={free_tcp_port}", "--grpc_bind_address=127.0.0.1",
-               "--file_system_poll_wait_seconds=0", "--enable_batching",
+               "--file_system_poll_wait_seconds=0", "--enable_profiler",
                "--tensorflow_intra_op_parallelism=1", "--tensorflow_inter_op_parallelism=2"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -100,9 +100,9 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(tmp_path, free_tc
 
     ours = [line for line in stderr.splitlines() if " serving." in line]
     assert ours and all(STRUCTURED_LINE.match(line) for line in ours)
-    assert [line for line in stderr.splitlines() if "--enable_batching" in line] == [
-        next(line for line in ours if "--enable_batching" in line)]
-    assert "not implemented yet" in next(line for line in ours if "--enable_batching" in line)
+    assert [line for line in stderr.splitlines() if "--enable_profiler" in line] == [
+        next(line for line in ours if "--enable_profiler" in line)]
+    assert "not implemented yet" in next(line for line in ours if "--enable_profiler" in line)
     assert any("event=tensorflow_threads intra_op=1 inter_op=2" in line for line in ours)
     assert any("signal=SIGTERM" in line for line in ours)
     assert any("event=version_unloaded model=sleeper" in line for line in ours)
