@@ -172,3 +172,83 @@ def test_arbitrary_bytes_parsed_as_predict_requests_end_in_a_typed_error_or_an_a
         return  # the server answers these INVALID_ARGUMENT before any decoder runs
     servicer = PredictionServicer(manager)
     assert_typed_error_at_most(lambda: servicer.Predict(request, None))
+
+
+# === REST JSON (TF Serving /v1 and the Open Inference Protocol's /v2) ===
+
+JSON_KEYS = st.sampled_from(["instances", "inputs", "signature_name", "examples", "context", "b64",
+                             "x", "features", "ids", "names", "name", "datatype", "shape", "data",
+                             "parameters", "outputs", "binary_data", "binary_data_size", "id"])
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+                         st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
+                         st.sampled_from(["FP32", "INT64", "BYTES", "serving_default", "classify"]))
+JSON_VALUES = st.recursive(JSON_SCALARS, lambda children: st.one_of(
+    st.lists(children, max_size=4), st.dictionaries(JSON_KEYS, children, max_size=4)), max_leaves=16)
+REST_POSTS = st.sampled_from([
+    "/v1/models/half_plus_two:predict", "/v1/models/multi_io:predict", "/v1/models/tf1:classify",
+    "/v1/models/tf1:regress", "/v1/models/half_plus_two/versions/1:predict",
+    "/v1/models/half_plus_two/labels/stable:predict", "/v2/models/half_plus_two/infer",
+    "/v2/models/multi_io/infer", "/v2/models/half_plus_two/versions/1/infer"])
+
+
+@pytest.fixture(scope="module")
+def rest_dispatcher(manager):
+    from serving import flags
+    from serving.rest.rest_server import RestServer
+
+    options = flags.parse_flags(["--model_base_path=/unused", "--rest_api_port=1",
+                                 "--rest_api_timeout_in_ms=30000"])
+    rest = RestServer(manager, options)
+    yield rest.dispatcher
+    rest.dispatcher.close()
+
+
+def rest_status(dispatcher, method: str, path: str, body: bytes, headers=None) -> int:
+    from serving.rest.messages import RestRequest
+
+    return dispatcher.dispatch(RestRequest(method=method, path=path, headers=headers or {}, body=body)).status
+
+
+OIP_JSON_INPUTS = st.lists(st.fixed_dictionaries(
+    {"name": st.sampled_from(["x", "features", "ids", "names", "z"]), "datatype": DATATYPE_NAMES,
+     "shape": st.lists(st.integers(-1, 3) | st.sampled_from([2**62]), max_size=3), "data": JSON_VALUES},
+    optional={"parameters": st.dictionaries(JSON_KEYS, JSON_SCALARS, max_size=2)}), max_size=3)
+REST_DOCUMENTS = st.one_of(
+    st.dictionaries(JSON_KEYS, JSON_VALUES, max_size=4),
+    st.fixed_dictionaries({"instances": JSON_VALUES}, optional={"signature_name": JSON_SCALARS}),
+    st.fixed_dictionaries({"inputs": JSON_VALUES}, optional={"signature_name": JSON_SCALARS}),
+    st.fixed_dictionaries({"examples": st.lists(st.dictionaries(st.sampled_from(["x", "y"]), JSON_VALUES), max_size=3)},
+                          optional={"context": st.dictionaries(st.sampled_from(["x"]), JSON_VALUES),
+                                    "signature_name": st.sampled_from(["classify", "regress", "nope"])}),
+    st.fixed_dictionaries({"inputs": OIP_JSON_INPUTS},
+                          optional={"outputs": st.lists(st.dictionaries(JSON_KEYS, JSON_SCALARS), max_size=2),
+                                    "parameters": st.dictionaries(JSON_KEYS, JSON_SCALARS, max_size=2)}),
+)
+
+
+@FUZZ
+@given(path=REST_POSTS, document=REST_DOCUMENTS)
+def test_fuzzed_rest_json_documents_never_get_a_500(rest_dispatcher, path, document):
+    import json
+
+    assert rest_status(rest_dispatcher, "POST", path, json.dumps(document).encode()) != 500
+
+
+@FUZZ
+@given(path=REST_POSTS, body=st.binary(max_size=64),
+       header_length=st.one_of(st.none(), st.integers(-3, 80).map(str), st.text(max_size=3)))
+def test_fuzzed_rest_bodies_and_binary_header_lengths_never_get_a_500(rest_dispatcher, path, body, header_length):
+    headers = {} if header_length is None else {"Inference-Header-Content-Length": header_length}
+    assert rest_status(rest_dispatcher, "POST", path, body, headers) != 500
+
+
+@FUZZ
+@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+       path=st.one_of(st.text(max_size=30).map(lambda text: "/" + text), st.builds(
+           lambda prefix, name, suffix: prefix + name + suffix,
+           st.sampled_from(["/v1/models/", "/v2/models/"]),
+           st.sampled_from(["half_plus_two", "..%2F..", "%00", "%2Ftmp", "half_plus_two%2F1", "%ZZ", ""]),
+           st.sampled_from(["", "/metadata", ":predict", "/versions/1", "/versions/-1", "/labels/..",
+                            "/versions/99999999999999999999999", "/ready", "/infer"]))))
+def test_fuzzed_rest_paths_never_get_a_500(rest_dispatcher, method, path):
+    assert rest_status(rest_dispatcher, method, path, b"{}") != 500
