@@ -2,7 +2,8 @@
 
 Next to the served model's base path sits a real SavedModel that is not in the config
 (`secret/`). Requests name it every way a path can be spelled (relative, absolute, with NUL bytes,
-through the served model's directory) on every gRPC API that takes a model name. Each must be
+through the served model's directory) on every gRPC and REST API that takes a model name,
+version or label. Each must be
 refused as an unknown model, version or label, and Python's audit hooks must show that nothing
 under `secret/` was listed or opened while the server, polling its base path all along, read
 only the configured root.
@@ -17,6 +18,7 @@ import os
 import sys
 import threading
 import time
+import urllib.parse
 
 import grpc
 import numpy as np
@@ -32,6 +34,8 @@ from tensorflow_serving.apis import (
 from serving.oip import grpc_predict_v2_pb2 as oip_pb2
 from serving.oip import grpc_predict_v2_pb2_grpc as oip_grpc
 from serving.tfs.tensor_codec import ndarray_to_tensor_proto
+
+from reliability_harness import free_port, http_call
 
 
 class FileAccessLog:
@@ -81,7 +85,8 @@ def file_access():
 def server(start_server, layout):
     # Fast polling: the base path is listed many times while hostile requests come in.
     return start_server(f"--model_base_path={layout / 'served' / 'half_plus_two'}",
-                        "--model_name=half_plus_two", "--file_system_poll_wait_seconds=0.05")
+                        "--model_name=half_plus_two", "--file_system_poll_wait_seconds=0.05",
+                        f"--rest_api_port={free_port()}")
 
 
 def hostile_names(layout) -> list[str]:
@@ -117,6 +122,25 @@ def oip_calls(channel, name: str, version: str = ""):
             lambda: stub.ModelReady(oip_pb2.ModelReadyRequest(name=name, version=version), timeout=10)]
 
 
+def rest_calls(port: int, name: str, label: str = "", version: str = ""):
+    """Every REST endpoint that takes a model name, version or label, with the hostile one."""
+    quoted = urllib.parse.quote(name, safe="")
+    if label or version:
+        label_path = f"/v1/models/half_plus_two/labels/{urllib.parse.quote(label or version, safe='')}"
+        version_path = f"/v2/models/half_plus_two/versions/{urllib.parse.quote(label or version, safe='')}"
+        return [lambda: http_call(port, "POST", label_path + ":predict", {"instances": [1.0]}),
+                lambda: http_call(port, "GET", label_path + "/metadata"),
+                lambda: http_call(port, "GET", version_path + "/ready"),
+                lambda: http_call(port, "POST", version_path + "/infer", REST_INFER)]
+    return [lambda: http_call(port, "GET", f"/v1/models/{quoted}"),
+            lambda: http_call(port, "GET", f"/v1/models/{quoted}/metadata"),
+            lambda: http_call(port, "POST", f"/v1/models/{quoted}:predict", {"instances": [1.0]}),
+            lambda: http_call(port, "GET", f"/v2/models/{quoted}"),
+            lambda: http_call(port, "GET", f"/v2/models/{quoted}/ready"),
+            lambda: http_call(port, "POST", f"/v2/models/{quoted}/infer", REST_INFER)]
+
+
+REST_INFER = {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1], "data": [1.0]}]}
 REFUSED = {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT}
 
 
@@ -124,6 +148,11 @@ def assert_refused(call) -> None:
     with pytest.raises(grpc.RpcError) as refused:
         call()
     assert refused.value.code() in REFUSED, refused.value.details()
+
+
+def assert_rest_refused(call) -> None:
+    reply = call()
+    assert reply.status in (400, 404), reply.body[:200]
 
 
 def test_hostile_model_names_labels_and_versions_are_refused_without_touching_files(
@@ -139,6 +168,10 @@ def test_hostile_model_names_labels_and_versions_are_refused_without_touching_fi
                     assert_refused(call)
                 for call in oip_calls(channel, "half_plus_two", version=hostile):
                     assert_refused(call)
+            rest_port = server.server.rest.port
+            for hostile in hostile_names(layout):
+                for call in rest_calls(rest_port, hostile) + rest_calls(rest_port, "", label=hostile):
+                    assert_rest_refused(call)
             # The poller lists its root every 0.05 s: see it do so at least once meanwhile.
             deadline = time.monotonic() + 10
             while not file_access.under(layout / "served" / "half_plus_two") and time.monotonic() < deadline:
