@@ -1,33 +1,14 @@
-"""Shared pieces of the deployment tests: where the files are, commands run with a stand-in
-program that records how it was started, free ports, and a tiny exported model."""
+"""Fixtures of the deployment tests: commands run with a stand-in program that records how it was
+started, and a tiny exported model. Plain helpers live in deploy_harness.py."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILE = ROOT / "Dockerfile"
-DOCKERIGNORE = ROOT / ".dockerignore"
-ENTRYPOINT = ROOT / "deploy" / "docker" / "entrypoint.sh"
-KUBERNETES = ROOT / "deploy" / "kubernetes"
-VENV_BIN = Path(sys.executable).parent
-
-# Prints what it was started with as JSON: what the real program would have received.
-RECORDER = (f"#!{sys.executable}\nimport json, os, sys\n"
-            "print(json.dumps({'argv': sys.argv[1:], 'tf_config': os.environ.get('TF_CONFIG')}))\n")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from deploy_harness import RECORDER
 
 
 @pytest.fixture(scope="session")
@@ -65,8 +46,3 @@ def models_root(tmp_path_factory) -> Path:
     module = HalfPlusTwo()
     tf.saved_model.save(module, str(root / "half_plus_two" / "1"), signatures={"serving_default": module.serve})
     return root
-
-
-def entrypoint_env(**values: str) -> dict[str, str]:
-    return {**os.environ, "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "TF_CPP_MIN_LOG_LEVEL": "2", **values}

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import ENTRYPOINT, entrypoint_env, free_port
+from deploy_harness import ENTRYPOINT, entrypoint_env, free_port
 
 from serving import flags
 from serving.healthcheck import check

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import DOCKERFILE, DOCKERIGNORE, ENTRYPOINT, KUBERNETES, ROOT, VENV_BIN
+from deploy_harness import DOCKERFILE, DOCKERIGNORE, ENTRYPOINT, KUBERNETES, ROOT, VENV_BIN
 
 from serving import flags
 

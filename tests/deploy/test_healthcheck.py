@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import free_port
+from deploy_harness import free_port
 
 from serving import flags
 from serving.healthcheck import main

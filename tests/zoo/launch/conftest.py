@@ -1,16 +1,10 @@
-"""Helpers for tests that run real local clusters with `zoo launch` in a child process."""
+"""Fixtures for tests that run real local clusters with `zoo launch` (helpers: launch_harness.py)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
-
-# One iris MLP small enough for the suite: 7 steps of 16 examples per epoch.
-IRIS_MLP = ["mlp", "--dataset", "iris", "--batch-size", "16", "--seed", "3", "--schedule", "constant",
-            "--verbose", "2", "--set", "hidden_units=[16]", "--set", "dropout=0.0"]
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +23,3 @@ def launch_env_factory():
 @pytest.fixture
 def launch_env(tmp_path, launch_env_factory):
     return launch_env_factory(tmp_path)
-
-
-def zoo_launch_command(*launch_args: str, train_args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "zoo.cli.main", "launch", *launch_args, "--", "zoo", "train", *train_args]
-
-
-def run_launch(*launch_args: str, train_args: list[str], env: dict, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run(zoo_launch_command(*launch_args, train_args=train_args), env=env, capture_output=True,
-                          text=True, timeout=timeout)
