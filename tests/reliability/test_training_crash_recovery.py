@@ -3,7 +3,8 @@ backup stops training with one line saying which file and what to do, never a si
 
 The killed and the resumed runs are the real CLI in subprocesses with the same workdir; an
 uninterrupted run of the same command (in process) is the reference for the step count and the
-metrics. The data is a small synthetic npz problem sized so an epoch lasts about a second.
+metrics. The data is a small synthetic npz problem; with batches of 8 an epoch lasts about a
+second, so the kill lands well inside one.
 """
 
 from __future__ import annotations
@@ -28,17 +29,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    """8,000 examples of 32 features, 4 classes from a noisy linear rule (learnable in 1 epoch)."""
+    """6,000 examples of 32 features, 4 classes from a noisy linear rule (learnable in 1 epoch)."""
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(8_000, 32)).astype(np.float32)
-    y = np.argmax(x @ rng.normal(size=(32, 4)) + 0.5 * rng.normal(size=(8_000, 4)), axis=1)
+    x = rng.normal(size=(6_000, 32)).astype(np.float32)
+    y = np.argmax(x @ rng.normal(size=(32, 4)) + 0.5 * rng.normal(size=(6_000, 4)), axis=1)
     path = tmp_path_factory.mktemp("crash-data") / "synthetic.npz"
     np.savez(path, x_train=x, y_train=y.astype(np.int64))
     return path
 
 
 def train_arguments(dataset: Path, workdir: Path) -> list[str]:
-    return ["train", "mlp", f"--dataset=npz:{dataset}", f"--epochs={EPOCHS}", "--batch-size=32",
+    return ["train", "mlp", f"--dataset=npz:{dataset}", f"--epochs={EPOCHS}", "--batch-size=8",
             "--seed=7", f"--workdir={workdir}", "--verbose=2"]
 
 
@@ -71,7 +72,7 @@ def test_training_killed_mid_epoch_resumes_from_its_backup_with_the_same_steps_a
         deadline = time.monotonic() + 300
         while backed_up_epoch(workdir) != 1 and killed.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.2)  # into the second epoch (an epoch takes half a second or more)
+        time.sleep(0.15)  # into the second epoch: 600+ steps of batch 8 take most of a second
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=30)
     finally:
