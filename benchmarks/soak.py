@@ -40,6 +40,9 @@ from pathlib import Path
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this directory comes first on sys.path, and benchmarks/serving.py would shadow
+# the `serving` package: put the repository first.
+sys.path.insert(0, str(REPO_ROOT))
 SERVER_START_TIMEOUT = 180.0
 CONNECT_TIMEOUT = 10.0
 DEFAULT_MODEL_NAME = "soak"
@@ -66,7 +69,8 @@ class Window:
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="benchmarks/soak.py", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="benchmarks/soak.py",
+                                     description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--duration", type=float, default=600.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds of load first")
@@ -81,17 +85,20 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         help="status codes that do not count as failures (e.g. RESOURCE_EXHAUSTED)")
     parser.add_argument("--max-rss-growth", type=float, default=0.05,
                         help="largest accepted RSS growth from start to end (0.05 = 5%%)")
-    parser.add_argument("--shutdown-grace", type=float, default=30.0, help="seconds the server may take to stop")
+    parser.add_argument("--shutdown-grace", type=float, default=30.0,
+                        help="seconds the server may take to stop")
     parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
     arguments = parser.parse_args(argv)
     for name in ("duration", "window", "timeout", "shutdown_grace"):
         if not getattr(arguments, name) > 0:
-            parser.error(f"--{name.replace('_', '-')} must be positive. Received: {getattr(arguments, name)}")
+            parser.error(f"--{name.replace('_', '-')} must be positive. "
+                         f"Received: {getattr(arguments, name)}")
     if arguments.warmup < 0 or arguments.concurrency < 1 or arguments.max_rss_growth < 0:
         parser.error("--warmup and --max-rss-growth must be >= 0 and --concurrency >= 1. Received: "
                      f"warmup={arguments.warmup}, concurrency={arguments.concurrency}, "
                      f"max_rss_growth={arguments.max_rss_growth}")
-    arguments.expected_errors = {code.strip().upper() for code in arguments.expected_errors.split(",") if code.strip()}
+    arguments.expected_errors = {code.strip().upper()
+                                 for code in arguments.expected_errors.split(",") if code.strip()}
     return arguments
 
 
@@ -143,16 +150,18 @@ class ServerProcess:
         return self.process.returncode
 
 
-def start_server(base_path: Path, model_name: str, extra_flags: list[str], grace: float) -> ServerProcess:
+def start_server(base_path: Path, model_name: str, extra_flags: list[str], grace: float
+                 ) -> ServerProcess:
     """Starts zoo-serve and returns it once it prints "serving on"; raises RuntimeError if not."""
     port = free_port()
     command = [sys.executable, "-m", "serving", f"--model_base_path={base_path}",
                f"--model_name={model_name}", f"--port={port}", "--grpc_bind_address=127.0.0.1",
                "--file_system_poll_wait_seconds=0", f"--shutdown_grace_seconds={grace}", *extra_flags]
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-                   "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    python_path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": python_path}
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=environment)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=environment,
+                               cwd=REPO_ROOT)
     server = ServerProcess(process, f"127.0.0.1:{port}", log)
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
@@ -260,7 +269,8 @@ def report(arguments: argparse.Namespace, measured: dict, exit_code_of_server: i
         "unexpected_errors": unexpected,
         "p50_ms": float(np.percentile(latencies, 50)) if latencies.size else None,
         "p99_ms": float(np.percentile(latencies, 99)) if latencies.size else None,
-        "worst_window_p99_ms": max((w["p99_ms"] for w in windows if w["p99_ms"] is not None), default=None),
+        "worst_window_p99_ms": max((window["p99_ms"] for window in windows
+                                    if window["p99_ms"] is not None), default=None),
         "rss_start_mib": round(measured["rss_start"] / 2**20, 1),
         "rss_end_mib": round(measured["rss_end"] / 2**20, 1),
         "rss_growth": growth,
@@ -281,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             base_path = export_zoo_cnn(Path(scratch), arguments.model_name)
         server = start_server(base_path, arguments.model_name, arguments.server_flag,
                               arguments.shutdown_grace)
-        print(f"soak: zoo-serve pid {server.pid} on {server.target}, concurrency {arguments.concurrency}, "
-              f"{arguments.warmup:g} s warmup, {arguments.duration:g} s measured", flush=True)
+        print(f"soak: zoo-serve pid {server.pid} on {server.target}, concurrency "
+              f"{arguments.concurrency}, {arguments.warmup:g} s warmup, {arguments.duration:g} s measured", flush=True)
         print(f"{'window':>6} {'seconds':>7} {'requests':>9} {'qps':>8} {'errors':>10} "
               f"{'p50 ms':>8} {'p99 ms':>8} {'rss MiB':>8}", flush=True)
         try:
@@ -292,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     result = report(arguments, measured, server_exit_code)
     print(f"\nrequests {result['requests']}, errors {result['errors'] or 0} "
           f"(unexpected {result['unexpected_errors']}), p50 {result['p50_ms'] or 0:.2f} ms, "
-          f"p99 {result['p99_ms'] or 0:.2f} ms (worst window {result['worst_window_p99_ms'] or 0:.2f} ms)")
+          f"p99 {result['p99_ms'] or 0:.2f} ms (worst window "
+          f"{result['worst_window_p99_ms'] or 0:.2f} ms)")
     print(f"server RSS {result['rss_start_mib']} MiB at the start, {result['rss_end_mib']} MiB at "
           f"the end: {result['rss_growth']:+.2%} (limit {arguments.max_rss_growth:.0%}); server "
           f"exit code {server_exit_code}")

@@ -235,42 +235,55 @@ def infer(model: str, inputs: list, *, version: str = "", raw: list | None = Non
     return request
 
 
-FP32_X = ("x", "FP32", [2], ("fp32_contents", [1.0, 2.0]))
+def tensor(name: str, datatype: str, shape: list, field: str | None = None, values=()) -> tuple:
+    """One ModelInfer input: name, datatype, shape and its typed contents (None: raw or none)."""
+    return name, datatype, shape, (field, list(values)) if field else None
+
+
+def half_plus_two(*inputs, **options):
+    return lambda: infer("half_plus_two", list(inputs), **options)
+
+
+FP32_X = tensor("x", "FP32", [2], "fp32_contents", [1.0, 2.0])
+HUGE_RAW = b"\0" * (10 * MESSAGE_LIMIT)
 
 INFER_CASES = [
-    BadCall("wrong_input_name", lambda: infer("half_plus_two", [("z", "FP32", [2], ("fp32_contents", [1.0, 2.0]))]),
+    BadCall("wrong_input_name", half_plus_two(tensor("z", "FP32", [2], "fp32_contents", [1.0, 2.0])),
             INVALID, ("Sent extra: {z}", "Missing but required: {x}")),
-    BadCall("wrong_datatype", lambda: infer("half_plus_two", [("x", "INT64", [2], ("int64_contents", [1, 2]))]),
+    BadCall("wrong_datatype", half_plus_two(tensor("x", "INT64", [2], "int64_contents", [1, 2])),
             INVALID, ('"x"', "expects datatype FP32", "received INT64")),
-    BadCall("wrong_rank", lambda: infer("half_plus_two", [("x", "FP32", [1, 2], ("fp32_contents", [1.0, 2.0]))]),
+    BadCall("wrong_rank", half_plus_two(tensor("x", "FP32", [1, 2], "fp32_contents", [1.0, 2.0])),
             INVALID, ('input "x"', "expected shape [-1]", "received shape [1,2]")),
     BadCall("wrong_dimension", lambda: infer("multi_io", [
-        ("features", "FP32", [1, 4], ("fp32_contents", [1.0] * 4)),
-        ("ids", "INT64", [1], ("int64_contents", [1])), ("names", "BYTES", [1], ("bytes_contents", [b"a"]))]),
+        tensor("features", "FP32", [1, 4], "fp32_contents", [1.0] * 4),
+        tensor("ids", "INT64", [1], "int64_contents", [1]),
+        tensor("names", "BYTES", [1], "bytes_contents", [b"a"])]),
         INVALID, ('input "features"', "expected shape [-1,3]", "received shape [1,4]")),
-    BadCall("value_count_not_matching_shape", lambda: infer("half_plus_two", [("x", "FP32", [3], ("fp32_contents", [1.0]))]),
+    BadCall("value_count_not_matching_shape", half_plus_two(tensor("x", "FP32", [3], "fp32_contents", [1.0])),
             INVALID, ('"x"', "needs 3 values in contents.fp32_contents", "received 1")),
-    BadCall("raw_length_not_matching_shape", lambda: infer("half_plus_two", [("x", "FP32", [3], None)], raw=[b"\0" * 8]),
+    BadCall("raw_length_not_matching_shape", half_plus_two(tensor("x", "FP32", [3]), raw=[b"\0" * 8]),
             INVALID, ('"x"', "12", "8")),
-    BadCall("bytes_where_a_number_is_expected", lambda: infer("half_plus_two", [("x", "BYTES", [1], ("bytes_contents", [b"1.5"]))]),
+    BadCall("bytes_where_a_number_is_expected",
+            half_plus_two(tensor("x", "BYTES", [1], "bytes_contents", [b"1.5"])),
             INVALID, ('"x"', "expects datatype FP32", "received BYTES")),
-    BadCall("unknown_datatype", lambda: infer("half_plus_two", [("x", "FLOAT", [2], ("fp32_contents", [1.0, 2.0]))]),
+    BadCall("unknown_datatype", half_plus_two(tensor("x", "FLOAT", [2], "fp32_contents", [1.0, 2.0])),
             INVALID, ('input "x"', "unknown datatype 'FLOAT'", "FP32")),
-    BadCall("negative_dimension", lambda: infer("half_plus_two", [("x", "FP32", [-1], ("fp32_contents", [1.0]))]),
+    BadCall("negative_dimension", half_plus_two(tensor("x", "FP32", [-1], "fp32_contents", [1.0])),
             INVALID, ('"x"', ">= 0")),
-    BadCall("shape_whose_size_overflows_int64", lambda: infer("half_plus_two", [("x", "FP32", [2**40, 2**40], ("fp32_contents", [1.0]))]),
+    BadCall("shape_whose_size_overflows_int64",
+            half_plus_two(tensor("x", "FP32", [2**40, 2**40], "fp32_contents", [1.0])),
             INVALID, ('"x"', "multiply to more than")),
-    BadCall("zero_and_a_huge_dimension", lambda: infer("half_plus_two", [("x", "BYTES", [0, 2**62], ("bytes_contents", []))]),
+    BadCall("zero_and_a_huge_dimension", half_plus_two(tensor("x", "BYTES", [0, 2**62], "bytes_contents")),
             INVALID, ('"x"', "multiply to more than")),
-    BadCall("request_ten_times_the_message_limit", lambda: infer(
-        "half_plus_two", [("x", "FP32", [10 * MESSAGE_LIMIT // 4], None)], raw=[b"\0" * (10 * MESSAGE_LIMIT)]),
-        grpc.StatusCode.RESOURCE_EXHAUSTED, ("larger than max", f"vs. {MESSAGE_LIMIT})")),
+    BadCall("request_ten_times_the_message_limit",
+            half_plus_two(tensor("x", "FP32", [10 * MESSAGE_LIMIT // 4]), raw=[HUGE_RAW]),
+            grpc.StatusCode.RESOURCE_EXHAUSTED, ("larger than max", f"vs. {MESSAGE_LIMIT})")),
     BadCall("unknown_model", lambda: infer("nope", [FP32_X]), grpc.StatusCode.NOT_FOUND, ("Latest(nope)",)),
-    BadCall("unknown_version", lambda: infer("half_plus_two", [FP32_X], version="99"),
+    BadCall("unknown_version", half_plus_two(FP32_X, version="99"),
             grpc.StatusCode.NOT_FOUND, ("Specific(half_plus_two, 99)",)),
-    BadCall("unknown_label", lambda: infer("half_plus_two", [FP32_X], version="nope"), INVALID,
+    BadCall("unknown_label", half_plus_two(FP32_X, version="nope"), INVALID,
             ("version label: nope", "'canary', 'stable'")),
-    BadCall("unknown_signature", lambda: infer("half_plus_two", [FP32_X], signature="nope"),
+    BadCall("unknown_signature", half_plus_two(FP32_X, signature="nope"),
             grpc.StatusCode.FAILED_PRECONDITION, ('Serving signature key "nope" not found.',)),
 ]
 

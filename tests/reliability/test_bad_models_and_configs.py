@@ -89,7 +89,8 @@ def model_status(target: str, model: str):
 
 
 @pytest.mark.parametrize("model, code, fragments", [
-    ("empty", grpc.StatusCode.NOT_FOUND, ("SavedModel file does not exist at: ", "{saved_model.pbtxt|saved_model.pb}")),
+    ("empty", grpc.StatusCode.NOT_FOUND,
+     ("SavedModel file does not exist at: ", "{saved_model.pbtxt|saved_model.pb}")),
     ("truncated_graph", grpc.StatusCode.DATA_LOSS, ("Cannot parse the SavedModel in ",)),
     ("truncated_variables", grpc.StatusCode.DATA_LOSS, ("variables is truncated or corrupt",)),
     ("not_a_savedmodel", grpc.StatusCode.DATA_LOSS, ("Cannot parse the SavedModel in ",)),
@@ -111,7 +112,8 @@ def test_a_file_named_like_a_version_is_not_a_version(server, broken_models):
     with pytest.raises(grpc.RpcError) as not_found:
         model_status(server.target, "file_not_directory")
     assert not_found.value.code() == grpc.StatusCode.NOT_FOUND
-    assert f"No versions of servable file_not_directory found under base path {broken_models / 'file_not_directory'}" \
+    base_path = broken_models / "file_not_directory"
+    assert f"No versions of servable file_not_directory found under base path {base_path}" \
         in not_found.value.details()
 
 
@@ -122,6 +124,7 @@ def test_the_server_is_not_ready_while_configured_models_are_broken_but_serves_t
         health = health_pb2_grpc.HealthStub(channel)
         overall = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10).status
         good = health.Check(health_pb2.HealthCheckRequest(service="half_plus_two"), timeout=10).status
-    assert (overall, good) == (health_pb2.HealthCheckResponse.NOT_SERVING, health_pb2.HealthCheckResponse.SERVING)
+    statuses = health_pb2.HealthCheckResponse
+    assert (overall, good) == (statuses.NOT_SERVING, statuses.SERVING)
     assert [entry.state for entry in model_status(server.target, "half_plus_two").model_version_status] == [
         get_model_status_pb2.ModelVersionStatus.AVAILABLE] * 2

@@ -97,9 +97,11 @@ def test_every_service_checks_the_token_including_kserve_v2_and_reflection(chann
             oip_pb2.ModelInferRequest(model_name="half_plus_two"), timeout=10),
         "ModelMetadata": lambda: oip_grpc.GRPCInferenceServiceStub(channel).ModelMetadata(
             oip_pb2.ModelMetadataRequest(name="half_plus_two"), timeout=10),
-        "ServerReflectionInfo": lambda: list(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
-            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)),
-        "unknown method": lambda: channel.unary_unary("/tensorflow.serving.PredictionService/Nope")(b"", timeout=10),
+        "ServerReflectionInfo": lambda: list(
+            reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)),
+        "unknown method": lambda: channel.unary_unary(
+            "/tensorflow.serving.PredictionService/Nope")(b"", timeout=10),
     }
     for name, call in calls.items():
         with pytest.raises(grpc.RpcError) as refused:
@@ -109,9 +111,10 @@ def test_every_service_checks_the_token_including_kserve_v2_and_reflection(chann
 
 def test_health_checks_answer_without_a_token(channel):
     health = health_pb2_grpc.HealthStub(channel)
-    assert health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10).status == health_pb2.HealthCheckResponse.SERVING
-    assert next(health.Watch(health_pb2.HealthCheckRequest(service="half_plus_two"), timeout=10)).status == \
-        health_pb2.HealthCheckResponse.SERVING
+    serving = health_pb2.HealthCheckResponse.SERVING
+    assert health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10).status == serving
+    watched = next(health.Watch(health_pb2.HealthCheckRequest(service="half_plus_two"), timeout=10))
+    assert watched.status == serving
     oip = oip_grpc.GRPCInferenceServiceStub(channel)
     assert oip.ServerLive(oip_pb2.ServerLiveRequest(), timeout=10).live
     assert oip.ServerReady(oip_pb2.ServerReadyRequest(), timeout=10).ready

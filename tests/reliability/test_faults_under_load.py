@@ -220,7 +220,8 @@ def test_sigterm_under_load_lets_every_request_in_flight_finish_and_exits_0(tmp_
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
                 stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
                 try:
-                    results.append(tensor_proto_to_ndarray(stub.Predict(request, timeout=60).outputs["y"]).tolist())
+                    response = stub.Predict(request, timeout=60)
+                    results.append(tensor_proto_to_ndarray(response.outputs["y"]).tolist())
                 except grpc.RpcError as error:
                     results.append(f"{error.code().name}: {error.details()}")
 
@@ -238,6 +239,7 @@ def test_sigterm_under_load_lets_every_request_in_flight_finish_and_exits_0(tmp_
         if process.poll() is None:
             process.kill()
             process.wait()
-    print(f"SIGTERM with {in_flight} requests in flight: {results.count([3.0])} answered, exit code {exit_code}")
+    print(f"SIGTERM with {in_flight} requests in flight: {results.count([3.0])} answered, "
+          f"exit code {exit_code}")
     assert results == [[3.0]] * in_flight
     assert exit_code == 0

@@ -116,7 +116,8 @@ CONTENTS = {
     "bytes_contents": st.lists(st.binary(max_size=8), max_size=6),
 }
 PARAMETERS = st.one_of(
-    st.builds(oip_pb2.InferParameter, string_param=st.sampled_from(["serving_default", "sum_only", "nope", ""])),
+    st.builds(oip_pb2.InferParameter,
+              string_param=st.sampled_from(["serving_default", "sum_only", "nope", ""])),
     st.builds(oip_pb2.InferParameter, int64_param=st.integers(-5, 5)),
     st.builds(oip_pb2.InferParameter, bool_param=st.booleans()),
     st.just(oip_pb2.InferParameter()),
@@ -217,7 +218,8 @@ REST_DOCUMENTS = st.one_of(
     st.dictionaries(JSON_KEYS, JSON_VALUES, max_size=4),
     st.fixed_dictionaries({"instances": JSON_VALUES}, optional={"signature_name": JSON_SCALARS}),
     st.fixed_dictionaries({"inputs": JSON_VALUES}, optional={"signature_name": JSON_SCALARS}),
-    st.fixed_dictionaries({"examples": st.lists(st.dictionaries(st.sampled_from(["x", "y"]), JSON_VALUES), max_size=3)},
+    st.fixed_dictionaries({"examples": st.lists(st.dictionaries(st.sampled_from(["x", "y"]), JSON_VALUES),
+                                                max_size=3)},
                           optional={"context": st.dictionaries(st.sampled_from(["x"]), JSON_VALUES),
                                     "signature_name": st.sampled_from(["classify", "regress", "nope"])}),
     st.fixed_dictionaries({"inputs": OIP_JSON_INPUTS},
@@ -237,7 +239,8 @@ def test_fuzzed_rest_json_documents_never_get_a_500(rest_dispatcher, path, docum
 @FUZZ
 @given(path=REST_POSTS, body=st.binary(max_size=64),
        header_length=st.one_of(st.none(), st.integers(-3, 80).map(str), st.text(max_size=3)))
-def test_fuzzed_rest_bodies_and_binary_header_lengths_never_get_a_500(rest_dispatcher, path, body, header_length):
+def test_fuzzed_rest_bodies_and_binary_header_lengths_never_get_a_500(rest_dispatcher, path, body,
+                                                                       header_length):
     headers = {} if header_length is None else {"Inference-Header-Content-Length": header_length}
     assert rest_status(rest_dispatcher, "POST", path, body, headers) != 500
 

@@ -220,7 +220,8 @@ def test_pem_split_over_adjacent_string_literals_parses_as_in_tf_serving(server_
     assert "PRIVATE" not in repr(tls)
 
 
-def test_zoo_serve_with_a_bad_ssl_config_exits_1_with_one_line_and_serves_nothing(tmp_path, reliability_models):
+def test_zoo_serve_with_a_bad_ssl_config_exits_1_with_one_line_and_serves_nothing(
+        tmp_path, reliability_models):
     path = tmp_path / "ssl.config"
     path.write_text('server_key: "not a key"\nserver_cert: "not a certificate"\n')
     socket_path = tmp_path / "grpc.sock"

@@ -106,7 +106,8 @@ def test_training_killed_mid_epoch_resumes_from_its_backup_with_the_same_steps_a
 # === A damaged backup ===
 
 
-def damage(workdir: Path, *, weights: bytes | None = None, metadata: str = '{"epoch": 1, "batch": 0}') -> Path:
+def damage(workdir: Path, *, weights: bytes | None = None,
+           metadata: str = '{"epoch": 1, "batch": 0}') -> Path:
     backup = workdir / "backup"
     backup.mkdir(parents=True)
     (backup / "training_metadata.json").write_text(metadata)
