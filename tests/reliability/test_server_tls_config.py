@@ -236,3 +236,9 @@ def test_zoo_serve_with_a_bad_ssl_config_exits_1_with_one_line_and_serves_nothin
     assert len(failure) == 1 and str(path) in failure[0] and "not a usable PEM key pair" in failure[0]
     assert "Traceback" not in result.stderr
     assert not socket_path.exists()
+
+
+def test_ssl_config_file_is_no_longer_an_unimplemented_flag(tmp_path, reliability_models):
+    options = flags.parse_flags([*model_flags(reliability_models), f"--ssl_config_file={tmp_path / 'ssl.config'}",
+                                 f"--auth_token_file={tmp_path / 'token'}"])
+    assert flags.unimplemented_flag_warnings(options) == []
