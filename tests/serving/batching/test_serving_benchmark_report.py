@@ -1,0 +1,63 @@
+"""benchmarks/serving.py's report: the issue's targets judged from a run's rows, and its table.
+
+The benchmark itself takes minutes and is not run here (benchmarks/README.md says how to run it).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "serving.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("serving_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)
+
+
+def row(batching: bool, concurrency: int, qps: float, p50: float, ratio: float, errors: int = 0):
+    return {"model": "cnn", "batching": batching, "concurrency": concurrency, "qps": qps,
+            "p50_ms": p50, "p99_ms": p50 * 3, "errors": errors, "mean_batch": 8.0 if batching else 1.0,
+            "server_cpu_us_per_request": 600.0, "in_process_batch": 8,
+            "in_process_examples_per_second": qps / ratio, "ratio": ratio}
+
+
+def test_targets_met_are_reported_as_met(bench):
+    rows = [row(False, 1, 500, 1.5, 0.5), row(True, 1, 490, 1.9, 0.5),
+            row(False, 32, 1000, 30, 0.5), row(True, 32, 2100, 15, 0.8)]
+
+    lines = bench.check_targets(rows)
+
+    assert all(line.endswith(": met") for line in lines), lines
+    assert len(lines) == 4
+
+
+def test_each_missed_target_says_not_met_and_by_how_much(bench):
+    rows = [row(False, 1, 500, 1.5, 0.5), row(True, 1, 300, 2.8, 0.5),
+            row(False, 32, 1000, 30, 0.5), row(True, 32, 1500, 20, 0.6, errors=3)]
+
+    lines = bench.check_targets(rows)
+
+    assert [line.rsplit(": ", 1)[1] for line in lines] == ["NOT met"] * 4
+    assert "1.50x" in lines[0] and "60%" in lines[1] and "+1.30 ms" in lines[2]
+    assert "errors in every run: 3" in lines[3]
+
+
+def test_table_has_one_line_per_row_under_its_header(bench):
+    table = bench.format_table([row(False, 1, 500, 1.5, 0.5), row(True, 32, 2100, 15, 0.8)])
+
+    header, rule, *lines = table.splitlines()
+    assert header.split() == ["model", "batching", "c", "QPS", "p50", "ms", "p99", "ms", "errors",
+                              "CPU", "us/req", "batch", "in-proc", "ex/s", "ratio"]
+    assert set(rule.replace(" ", "")) == {"-"}
+    assert lines[1].split() == ["cnn", "on", "32", "2100", "15.00", "45.00", "0", "600", "8.0",
+                                "2625", "0.80"]
