@@ -30,7 +30,7 @@ def test_quick_table_of_one_recipe_writes_valid_markdown_and_json(tmp_path):
     assert row["status"] == "ok" and row["recipe"] == "mlp_breast_cancer"
     assert row["command"] == "zoo train --recipe mlp_breast_cancer --epochs 1 --train-examples 512"
     assert 0.0 <= row["metric"]["value"] <= 1.0 and row["parameters"] > 0
-    assert row["latency_ms"]["batch_1"] > 0 and row["latency_ms"]["batch_32"] > 0
+    assert row["command_cpu_seconds"] > 0 and row["latency_ms"]["batch_1"] > 0 and row["latency_ms"]["batch_32"] > 0
     assert row["served"]["p50_ms"] > 0 and row["served"]["errors"] == 0
     markdown = (tmp_path / "docs" / "results.md").read_text()
     assert "| mlp_breast_cancer | mlp | breast_cancer | accuracy" in markdown
@@ -63,7 +63,7 @@ def test_report_marks_a_missed_quality_bar_and_a_failed_recipe(zoo_table):
         "results": [
             {"recipe": "cnn_fashion_mnist", "model": "cnn", "dataset": "fashion_mnist", "status": "ok",
              "command": "zoo train --recipe cnn_fashion_mnist", "metric": {"name": "accuracy", "value": 0.9105},
-             "baseline": None, "parameters": 1234, "command_seconds": 1000.0, "examples_per_second": 900.0,
+             "baseline": None, "parameters": 1234, "command_seconds": 1000.0, "command_cpu_seconds": 1500.0, "examples_per_second": 900.0,
              "latency_ms": {"batch_1": 1.5, "batch_32": 3.25}, "served": {"p50_ms": 2.5},
              "published": {"accuracy": 0.897, "classifier": "SVC", "source": zoo_table.XIAO_2017},
              "quality_bar": {"accuracy": 0.92, "met": False}, "within_time_budget": False},
@@ -73,6 +73,6 @@ def test_report_marks_a_missed_quality_bar_and_a_failed_recipe(zoo_table):
     }
     markdown = zoo_table.markdown_report(report)
     assert "Machine: Test CPU, 2 cores" in markdown
-    assert "| cnn_fashion_mnist | cnn | fashion_mnist | accuracy 0.9105 | 0.897 (SVC) | 1,234 | 16 min 40 s |" in markdown
+    assert "| cnn_fashion_mnist | cnn | fashion_mnist | accuracy 0.9105 | 0.897 (SVC) | 1,234 | 16 min 40 s (25 min 00 s) |" in markdown
     assert "accuracy 0.9105 vs bar 0.92: MISSED" in markdown and "OVER the 15-minute budget" in markdown
     assert "| gru_co2 | gru | co2 | FAILED: exit code 1: boom | — |" in markdown
