@@ -66,14 +66,21 @@ class _Task:
         self.enqueued_at = 0.0
         self.state = _QUEUED
         self.batch: _Batch | None = None
-        self.done = threading.Event()
+        # Held until the task finishes: the waiter blocks acquiring it. A bare lock is the
+        # cheapest one-shot signal between two threads (an Event is a Condition and two locks).
+        self.done = threading.Lock()
+        self.done.acquire()
         self.outputs: Mapping[str, np.ndarray] | None = None
         self.error: BaseException | None = None
 
     def finish(self, outputs=None, error: BaseException | None = None) -> None:
         self.outputs, self.error = outputs, error
         self.state = _FINISHED
-        self.done.set()
+        self.done.release()
+
+    def wait(self, timeout: float | None) -> bool:
+        """Whether the task finished within `timeout` seconds (None: however long it takes)."""
+        return self.done.acquire(timeout=-1 if timeout is None else timeout)
 
 
 class _Batch:
@@ -335,7 +342,7 @@ class DynamicBatcher:
 
     def _wait(self, task: _Task) -> dict[str, np.ndarray]:
         timeout = None if task.deadline is None else max(0.0, task.deadline - time.monotonic())
-        if not task.done.wait(timeout):
+        if not task.wait(timeout):
             with self._cond:
                 if task.state == _QUEUED:
                     self._withdraw(task)
