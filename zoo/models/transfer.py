@@ -120,6 +120,11 @@ class TransferConfig(ModelConfig):
     weights: str = "none"  # "none", "imagenet" or a local .weights.h5 / .h5 / .keras file
     dropout: float = 0.2  # before the head; 0 disables
     augmentation: tuple[str, ...] = ()  # any of AUGMENTATIONS, applied in training only
+    # The backbone's BatchNormalization momentum; None keeps the architecture's own (0.999 in
+    # keras.applications, made for long ImageNet runs). Training from scratch for a few thousand
+    # steps wants ~0.99: at 0.999 the running statistics are still far from the data's when the
+    # run ends, and inference (which uses them) collapses to one class.
+    batch_norm_momentum: float | None = None
 
     def __post_init__(self) -> None:
         check_choice("backbone", self.backbone, tuple(BACKBONES))
@@ -141,6 +146,8 @@ class TransferConfig(ModelConfig):
             )
         self._set("dropout", check_float("dropout", self.dropout, 0.0, 1.0))
         self._set("augmentation", check_choices("augmentation", self.augmentation, AUGMENTATIONS))
+        if self.batch_norm_momentum is not None:
+            self._set("batch_norm_momentum", check_float("batch_norm_momentum", self.batch_norm_momentum, 0.0, 1.0))
 
 
 def build_transfer(
@@ -198,6 +205,10 @@ def make_backbone(config: TransferConfig) -> keras.Model:
         raise ZooError(_weights_failure_message(config, info, weights, error)) from error
     # Renamed after construction: some constructors derive the weights file name from `name`.
     backbone.name = "backbone"
+    if config.batch_norm_momentum is not None:
+        for layer in backbone.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = config.batch_norm_momentum  # read at each training call
     return backbone
 
 
