@@ -1,4 +1,4 @@
-"""How close does the server get to the model's own speed? Batch-1 load against the in-process limit.
+"""How close does the server get to the model's own speed? Batch-1 load vs the in-process limit.
 
     python benchmarks/serving.py                      # cnn, mlp, mobilenet_v2; c=1,8,32,128
     python benchmarks/serving.py --quick              # a smoke run: mlp, c=1,8, about a minute
@@ -65,7 +65,8 @@ class BenchModel:
 # Small models run their ops on the calling thread: TensorFlow's intra-op pool costs more in
 # thread wake-ups (about 30 context switches per batch-1 request) than it saves on ops this small.
 # MobileNetV2's convolutions are big enough to use both cores, so it keeps TensorFlow's defaults.
-_ONE_THREAD_PER_CALL = ("--tensorflow_intra_op_parallelism=1", "--tensorflow_inter_op_parallelism=1")
+_ONE_THREAD_PER_CALL = ("--tensorflow_intra_op_parallelism=1",
+                        "--tensorflow_inter_op_parallelism=1")
 MODELS = {
     "cnn": BenchModel("cnn", "image", (28, 28, 1), server_flags=_ONE_THREAD_PER_CALL),
     "mlp": BenchModel("mlp", "tabular", (784,), server_flags=_ONE_THREAD_PER_CALL),

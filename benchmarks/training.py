@@ -168,8 +168,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--batch-size", type=int, default=128, help="global batch size")
     parser.add_argument("--epochs", type=int, default=3, help="epochs (the first is not timed)")
     parser.add_argument("--devices", type=int, default=2, help="logical CPU devices for mirrored")
-    parser.add_argument("--output", default=str(REPO_ROOT / "runs" / "benchmarks" / "training.json"),
-                        help="where the JSON results go")
+    parser.add_argument("--output", help="where the JSON results go",
+                        default=str(REPO_ROOT / "runs" / "benchmarks" / "training.json"))
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: default strategy without XLA only, 2 epochs of 10 steps")
     options = parser.parse_args(argv)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import copy
-import logging
 import threading
 import time
 from typing import Callable, Mapping, Protocol, Sequence
@@ -29,8 +28,6 @@ import numpy as np
 from serving import errors
 from serving.batching import merging
 from serving.batching.parameters import BatchingOptions
-
-logger = logging.getLogger("serving.batching")
 
 # run_batch(signature_name, inputs, output_aliases) -> outputs: the model call.
 RunBatch = Callable[[str, Mapping[str, np.ndarray], Sequence[str]], Mapping[str, np.ndarray]]
@@ -109,7 +106,8 @@ class DynamicBatcher:
     def __init__(self, run_batch: RunBatch, options: BatchingOptions, *, name: str = "",
                  observer: BatchObserver | None = None):
         if not isinstance(options, BatchingOptions):
-            raise TypeError(f"options must be a BatchingOptions. Received: {type(options).__name__}")
+            raise TypeError("options must be a BatchingOptions. "
+                            f"Received: {type(options).__name__}")
         self._run_batch = run_batch
         self._options = options
         self._capacity = options.execution_batch_size
@@ -355,10 +353,10 @@ class DynamicBatcher:
     def _run_split(self, key: tuple, feeds: Mapping[str, np.ndarray], size: int,
                    deadline: float | None) -> dict[str, np.ndarray]:
         """enable_large_batch_splitting: runs a large request as chunks of the execution size."""
-        tasks = [
-            _Task(key, {alias: array[start:start + self._capacity] for alias, array in feeds.items()},
-                  min(self._capacity, size - start), deadline)
-            for start in range(0, size, self._capacity)]
+        tasks = []
+        for start in range(0, size, self._capacity):
+            chunk = {alias: array[start:start + self._capacity] for alias, array in feeds.items()}
+            tasks.append(_Task(key, chunk, min(self._capacity, size - start), deadline))
         with self._cond:
             if self._stopping:
                 raise errors.Unavailable(f"Model version {self._name} is being unloaded; retry")

@@ -55,7 +55,8 @@ def queue_key(signature_name: str, feeds: Mapping[str, np.ndarray], output_alias
               pad_variable_length_inputs: bool) -> tuple:
     """The key of the requests this one may share a batch with (see the module doc)."""
     if pad_variable_length_inputs:
-        inputs = tuple((alias, feeds[alias].dtype.str, feeds[alias].ndim) for alias in sorted(feeds))
+        inputs = tuple((alias, feeds[alias].dtype.str, feeds[alias].ndim)
+                       for alias in sorted(feeds))
     else:
         inputs = tuple((alias, feeds[alias].dtype.str, feeds[alias].shape[1:])
                        for alias in sorted(feeds))

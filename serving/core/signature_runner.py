@@ -28,8 +28,9 @@ class SignatureRunner:
         self._function = function
         self._dtypes = {alias: tf.dtypes.as_dtype(tensor_info.dtype)
                         for alias, tensor_info in signature_def.inputs.items()}
-        self._string_outputs = frozenset(alias for alias, tensor_info in signature_def.outputs.items()
-                                         if tensor_info.dtype == tf.string.as_datatype_enum)
+        self._string_outputs = frozenset(
+            alias for alias, tensor_info in signature_def.outputs.items()
+            if tensor_info.dtype == tf.string.as_datatype_enum)
         order = tuple(getattr(function, "_arg_keywords", None) or ())
         inference = getattr(function, "_inference_function", None)
         captured = tuple(getattr(function, "captured_inputs", ()))

@@ -43,7 +43,8 @@ def signature_def(input_shapes: dict, output_shapes: dict):
     ({"x": [-1]}, {"y": []}, False),             # a scalar output cannot be split
     ({}, {"rows": []}, False),                   # no inputs at all
 ])
-def test_only_signatures_with_a_free_dimension_0_everywhere_are_batchable(inputs, outputs, batchable):
+def test_only_signatures_with_a_free_dimension_0_everywhere_are_batchable(inputs, outputs,
+                                                                          batchable):
     assert is_batchable(signature_def(inputs, outputs)) is batchable
 
 

@@ -1,4 +1,4 @@
-"""BatchingParameters files: TF Serving's text format parses unchanged, defaults, one-line errors."""
+"""BatchingParameters files: TF Serving's text parses unchanged, defaults, one-line errors."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def test_unset_fields_take_tf_serving_defaults():
     options = parse_batching_parameters("max_batch_size { value: 4 }")
 
     assert (options.max_batch_size, options.batch_timeout_micros, options.max_enqueued_batches,
-            options.allowed_batch_sizes, options.pad_variable_length_inputs) == (4, 0, 10, (), False)
+            options.allowed_batch_sizes, options.pad_variable_length_inputs) == (
+                4, 0, 10, (), False)
     assert options.num_batch_threads >= 1
     assert BatchingOptions().max_batch_size == 1000
 

@@ -25,8 +25,9 @@ SLEEP_SECONDS = 0.3
 
 
 def model_config_file(path, models: dict) -> str:
-    entries = "".join(f'config {{ name: "{name}" base_path: "{base}" model_platform: "tensorflow" }}\n'
-                      for name, base in models.items())
+    entries = "".join(
+        f'config {{ name: "{name}" base_path: "{base}" model_platform: "tensorflow" }}\n'
+        for name, base in models.items())
     path.write_text("model_config_list {\n" + entries + "}\n")
     return str(path)
 

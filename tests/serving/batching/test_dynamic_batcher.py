@@ -44,8 +44,8 @@ def pool():
 
 def test_request_finding_the_batcher_idle_runs_at_once_without_waiting_for_the_timeout(
         batchers, gated_model):
-    batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, batch_timeout_micros=5_000_000,
-                                                    num_batch_threads=1))
+    batcher = batchers(gated_model, BatchingOptions(
+        max_batch_size=8, batch_timeout_micros=5_000_000, num_batch_threads=1))
 
     started = time.monotonic()
     outputs = batcher.run("serving_default", x(1.0, 2.0), ["y"])
@@ -65,7 +65,8 @@ def test_idle_request_runs_in_the_calling_thread(batchers):
     assert seen == [threading.current_thread()]
 
 
-def test_queued_requests_merge_into_one_batch_and_each_gets_its_own_rows(batchers, gated_model, pool):
+def test_queued_requests_merge_into_one_batch_and_each_gets_its_own_rows(batchers, gated_model,
+                                                                         pool):
     batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, num_batch_threads=1))
     first, futures = submit_when_running(pool, batcher, gated_model,
                                          [x(1.0), x(2.0, 3.0), x(4.0)])
@@ -89,7 +90,8 @@ def test_batch_is_padded_to_the_next_allowed_size_with_a_real_row(batchers, gate
 
     gated_model.release()
 
-    assert [future.result(WAIT_SECONDS)["y"].tolist() for future in futures] == [[2.0], [4.0], [6.0]]
+    answers = [future.result(WAIT_SECONDS)["y"].tolist() for future in futures]
+    assert answers == [[2.0], [4.0], [6.0]]
     assert first.result(WAIT_SECONDS)["y"].tolist() == [0.0]
     assert gated_model.batch_sizes == [2, 4]  # 1 -> 2 and 3 -> 4
     np.testing.assert_array_equal(gated_model.batches[1]["x"], [1.0, 2.0, 3.0, 3.0])
@@ -203,7 +205,8 @@ def test_no_more_batches_run_at_once_than_num_batch_threads(batchers, gated_mode
     assert gated_model.most_running == 2
 
 
-def test_a_failing_batch_fails_every_request_in_it_with_the_models_error(batchers, gated_model, pool):
+def test_a_failing_batch_fails_every_request_in_it_with_the_models_error(batchers, gated_model,
+                                                                         pool):
     batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, num_batch_threads=1))
     first, futures = submit_when_running(pool, batcher, gated_model, [x(1.0), x(2.0)])
     wait_queued(batcher, 2)
@@ -217,8 +220,8 @@ def test_a_failing_batch_fails_every_request_in_it_with_the_models_error(batcher
 
 
 def test_stop_runs_what_is_queued_then_refuses_new_requests(batchers, gated_model, pool):
-    batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, batch_timeout_micros=60_000_000,
-                                                    num_batch_threads=1))
+    batcher = batchers(gated_model, BatchingOptions(
+        max_batch_size=8, batch_timeout_micros=60_000_000, num_batch_threads=1))
     first, futures = submit_when_running(pool, batcher, gated_model, [x(1.0)])
     wait_queued(batcher, 1)
 

@@ -26,7 +26,8 @@ def bench():
 
 def row(batching: bool, concurrency: int, qps: float, p50: float, ratio: float, errors: int = 0):
     return {"model": "cnn", "batching": batching, "concurrency": concurrency, "qps": qps,
-            "p50_ms": p50, "p99_ms": p50 * 3, "errors": errors, "mean_batch": 8.0 if batching else 1.0,
+            "p50_ms": p50, "p99_ms": p50 * 3, "errors": errors,
+            "mean_batch": 8.0 if batching else 1.0,
             "server_cpu_us_per_request": 600.0, "in_process_batch": 8,
             "in_process_examples_per_second": qps / ratio, "ratio": ratio}
 
