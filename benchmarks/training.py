@@ -130,11 +130,11 @@ def _cause(text: str, limit: int = 240) -> str:
 
     TensorFlow's graph errors print the Python stack where the graph was built first, the cause
     ("Trying to access resource ... located in device CPU:1 from device CPU:0") last, then the
-    failing node; the log lines and node annotations are skipped.
+    failing node and a documentation link; the log lines, node annotations and links are skipped.
     """
     lines = [line.strip() for line in text.splitlines() if line.strip()
              and not line.startswith(("I0000", "W0000", "E0000", "WARNING: All log"))
-             and not line.strip().startswith(("[[{{node", "[Op:"))]
+             and not line.strip().startswith(("[[{{node", "[Op:", "Cf. http"))]
     if not lines:
         return ""
     error_type = re.search(r"\b(\w+(?:Error|Exception))\b", text)
