@@ -131,7 +131,7 @@ def measure_recipe(recipe: Recipe, run_dir: Path, args: argparse.Namespace) -> d
         return {**row, "status": "failed", "error": str(error)}
     export_dir = Path(metrics["export_dir"])
     card = json.loads((export_dir / "assets.extra" / "model_card.json").read_text())
-    dataset = _load_test_split(recipe, metrics["config"])
+    dataset = _load_test_split(metrics["config"])
     row.update(
         status="ok",
         test_metrics=metrics["test"],
@@ -144,14 +144,14 @@ def measure_recipe(recipe: Recipe, run_dir: Path, args: argparse.Namespace) -> d
         command_cpu_seconds=metrics["command_cpu_seconds"],
         examples_per_second=metrics["examples_per_second"],
         latency_ms=in_process_latency(export_dir, dataset.spec.input_name, dataset.x_test),
-        served=served_latency(export_dir.parent, recipe.name, run_dir, args.bench_seconds),
+        served=_served_or_error(export_dir.parent, recipe.name, run_dir, args.bench_seconds),
         export_dir=str(export_dir),
     )
     bar = QUALITY_BARS.get(recipe.name)
     row["quality_bar"] = None if bar is None else {"accuracy": bar, "met": row["metric"]["value"] >= bar}
     row["within_time_budget"] = row["command_seconds"] <= TIME_BUDGET_MINUTES * 60
     print(f"   {row['metric']['name']} {row['metric']['value']:.4f}, {row['command_seconds']:.0f} s, "
-          f"served p50 {row['served']['p50_ms']:.2f} ms", flush=True)
+          f"served {_served_cell(row['served'])}", flush=True)
     return row
 
 
@@ -161,7 +161,7 @@ def _headline_metric(test: dict[str, float]) -> dict[str, Any]:
     return {"name": "MAE", "value": test["mae"]}
 
 
-def _load_test_split(recipe: Recipe, config: dict[str, Any]):
+def _load_test_split(config: dict[str, Any]):
     from zoo.data import load_dataset
 
     return load_dataset(config["dataset"], data_dir=config.get("data_dir"), target=config.get("target"),
@@ -230,6 +230,22 @@ def served_latency(model_base: Path, model_name: str, run_dir: Path, seconds: fl
                 server.wait()
     level = result.levels[0]
     return {"p50_ms": level.p50_ms, "p99_ms": level.p99_ms, "requests": level.requests, "errors": level.errors}
+
+
+def _served_or_error(model_base: Path, model_name: str, run_dir: Path, seconds: float) -> dict[str, Any]:
+    """The served measurement, or why it could not be taken: the row keeps its training figures."""
+    from serving.errors import ServingError
+
+    try:
+        return served_latency(model_base, model_name, run_dir, seconds)
+    except (ServingError, OSError, subprocess.SubprocessError) as error:
+        return {"p50_ms": None, "error": f"{type(error).__name__}: {error} (see {run_dir / 'serve.log'})"}
+
+
+def _served_cell(served: dict[str, Any]) -> str:
+    if served.get("p50_ms") is None:
+        return f"not measured: {served.get('error', 'no request succeeded')}"
+    return f"{served['p50_ms']:.2f} ms"
 
 
 def _free_port() -> int:
@@ -304,7 +320,7 @@ def _markdown_row(row: dict[str, Any]) -> str:
     published = row.get("published")
     published_cell = f"{published['accuracy']:.3f} ({published['classifier']})" if published else "—"
     if row["status"] != "ok":
-        cells = [row["recipe"], row["model"], row["dataset"], f"FAILED: {row['error']}", published_cell,
+        cells = [row["recipe"], row["model"], row["dataset"], f"FAILED: {row['error'].replace('|', '/')}", published_cell,
                  "", "", "", "", "", f"`{row['command']}`"]
         return "| " + " | ".join(cells) + " |"
     metric = row["metric"]
@@ -316,7 +332,7 @@ def _markdown_row(row: dict[str, Any]) -> str:
         row["recipe"], row["model"], row["dataset"], metric_cell, published_cell, f"{row['parameters']:,}",
         f"{_duration(row['command_seconds'])} ({_duration(row['command_cpu_seconds'])})",
         f"{row['examples_per_second']:,.0f}",
-        f"{latency['batch_1']:.2f} / {latency['batch_32']:.2f} ms", f"{row['served']['p50_ms']:.2f} ms",
+        f"{latency['batch_1']:.2f} / {latency['batch_32']:.2f} ms", _served_cell(row["served"]),
         f"`{row['command']}`",
     ]
     return "| " + " | ".join(cells) + " |"
