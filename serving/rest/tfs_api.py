@@ -90,7 +90,8 @@ class _TfsApi:
         input_proto = tfs_examples.input_from_json(document, "classify")
         with model_specs.servable_for(self._manager, _model_spec(params)) as servable:
             result = example_inference.classify(servable, signature_name, input_proto,
-                                                check_method_name=self._check_method_name)
+                                                check_method_name=self._check_method_name,
+                                                deadline=request.deadline)
             version = servable.version
         return json_response(tfs_examples.classification_json(result), model_version=version)
 
@@ -100,7 +101,8 @@ class _TfsApi:
         input_proto = tfs_examples.input_from_json(document, "regress")
         with model_specs.servable_for(self._manager, _model_spec(params)) as servable:
             result = example_inference.regress(servable, signature_name, input_proto,
-                                               check_method_name=self._check_method_name)
+                                               check_method_name=self._check_method_name,
+                                               deadline=request.deadline)
             version = servable.version
         return json_response(tfs_examples.regression_json(result), model_version=version)
 

@@ -91,25 +91,29 @@ def regression_outputs(signature, *, check_method_name: bool) -> list[str]:
 
 
 def classify(servable, signature_name: str, input_proto: input_pb2.Input, *,
-             check_method_name: bool) -> classification_pb2.ClassificationResult:
+             check_method_name: bool, deadline: float | None = None
+             ) -> classification_pb2.ClassificationResult:
     """Runs a classify signature on the Input's examples and builds the ClassificationResult.
 
     The signature is checked before the examples, so errors come in TF Serving's order.
+    `deadline` (time.monotonic() seconds) is when the caller stops waiting, as for Predict.
     """
     signature = _named_signature(servable, signature_name)
     output_aliases = classification_outputs(signature, check_method_name=check_method_name)
     examples = serialized_examples(input_proto)
-    outputs = servable.run(signature_name, {EXAMPLES_INPUT: examples}, output_aliases)
+    outputs = servable.run(signature_name, {EXAMPLES_INPUT: examples}, output_aliases,
+                           deadline=deadline)
     return classification_result(outputs, len(examples))
 
 
 def regress(servable, signature_name: str, input_proto: input_pb2.Input, *,
-            check_method_name: bool) -> regression_pb2.RegressionResult:
+            check_method_name: bool, deadline: float | None = None) -> regression_pb2.RegressionResult:
     """Runs a regress signature on the Input's examples and builds the RegressionResult."""
     signature = _named_signature(servable, signature_name)
     output_aliases = regression_outputs(signature, check_method_name=check_method_name)
     examples = serialized_examples(input_proto)
-    outputs = servable.run(signature_name, {EXAMPLES_INPUT: examples}, output_aliases)
+    outputs = servable.run(signature_name, {EXAMPLES_INPUT: examples}, output_aliases,
+                           deadline=deadline)
     return regression_result(outputs, len(examples))
 
 
@@ -166,7 +170,8 @@ def regression_result(outputs: Mapping[str, np.ndarray], num_examples: int
 
 
 def multi_inference(servable, request: inference_pb2.MultiInferenceRequest, *,
-                    check_method_name: bool) -> inference_pb2.MultiInferenceResponse:
+                    check_method_name: bool, deadline: float | None = None
+                    ) -> inference_pb2.MultiInferenceResponse:
     """Runs every classify/regress task of a MultiInferenceRequest on the same examples.
 
     All tasks are validated before any runs, with TF Serving's messages: one model for all,
@@ -203,7 +208,8 @@ def multi_inference(servable, request: inference_pb2.MultiInferenceRequest, *,
     examples = serialized_examples(request.input)
     response = inference_pb2.MultiInferenceResponse()
     for task, signature_name, output_aliases in plans:
-        outputs = servable.run(signature_name, {EXAMPLES_INPUT: examples}, output_aliases)
+        outputs = servable.run(signature_name, {EXAMPLES_INPUT: examples}, output_aliases,
+                           deadline=deadline)
         result = response.results.add()
         if task.method_name == CLASSIFY_METHOD:
             result.classification_result.CopyFrom(classification_result(outputs, len(examples)))

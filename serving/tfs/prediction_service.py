@@ -72,7 +72,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         with model_specs.servable_for(self._manager, model_spec) as servable:
             result = example_inference.classify(
                 servable, model_specs.signature_name_of(model_spec), request.input,
-                check_method_name=self._check_method_name,
+                check_method_name=self._check_method_name, deadline=grpc_deadline(context),
             )
             version = servable.version
         response = classification_pb2.ClassificationResponse(result=result)
@@ -85,7 +85,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         with model_specs.servable_for(self._manager, model_spec) as servable:
             result = example_inference.regress(
                 servable, model_specs.signature_name_of(model_spec), request.input,
-                check_method_name=self._check_method_name,
+                check_method_name=self._check_method_name, deadline=grpc_deadline(context),
             )
             version = servable.version
         response = regression_pb2.RegressionResponse(result=result)
@@ -98,7 +98,8 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         first_spec = request.tasks[0].model_spec if request.tasks else model_pb2.ModelSpec()
         with model_specs.servable_for(self._manager, first_spec) as servable:
             return example_inference.multi_inference(
-                servable, request, check_method_name=self._check_method_name
+                servable, request, check_method_name=self._check_method_name,
+                deadline=grpc_deadline(context),
             )
 
     def GetModelMetadata(self, request: get_model_metadata_pb2.GetModelMetadataRequest, context

@@ -62,7 +62,9 @@ class GatedModel:
 def export_sleeper(base_path, version: int = 1, *, sleep_seconds: float = 0.3) -> str:
     """A SavedModel whose serving_default (x float32 [None] -> y = 2x) sleeps `sleep_seconds` or
     more inside TensorFlow (a SleepDataset: no CPU burnt), and counts the rows it was given;
-    signature `rows` (no inputs) returns that count as int64 []."""
+    signature `regress` does the same on serialized tf.Examples (input `inputs`, float feature
+    `x`, output `outputs`, the names TF Serving's Regress expects); signature `rows` (no inputs)
+    returns the count of rows either was given, as int64 []."""
     import tensorflow as tf
     from tensorflow.python.data.experimental.ops import testing as dataset_testing
 
@@ -78,6 +80,11 @@ def export_sleeper(base_path, version: int = 1, *, sleep_seconds: float = 0.3) -
             self.rows.assign_add(tf.cast(tf.shape(x)[0], tf.int64))
             return {"y": slept * 2.0}
 
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+        def regress(self, inputs):
+            features = tf.io.parse_example(inputs, {"x": tf.io.FixedLenFeature([], tf.float32)})
+            return {"outputs": self.serve(features["x"])["y"]}
+
         @tf.function(input_signature=[])
         def count_rows(self):
             return {"rows": self.rows.read_value()}
@@ -85,5 +92,6 @@ def export_sleeper(base_path, version: int = 1, *, sleep_seconds: float = 0.3) -
     module = Sleeper()
     path = os.path.join(os.fspath(base_path), str(version))
     tf.saved_model.save(module, path, signatures={"serving_default": module.serve,
+                                                  "regress": module.regress,
                                                   "rows": module.count_rows})
     return path

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import savedmodels
 from batching_helpers import WAIT_SECONDS, export_sleeper
-from tensorflow_serving.apis import prediction_service_pb2_grpc
+from tensorflow_serving.apis import prediction_service_pb2_grpc, regression_pb2
 
 from serving.batching import PER_MODEL_FILE
 from serving.metrics.recorders import REGISTRY
@@ -96,7 +96,18 @@ def test_concurrent_predict_and_kserve_requests_share_batches_and_get_their_own_
     assert batches <= rows
 
 
-def test_request_whose_deadline_passes_in_the_queue_is_not_run(batching_channel):
+def regress(channel, model: str, value: float, timeout: float = WAIT_SECONDS) -> float:
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    request = regression_pb2.RegressionRequest()
+    request.model_spec.name = model
+    request.model_spec.signature_name = "regress"
+    request.input.example_list.examples.add().ParseFromString(savedmodels.tf_example(value))
+    response = stub.Regress(request, timeout=timeout)
+    return response.result.regressions[0].value
+
+
+@pytest.mark.parametrize("call", [predict, regress], ids=["predict", "regress"])
+def test_request_whose_deadline_passes_in_the_queue_is_not_run(batching_channel, call):
     rows_signature = savedmodels.predict_request("sleeper", {}, signature_name="rows")
     stub = prediction_service_pb2_grpc.PredictionServiceStub(batching_channel)
     rows_before = tensor_proto_to_ndarray(stub.Predict(rows_signature, timeout=WAIT_SECONDS)
@@ -106,7 +117,7 @@ def test_request_whose_deadline_passes_in_the_queue_is_not_run(batching_channel)
         running = pool.submit(predict, batching_channel, "sleeper", 1.0)
         time.sleep(0.1)  # the first request is in the model now, holding the one batch slot
         with pytest.raises(grpc.RpcError) as expired:
-            predict(batching_channel, "sleeper", 2.0, timeout=0.1)
+            call(batching_channel, "sleeper", 2.0, timeout=0.1)
         assert running.result(WAIT_SECONDS) == 2.0
     time.sleep(SLEEP_SECONDS)  # time for the expired request to have run, had it been run
 
