@@ -295,7 +295,7 @@ def markdown_report(report: dict[str, Any]) -> str:
         f"{report['finished'][:10]}. Machine: {machine['cpu']}, {machine['cores']} cores, no GPU; "
         f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}, Python {machine['python']}. "
         f"Load average (1/5/15 min) at start {_triple(report['load_average_start'])}, at the end "
-        f"{_triple(report['load_average_end'])}: the machine was shared, so times are noisy.",
+        f"{_triple(report['load_average_end'])}: {_load_verdict(report)}.",
         "",
     ]
     if report["quick"]:
@@ -314,6 +314,14 @@ def markdown_report(report: dict[str, Any]) -> str:
               "round trips to `zoo-serve` measured by `zoo bench` at concurrency 1.", ""]
     lines += _quality_section(report["results"]) + _published_section(report["results"])
     return "\n".join(lines) + "\n"
+
+
+def _load_verdict(report: dict[str, Any]) -> str:
+    """Whether other work shared the machine when the table started (the table's own runs load
+    it afterwards): a 1-minute load of half the cores or more means it did."""
+    if report["load_average_start"][0] >= report["machine"]["cores"] / 2:
+        return "other work shared the machine, so times are noisy"
+    return "nothing else was running when it started"
 
 
 def _markdown_row(row: dict[str, Any]) -> str:

@@ -76,3 +76,17 @@ def test_report_marks_a_missed_quality_bar_and_a_failed_recipe(zoo_table):
     assert "| cnn_fashion_mnist | cnn | fashion_mnist | accuracy 0.9105 | 0.897 (SVC) | 1,234 | 16 min 40 s (25 min 00 s) |" in markdown
     assert "accuracy 0.9105 vs bar 0.92: MISSED" in markdown and "OVER the 15-minute budget" in markdown
     assert "| gru_co2 | gru | co2 | FAILED: exit code 1: boom | — |" in markdown
+
+
+@pytest.mark.parametrize(("load_at_start", "verdict"), [
+    (1.5, "other work shared the machine, so times are noisy"),
+    (0.3, "nothing else was running when it started"),
+])
+def test_report_says_whether_other_work_shared_the_machine(zoo_table, load_at_start, verdict):
+    report = {
+        "quick": False, "finished": "2026-01-02T03:04:05+00:00", "load_average_start": [load_at_start, 1.0, 1.0],
+        "load_average_end": [2.0, 2.0, 2.0], "results": [],
+        "machine": {"cpu": "Test CPU", "cores": 2, "tensorflow": "2.21.0", "keras": "3.15.1", "python": "3.11"},
+    }
+
+    assert f"at the end 2.0 / 2.0 / 2.0: {verdict}." in zoo_table.markdown_report(report)
