@@ -18,6 +18,8 @@ class ServingError(Exception):
 
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
     http_status: int = 500
+    # Headers an HTTP answer to this error must carry (RFC 9110 requires one for 401).
+    http_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def message(self) -> str:
@@ -58,8 +60,15 @@ class DeadlineExceeded(ServingError):
 
 
 class Unauthenticated(ServingError):
+    """`challenge` is the WWW-Authenticate value a 401 answer carries (RFC 9110 section 11.6.1):
+    the scheme the client should use, and for bearer tokens RFC 6750's error code."""
+
     code = grpc.StatusCode.UNAUTHENTICATED
     http_status = 401
+
+    def __init__(self, message: str, *, challenge: str = "Bearer"):
+        super().__init__(message)
+        self.http_headers = (("WWW-Authenticate", challenge),)
 
 
 class Unimplemented(ServingError):

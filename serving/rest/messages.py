@@ -49,7 +49,8 @@ def json_response(document, status: int = 200, model_version: int | None = None)
 
 
 def error_response(error: errors.ServingError) -> RestResponse:
-    return RestResponse(status=error.http_status, body=error_body(error.message))
+    return RestResponse(status=error.http_status, body=error_body(error.message),
+                        headers=error.http_headers)
 
 
 def plain_error(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> RestResponse:

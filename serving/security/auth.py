@@ -35,6 +35,9 @@ OPEN_GRPC_METHOD_PREFIXES = (
 MISSING_MESSAGE = (f"Missing bearer token: this server requires `{AUTHORIZATION}: "
                    f"{SCHEME} <token>` with every request")
 WRONG_MESSAGE = "Invalid bearer token: the token sent is not the one this server accepts"
+# WWW-Authenticate on REST's 401 answers, as RFC 6750 section 3 gives them.
+MISSING_CHALLENGE = f'{SCHEME} realm="zoo-serve"'
+WRONG_CHALLENGE = f'{SCHEME} realm="zoo-serve", error="invalid_token"'
 
 
 class BearerToken:
@@ -91,7 +94,9 @@ class BearerToken:
     def check(self, authorization: str | bytes | None) -> None:
         """Raises errors.Unauthenticated unless `authorization` carries the token."""
         if not self.accepts(authorization):
-            raise errors.Unauthenticated(MISSING_MESSAGE if not authorization else WRONG_MESSAGE)
+            if not authorization:
+                raise errors.Unauthenticated(MISSING_MESSAGE, challenge=MISSING_CHALLENGE)
+            raise errors.Unauthenticated(WRONG_MESSAGE, challenge=WRONG_CHALLENGE)
 
 
 def is_open_grpc_method(method: str) -> bool:

@@ -45,6 +45,7 @@ def test_request_checks_guard_every_route_but_public_ones():
                              request_checks=[require_token])
     refused = dispatcher.dispatch(_request("GET", "/private"))
     assert (refused.status, _body(refused)) == (401, {"error": "Missing bearer token"})
+    assert ("WWW-Authenticate", "Bearer") in refused.headers
     allowed = dispatcher.dispatch(_request("GET", "/private", {"Authorization": "Bearer s3cret"}))
     assert allowed.status == 200
     assert dispatcher.dispatch(_request("GET", "/health")).status == 200

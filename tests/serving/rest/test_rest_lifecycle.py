@@ -191,3 +191,12 @@ def test_ssl_config_serves_the_rest_port_over_tls(rest_models, tmp_path):
             RestClient(server.rest.port).get("/v2/health/live")  # plain HTTP on a TLS port
     finally:
         server.stop(grace=0)
+
+
+def test_refusal_names_the_bearer_scheme_in_www_authenticate(guarded_server):
+    body = {"inputs": {"x": [1.0], "sleep_micros": 0}}
+    missing = guarded_server.post("/v1/models/sleeper:predict", body)
+    wrong = guarded_server.post("/v1/models/sleeper:predict", body, headers={"Authorization": "Bearer nope"})
+
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="zoo-serve"'
+    assert wrong.headers["WWW-Authenticate"] == 'Bearer realm="zoo-serve", error="invalid_token"'
