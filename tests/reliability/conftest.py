@@ -1,8 +1,9 @@
 """Fixtures for the reliability and security tests: tiny SavedModels, real ModelServers on
 127.0.0.1, and a good client that keeps sending requests while a test misbehaves.
 
-The SavedModel exporters are tests/serving/savedmodels.py, put on sys.path here as pytest does
-for the tests under tests/serving; the helpers are in reliability_harness.py.
+The SavedModel exporters (tests/serving/savedmodels.py) and the server starter
+(tests/serving/server_harness.py) are put on sys.path here as pytest does for the tests under
+tests/serving; the reliability helpers are in reliability_harness.py.
 """
 
 from __future__ import annotations
@@ -14,32 +15,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
 
-from reliability_harness import GoodTraffic, RunningServer, free_port, model_config_text  # noqa: E402
-
-from serving import flags  # noqa: E402
-from serving.server import ModelServer, ServerStartError  # noqa: E402
+from reliability_harness import GoodTraffic  # noqa: E402
+from server_harness import ServerStarter, model_config_text  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def start_server():
     """start_server(*flags) -> RunningServer on 127.0.0.1 and a free port; stopped at the end."""
-    started: list[ModelServer] = []
-
-    def start(*argv: str) -> RunningServer:
-        common = ["--grpc_bind_address=127.0.0.1", "--shutdown_grace_seconds=1"]
-        for _ in range(5):  # another process may take the free port before we bind it
-            server = ModelServer(flags.parse_flags([*argv, *common, f"--port={free_port()}"]))
-            try:
-                port = server.start()
-            except ServerStartError:
-                continue
-            started.append(server)
-            return RunningServer(server, port)
-        raise RuntimeError("no free port found for the test server after 5 tries")
-
-    yield start
-    for server in started:
-        server.stop(grace=0)
+    starter = ServerStarter()
+    yield starter
+    starter.stop_all()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Helpers for the reliability tests: free ports, config text, bounded waits, and client load
+"""Helpers for the reliability tests: bounded waits, HTTP calls, and client load
 that checks every answer (a single good client, or many threads on the latest version).
 
 Imported as `reliability_harness` (tests/reliability is on sys.path, as pytest puts it there);
@@ -11,30 +11,11 @@ import contextlib
 import http.client
 import json
 import dataclasses
-import socket
 import threading
 import time
 
 import grpc
 import numpy as np
-
-from serving.server import ModelServer
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def model_config_text(models: dict[str, str], *, extra: dict[str, str] | None = None) -> str:
-    """A ModelServerConfig text listing `models` (name -> base path), with optional extra fields."""
-    entries = [
-        f'config {{ name: "{name}" base_path: "{base_path}" model_platform: "tensorflow" '
-        f'{(extra or {}).get(name, "")} }}'
-        for name, base_path in models.items()
-    ]
-    return "model_config_list {\n  " + "\n  ".join(entries) + "\n}\n"
 
 
 def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05,
@@ -45,20 +26,6 @@ def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05,
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for: {message}")
-
-
-@dataclasses.dataclass
-class RunningServer:
-    server: ModelServer
-    port: int
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def manager(self):
-        return self.server.manager
 
 
 class GoodTraffic:

@@ -19,7 +19,7 @@ from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 from serving import errors, flags
 from serving.server import ModelServer
 
-from reliability_harness import model_config_text
+from server_harness import model_config_text
 
 
 def start_error(tmp_path: Path, config_path: Path) -> errors.ServingError:

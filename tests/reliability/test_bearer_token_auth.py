@@ -21,7 +21,8 @@ from serving.security import BearerToken
 from serving.server import ModelServer
 
 from reliability_certs import Authority, ssl_config_text
-from reliability_harness import free_port, http_call
+from reliability_harness import http_call
+from server_harness import free_port
 
 TOKEN = "tfzoo-Secret-7f3a9c"
 X = np.array([1.0, 2.0], np.float32)

@@ -7,72 +7,19 @@ that change the model list start their own with `start_model_server`. Every serv
 
 from __future__ import annotations
 
-import dataclasses
-import socket
 from pathlib import Path
 
 import grpc
 import pytest
-
-from serving import flags
-from serving.server import ModelServer, ServerStartError
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the server binds it without SO_REUSEPORT)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def model_config_text(models: dict[str, str], *, extra: dict[str, str] | None = None) -> str:
-    """A ModelServerConfig text listing `models` (name -> base path) with optional extra fields."""
-    entries = []
-    for name, base_path in models.items():
-        more = (extra or {}).get(name, "")
-        entries.append(f'config {{ name: "{name}" base_path: "{base_path}" model_platform: "tensorflow" {more} }}')
-    return "model_config_list {\n  " + "\n  ".join(entries) + "\n}\n"
-
-
-@dataclasses.dataclass
-class RunningServer:
-    """A started ModelServer and how to reach it."""
-
-    server: ModelServer
-    port: int
-    socket_path: str
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def manager(self):
-        return self.server.manager
+from server_harness import RunningServer, ServerStarter, free_port, model_config_text
 
 
 @pytest.fixture(scope="session")
-def start_model_server(tmp_path_factory):
+def start_model_server():
     """Starts a ModelServer on 127.0.0.1 with the given extra flags; stops it at session end."""
-    started: list[ModelServer] = []
-
-    def start(*argv: str, socket_path: str = "") -> RunningServer:
-        common = ["--grpc_bind_address=127.0.0.1", "--shutdown_grace_seconds=1"]
-        if socket_path:
-            common.append(f"--grpc_socket_path={socket_path}")
-        for _ in range(5):  # another process may grab the free port before we bind it
-            server = ModelServer(flags.parse_flags([*argv, *common, f"--port={free_port()}"]))
-            try:
-                port = server.start()
-            except ServerStartError:
-                continue
-            started.append(server)
-            return RunningServer(server, port, socket_path)
-        raise RuntimeError("no free port found for the test server after 5 tries")
-
-    yield start
-    for server in started:
-        server.stop(grace=0)
+    starter = ServerStarter()
+    yield starter
+    starter.stop_all()
 
 
 @pytest.fixture(scope="session")
