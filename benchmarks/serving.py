@@ -11,7 +11,10 @@ at each concurrency: that many batch-1 requests in flight for a fixed time. Per 
 QPS, p50, p99, errors, the server's CPU per request, and the mean batch the server actually ran
 (from its Prometheus batch-size histogram). Then, in a fresh process, it measures the SavedModel
 called in-process (numpy in, numpy out) at each batch size the server reached: that is the limit,
-and `ratio` is the server's QPS over it. One table is printed and everything goes to a JSON file.
+and `ratio` is the server's QPS over it. Last, it drives grpc_floor_server.py (the same gRPC
+server with no model behind it) at each concurrency: `floor QPS` is what Python gRPC alone can
+answer here, and `of floor` the server's share of it. One table is printed and everything goes to
+a JSON file.
 
 Everything is bounded: each level lasts warmup + duration (+ one request timeout), a server that
 does not come up within START_TIMEOUT seconds is killed and reported.
@@ -137,27 +140,43 @@ def in_fresh_process(function, *args):
 
 
 class ServerProcess:
-    """`python -m serving` on loopback, with the Prometheus page on a REST port."""
+    """A gRPC server under test in a process of its own on loopback: zoo-serve (`model_server`)
+    or the bare-gRPC floor (`grpc_floor`). It is up once it prints a line "serving on ..."."""
 
-    def __init__(self, model: str, base_path: str, workdir: Path, batching: str | None,
-                 extra_flags: tuple[str, ...] = ()):
-        self.port, self.rest_port = free_port(), free_port()
+    def __init__(self, argv: list[str], port: int, log_path: Path, rest_port: int | None = None):
+        self.port, self.rest_port = port, rest_port
+        self._log = open(log_path, "w")
+        environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(REPO_ROOT))
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._log, text=True,
+                                        env=environment, cwd=REPO_ROOT)
+        self._wait_until_serving()
+
+    @classmethod
+    def model_server(cls, model: str, base_path: str, workdir: Path, batching: str | None,
+                     extra_flags: tuple[str, ...] = ()) -> "ServerProcess":
+        """`python -m serving` with the Prometheus page on a REST port."""
+        port, rest_port = free_port(), free_port()
         monitoring = workdir / "monitoring.config"
         monitoring.write_text(f'prometheus_config {{ enable: true path: "{METRICS_PATH}" }}\n')
         argv = [sys.executable, "-m", "serving", f"--model_name={model}",
-                f"--model_base_path={base_path}", f"--port={self.port}",
-                "--grpc_bind_address=127.0.0.1", f"--rest_api_port={self.rest_port}",
+                f"--model_base_path={base_path}", f"--port={port}",
+                "--grpc_bind_address=127.0.0.1", f"--rest_api_port={rest_port}",
                 f"--monitoring_config_file={monitoring}", "--file_system_poll_wait_seconds=0",
                 *extra_flags]
         if batching is not None:
             parameters = workdir / "batching.config"
             parameters.write_text(batching + "\n")
             argv += ["--enable_batching", f"--batching_parameters_file={parameters}"]
-        self._log = open(workdir / f"server-{model}-{'on' if batching else 'off'}.log", "w")
-        environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(REPO_ROOT))
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._log, text=True,
-                                        env=environment, cwd=REPO_ROOT)
-        self._wait_until_serving()
+        log_path = workdir / f"server-{model}-{'on' if batching else 'off'}.log"
+        return cls(argv, port, log_path, rest_port)
+
+    @classmethod
+    def grpc_floor(cls, model: str, version_dir: str, workdir: Path) -> "ServerProcess":
+        """benchmarks/grpc_floor_server.py: the same gRPC server with no model behind it."""
+        port = free_port()
+        argv = [sys.executable, str(Path(__file__).resolve().parent / "grpc_floor_server.py"),
+                f"--port={port}", f"--saved-model={version_dir}", f"--model-name={model}"]
+        return cls(argv, port, workdir / f"floor-{model}.log")
 
     @property
     def target(self) -> str:
@@ -179,7 +198,10 @@ class ServerProcess:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def batches(self) -> tuple[float, float]:
-        """(batches run, rows run) so far, from the batch-size histogram on the Prometheus page."""
+        """(batches run, rows run) so far, from the batch-size histogram on the Prometheus page;
+        (0, 0) for a server without one."""
+        if self.rest_port is None:
+            return 0.0, 0.0
         url = f"http://127.0.0.1:{self.rest_port}{METRICS_PATH}"
         with urllib.request.urlopen(url, timeout=10) as response:
             page = response.read().decode()
@@ -210,8 +232,9 @@ def free_port() -> int:
 
 
 def run_levels(server: ServerProcess, model: str, concurrencies: list[int], duration: float,
-               warmup: float) -> list[dict]:
-    """One zoo bench level per concurrency against a running server."""
+               warmup: float, label: str | None = None) -> list[dict]:
+    """One zoo bench level per concurrency against a running server; `label` names the server in
+    progress lines (default: the model and whether the server batched)."""
     from zoo.bench import BenchOptions, run_benchmark
 
     rows = []
@@ -236,8 +259,8 @@ def run_levels(server: ServerProcess, model: str, concurrencies: list[int], dura
             "server_cpu_us_per_request": (1e6 * (server.cpu_seconds() - cpu_before) / answered
                                           if answered else None),
         })
-        print(f"  {model} batching={'on' if batched else 'off'} c={concurrency}: "
-              f"{level.requests_per_second:.0f} QPS, p50 {level.p50_ms} ms, errors {level.errors}, "
+        print(f"  {label or model + (' batching=on' if batched else ' batching=off')} c={concurrency}: "
+              f"{level.requests_per_second:.0f} QPS, p50 {_ms(level.p50_ms)} ms, errors {level.errors}, "
               f"mean batch {mean_batch:.1f}", flush=True)
     return rows
 
@@ -248,7 +271,8 @@ def benchmark_model(name: str, options, workdir: Path) -> list[dict]:
     base_path = str(Path(version_dir).parent)
     rows = []
     for batching in (None, options.batching_parameters):
-        server = ServerProcess(name, base_path, workdir, batching, MODELS[name].server_flags)
+        server = ServerProcess.model_server(name, base_path, workdir, batching,
+                                            MODELS[name].server_flags)
         try:
             for row in run_levels(server, name, options.concurrency, options.duration,
                                   options.warmup):
@@ -256,6 +280,16 @@ def benchmark_model(name: str, options, workdir: Path) -> list[dict]:
                              "server_flags": list(MODELS[name].server_flags), **row})
         finally:
             server.stop()
+    floor = ServerProcess.grpc_floor(name, version_dir, workdir)
+    try:
+        floor_qps = {row["concurrency"]: row["qps"] for row in
+                     run_levels(floor, name, options.concurrency, options.duration,
+                                options.warmup, label=f"{name} gRPC floor")}
+    finally:
+        floor.stop()
+    for row in rows:
+        row["floor_qps"] = floor_qps[row["concurrency"]]
+        row["of_floor"] = row["qps"] / row["floor_qps"] if row["floor_qps"] else None
     reached = sorted({max(1, round(row["mean_batch"])) for row in rows})
     limits = in_fresh_process(measure_in_process, version_dir, reached, options.in_process_seconds)
     for row in rows:
@@ -291,7 +325,7 @@ def check_targets(rows: list[dict]) -> list[str]:
 
 def format_table(rows: list[dict]) -> str:
     header = ("model", "batching", "c", "QPS", "p50 ms", "p99 ms", "errors", "CPU us/req",
-              "batch", "in-proc ex/s", "ratio")
+              "batch", "in-proc ex/s", "ratio", "floor QPS", "of floor")
     lines = [header]
     for row in rows:
         lines.append((row["model"], "on" if row["batching"] else "off", str(row["concurrency"]),
@@ -300,7 +334,7 @@ def format_table(rows: list[dict]) -> str:
                       f"{row['server_cpu_us_per_request']:.0f}"
                       if row["server_cpu_us_per_request"] else "-",
                       f"{row['mean_batch']:.1f}", f"{row['in_process_examples_per_second']:.0f}",
-                      f"{row['ratio']:.2f}"))
+                      f"{row['ratio']:.2f}", f"{row['floor_qps']:.0f}", f"{row['of_floor']:.2f}"))
     widths = [max(len(line[index]) for line in lines) for index in range(len(header))]
     text = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines]
     text.insert(1, "  ".join("-" * width for width in widths))
