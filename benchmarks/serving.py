@@ -97,8 +97,10 @@ def export_model(name: str, root: str) -> str:
 
 def measure_in_process(version_dir: str, batch_sizes: list[int], seconds: float) -> dict[int, dict]:
     """Calls/s and examples/s of the SavedModel's serving_default, loaded in this process, at each
-    batch size: numpy in (tf.constant), numpy out, as the server's own model call does, from one
-    calling thread per core (TensorFlow's default thread pools), so the machine is used fully."""
+    batch size: numpy in (tf.constant), numpy out, as the server's own model call does. Each size
+    is measured from one calling thread and from one per core (TensorFlow's default thread pools
+    either way), and the faster is the limit: small models need a caller per core to fill the
+    machine, big ones fill it from one caller and only contend with a second."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import numpy as np
     import tensorflow as tf
@@ -106,7 +108,7 @@ def measure_in_process(version_dir: str, batch_sizes: list[int], seconds: float)
     function = tf.saved_model.load(version_dir).signatures["serving_default"]
     [(alias, spec)] = function.structured_input_signature[1].items()
     rng = np.random.default_rng(0)
-    callers = os.cpu_count() or 1
+    caller_counts = sorted({1, os.cpu_count() or 1})
     results = {}
     for batch in batch_sizes:
         inputs = rng.random((batch, *spec.shape[1:]), dtype=np.float32)
@@ -120,12 +122,16 @@ def measure_in_process(version_dir: str, batch_sizes: list[int], seconds: float)
             return calls
 
         call_until(time.perf_counter() + min(seconds, 0.5))  # warm up
-        started = time.perf_counter()
-        with concurrent.futures.ThreadPoolExecutor(callers) as pool:
-            calls = sum(pool.map(call_until, [started + seconds] * callers))
-        elapsed = time.perf_counter() - started
-        results[batch] = {"calls_per_second": calls / elapsed,
-                          "examples_per_second": calls * batch / elapsed}
+        best = None
+        for callers in caller_counts:
+            started = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(callers) as pool:
+                calls = sum(pool.map(call_until, [started + seconds] * callers))
+            rate = calls / (time.perf_counter() - started)
+            if best is None or rate > best["calls_per_second"]:
+                best = {"calls_per_second": rate, "examples_per_second": rate * batch,
+                        "callers": callers}
+        results[batch] = best
     return results
 
 
@@ -296,6 +302,7 @@ def benchmark_model(name: str, options, workdir: Path) -> list[dict]:
         batch = max(1, round(row["mean_batch"]))
         row["in_process_batch"] = batch
         row["in_process_examples_per_second"] = limits[batch]["examples_per_second"]
+        row["in_process_callers"] = limits[batch]["callers"]
         row["ratio"] = row["qps"] / limits[batch]["examples_per_second"]
     return rows
 
