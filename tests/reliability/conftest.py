@@ -1,8 +1,9 @@
 """Fixtures for the reliability and security tests: tiny SavedModels, real ModelServers on
 127.0.0.1, and a good client that keeps sending requests while a test misbehaves.
 
-The SavedModel exporters (tests/serving/savedmodels.py) and the server starter
-(tests/serving/server_harness.py) are put on sys.path here as pytest does for the tests under
+The SavedModel exporters (tests/serving/savedmodels.py), the server starter
+(tests/serving/server_harness.py) and the HTTP client (tests/serving/http_harness.py) are put on
+sys.path here as pytest does for the tests under
 tests/serving; the reliability helpers are in reliability_harness.py.
 """
 

@@ -1,5 +1,6 @@
-"""Helpers for the reliability tests: bounded waits, HTTP calls, and client load
-that checks every answer (a single good client, or many threads on the latest version).
+"""Helpers for the reliability tests: client load that checks every answer (a single good
+client, or many threads on the latest version). Free ports, bounded waits and HTTP calls are
+tests/serving's server_harness and http_harness.
 
 Imported as `reliability_harness` (tests/reliability is on sys.path, as pytest puts it there);
 the fixtures live in conftest.py.
@@ -8,24 +9,12 @@ the fixtures live in conftest.py.
 from __future__ import annotations
 
 import contextlib
-import http.client
-import json
-import dataclasses
 import threading
 import time
 
 import grpc
 import numpy as np
-
-
-def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05,
-               message: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for: {message}")
+from server_harness import wait_until
 
 
 class GoodTraffic:
@@ -166,31 +155,3 @@ class ClientLoad:
         target = self.answered + requests
         wait_until(lambda: self.answered >= target, timeout=timeout,
                    message=f"{requests} more answers under load")
-
-
-@dataclasses.dataclass
-class HttpReply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def http_call(port: int, method: str, path: str, body=None, *, headers: dict | None = None,
-              ssl_context=None, timeout: float = 30.0) -> HttpReply:
-    """One HTTP(S) request to 127.0.0.1:`port` on a fresh connection; `body` may be a JSON-able
-    value or bytes."""
-    if body is not None and not isinstance(body, bytes):
-        body = json.dumps(body).encode()
-    if ssl_context is None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    else:
-        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ssl_context)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return HttpReply(response.status, dict(response.getheaders()), response.read())
-    finally:
-        connection.close()

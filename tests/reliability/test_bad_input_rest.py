@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from reliability_harness import http_call
+from http_harness import http_call
 from server_harness import free_port
 
 BODY_LIMIT = 1_000_000

@@ -21,7 +21,7 @@ from serving.security import BearerToken
 from serving.server import ModelServer
 
 from reliability_certs import Authority, ssl_config_text
-from reliability_harness import http_call
+from http_harness import http_call
 from server_harness import free_port
 
 TOKEN = "tfzoo-Secret-7f3a9c"

@@ -32,8 +32,8 @@ from tensorflow_serving.apis import (
 
 from serving.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
-from reliability_harness import ClientLoad, wait_until
-from server_harness import free_port, model_config_text
+from reliability_harness import ClientLoad
+from server_harness import free_port, model_config_text, wait_until
 
 V1, V2 = [2.5, 3.0], [3.0, 5.0]  # half_plus_two v1 (0.5x+2) and v2 (2x+1) at x = [1, 2]
 FAST_RELOADS = ("--file_system_poll_wait_seconds=0.1", "--max_num_load_retries=0",

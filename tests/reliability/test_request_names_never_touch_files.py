@@ -35,7 +35,7 @@ from serving.oip import grpc_predict_v2_pb2 as oip_pb2
 from serving.oip import grpc_predict_v2_pb2_grpc as oip_grpc
 from serving.tfs.tensor_codec import ndarray_to_tensor_proto
 
-from reliability_harness import http_call
+from http_harness import http_call
 from server_harness import free_port
 
 

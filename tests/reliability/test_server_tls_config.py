@@ -21,7 +21,7 @@ from serving.security import parse_ssl_config_text
 from serving.server import ModelServer
 
 from reliability_certs import Authority, ssl_config_text
-from reliability_harness import http_call
+from http_harness import http_call
 from server_harness import free_port
 
 NO_RETRY = RetryPolicy(max_attempts=1)

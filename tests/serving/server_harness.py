@@ -1,5 +1,6 @@
-"""Starting real ModelServers on loopback for tests: free ports, model config text, and a starter
-that retries when another process takes the port first and stops every server it started.
+"""Starting real ModelServers on loopback for tests: free ports, model config text, a starter
+that retries when another process takes the port first and stops every server it started, and a
+bounded wait for what a server does in the background (loads, swaps, reloads).
 
 Imported as `server_harness`: pytest puts tests/serving on sys.path for the tests under it, and
 tests/reliability/conftest.py puts it there for the reliability tests.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import time
 
 from serving import flags
 from serving.server import ModelServer, ServerStartError
@@ -30,6 +32,17 @@ def model_config_text(models: dict[str, str], *, extra: dict[str, str] | None = 
         more = (extra or {}).get(name, "")
         entries.append(f'config {{ name: "{name}" base_path: "{base_path}" model_platform: "tensorflow" {more} }}')
     return "model_config_list {\n  " + "\n  ".join(entries) + "\n}\n"
+
+
+def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05,
+               message: str = "condition") -> None:
+    """Polls `predicate` every `interval` seconds; fails the test if it is not true in `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for: {message}")
 
 
 @dataclasses.dataclass

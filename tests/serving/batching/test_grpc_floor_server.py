@@ -7,18 +7,18 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import grpc
 import numpy as np
 import pytest
 import savedmodels
+from benchmark_scripts import script_path
 from server_harness import free_port
 from tensorflow_serving.apis import get_model_metadata_pb2, prediction_service_pb2_grpc
 
 from serving.tfs.tensor_codec import tensor_proto_to_ndarray
 
-SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "grpc_floor_server.py"
+SCRIPT = script_path("grpc_floor_server")
 WAIT_SECONDS = 60
 
 

@@ -5,23 +5,14 @@ The benchmark itself takes minutes and is not run here (benchmarks/README.md say
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "serving.py"
+from benchmark_scripts import imported_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("serving_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with imported_script("serving") as module:
+        yield module
 
 
 def row(batching: bool, concurrency: int, qps: float, p50: float, ratio: float, errors: int = 0):

@@ -1,20 +1,14 @@
 """Retries on UNAVAILABLE only, and deadlines on every call, against real sockets."""
 
-import socket
 import threading
 import time
 
 import pytest
+from server_harness import free_port
 
 from serving import errors, flags
 from serving.client import AsyncClient, Client, RetryPolicy
 from serving.server import ModelServer
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_predict_retries_until_a_server_that_starts_late_answers(client_models):

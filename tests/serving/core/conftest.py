@@ -3,11 +3,12 @@ and read-only SavedModels exported once per session."""
 
 from __future__ import annotations
 
+import functools
 import pathlib
-import time
 
 import pytest
 import savedmodels  # tests/serving/savedmodels.py: pytest puts tests/serving on sys.path
+from server_harness import wait_until as harness_wait_until
 
 from serving.core import ModelManager
 
@@ -16,20 +17,11 @@ FAST_OPTIONS = dict(file_system_poll_wait_seconds=0.1, load_retry_interval_secon
                     max_num_load_retries=1)
 
 
-def _wait_until(predicate, timeout: float = 30.0, interval: float = 0.02,
-                message: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for: {message}")
-
-
 @pytest.fixture
 def wait_until():
-    """wait_until(predicate, timeout=30, message=...): polls until true, fails on timeout."""
-    return _wait_until
+    """wait_until(predicate, timeout=30, message=...): polls every 20 ms until true, fails on
+    timeout."""
+    return functools.partial(harness_wait_until, interval=0.02)
 
 
 @pytest.fixture

@@ -4,15 +4,9 @@ It serves version 1 of tests/serving/conftest.py's half_plus_two as `scraped`, a
 test uses, so counts read from the process-wide metrics belong to these tests alone.
 """
 
-import http.client
-import socket
-
 import pytest
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from http_harness import http_call as http_request
+from server_harness import free_port
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +26,7 @@ def http_call(metrics_server):
     """`http_call(method, path, body=None) -> (status, body bytes)` on the server's REST port."""
 
     def call(method: str, path: str, body: bytes | None = None):
-        connection = http.client.HTTPConnection("127.0.0.1", metrics_server.server.rest.port, timeout=30)
-        try:
-            connection.request(method, path, body=body)
-            response = connection.getresponse()
-            return response.status, response.read(), dict(response.getheaders())
-        finally:
-            connection.close()
+        reply = http_request(metrics_server.server.rest.port, method, path, body)
+        return reply.status, reply.body, reply.headers
 
     return call

@@ -1,38 +1,17 @@
-"""Helpers for the REST tests: a plain HTTP client, a free port, and the models only these tests
-export. (Test modules import this, never conftest.py: every test directory has a conftest.)
+"""Helpers for the REST tests: a plain HTTP client bound to one server, and the models only these
+tests export. (Test modules import this, never conftest.py: every test directory has a conftest.)
 """
 
 from __future__ import annotations
 
 import dataclasses
-import http.client
 import json
-import socket
 from pathlib import Path
+
+from http_harness import HttpReply, http_call
 
 TIMEOUT_MS = 1500
 MAX_REQUEST_BYTES = 1_000_000
-HTTP_TIMEOUT_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclasses.dataclass
-class HttpReply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-    @property
-    def error(self) -> str:
-        return self.json()["error"]
 
 
 @dataclasses.dataclass
@@ -43,13 +22,7 @@ class RestClient:
 
     def call(self, method: str, path: str, body: bytes | None = None,
              headers: dict[str, str] | None = None) -> HttpReply:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_SECONDS)
-        try:
-            connection.request(method, path, body=body, headers=headers or {})
-            response = connection.getresponse()
-            return HttpReply(response.status, dict(response.getheaders()), response.read())
-        finally:
-            connection.close()
+        return http_call(self.port, method, path, body, headers=headers)
 
     def get(self, path: str, **kwargs) -> HttpReply:
         return self.call("GET", path, **kwargs)

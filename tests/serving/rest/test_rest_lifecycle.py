@@ -9,7 +9,8 @@ import threading
 import time
 
 import pytest
-from rest_harness import RestClient, free_port, self_signed_ssl_config
+from rest_harness import RestClient, self_signed_ssl_config
+from server_harness import free_port
 
 from serving import errors, flags
 from serving.server import ModelServer, ServerStartError

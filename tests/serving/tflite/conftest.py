@@ -8,7 +8,6 @@ concurrent request waits for a pool; it also serves REST (`tflite_server.server.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 
 import grpc
@@ -18,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tflite_models  # noqa: E402
+from server_harness import free_port  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -38,15 +38,9 @@ def _serve(start_model_server, base, *flags):
                               "--file_system_poll_wait_seconds=0", *flags)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def tflite_server(start_model_server, zoo_cnn_base):
-    return _serve(start_model_server, zoo_cnn_base, *tflite_models.TFLITE_FLAGS, f"--rest_api_port={_free_port()}")
+    return _serve(start_model_server, zoo_cnn_base, *tflite_models.TFLITE_FLAGS, f"--rest_api_port={free_port()}")
 
 
 @pytest.fixture(scope="session")
