@@ -29,7 +29,6 @@ import json
 import multiprocessing
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [entry for entry in sys.path
                if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO_ROOT))
+
+from zoo.launch.cluster import free_ports  # noqa: E402
+
 START_TIMEOUT = 180.0
 # Batching as benchmarked: batches of up to 32, no added wait (a batch forms from whatever queued
 # while the model was busy), one batch thread (a second one mostly splits batches in two on two
@@ -161,7 +163,7 @@ class ServerProcess:
     def model_server(cls, model: str, base_path: str, workdir: Path, batching: str | None,
                      extra_flags: tuple[str, ...] = ()) -> "ServerProcess":
         """`python -m serving` with the Prometheus page on a REST port."""
-        port, rest_port = free_port(), free_port()
+        port, rest_port = free_ports(2)
         monitoring = workdir / "monitoring.config"
         monitoring.write_text(f'prometheus_config {{ enable: true path: "{METRICS_PATH}" }}\n')
         argv = [sys.executable, "-m", "serving", f"--model_name={model}",
@@ -179,7 +181,7 @@ class ServerProcess:
     @classmethod
     def grpc_floor(cls, model: str, version_dir: str, workdir: Path) -> "ServerProcess":
         """benchmarks/grpc_floor_server.py: the same gRPC server with no model behind it."""
-        port = free_port()
+        [port] = free_ports(1)
         argv = [sys.executable, str(Path(__file__).resolve().parent / "grpc_floor_server.py"),
                 f"--port={port}", f"--saved-model={version_dir}", f"--model-name={model}"]
         return cls(argv, port, workdir / f"floor-{model}.log")
@@ -226,12 +228,6 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # === Running the grid ===

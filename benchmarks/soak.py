@@ -30,7 +30,6 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, this directory comes first on sys.path, and benchmarks/serving.py would shadow
 # the `serving` package: put the repository first.
 sys.path.insert(0, str(REPO_ROOT))
+
+from zoo.launch.cluster import free_ports  # noqa: E402
+
 SERVER_START_TIMEOUT = 180.0
 CONNECT_TIMEOUT = 10.0
 DEFAULT_MODEL_NAME = "soak"
@@ -115,12 +117,6 @@ def export_zoo_cnn(export_base: Path, model_name: str) -> Path:
     return export_base / model_name
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclasses.dataclass
 class ServerProcess:
     """A zoo-serve child process, the address it serves on, and the file its log goes to."""
@@ -153,7 +149,7 @@ class ServerProcess:
 def start_server(base_path: Path, model_name: str, extra_flags: list[str], grace: float
                  ) -> ServerProcess:
     """Starts zoo-serve and returns it once it prints "serving on"; raises RuntimeError if not."""
-    port = free_port()
+    [port] = free_ports(1)
     command = [sys.executable, "-m", "serving", f"--model_base_path={base_path}",
                f"--model_name={model_name}", f"--port={port}", "--grpc_bind_address=127.0.0.1",
                "--file_system_poll_wait_seconds=0", f"--shutdown_grace_seconds={grace}", *extra_flags]

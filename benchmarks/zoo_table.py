@@ -26,7 +26,6 @@ import os
 import platform
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from zoo.errors import ZooError  # noqa: E402
+from zoo.launch.cluster import free_ports  # noqa: E402
 from zoo.recipes import Recipe, get_recipe, recipe_names  # noqa: E402
 
 TIME_BUDGET_MINUTES = 15  # each recipe must finish within this on 2 CPU cores
@@ -209,7 +209,7 @@ def served_latency(model_base: Path, model_name: str, run_dir: Path, seconds: fl
     from serving.client import Client
     from zoo.bench import BenchOptions, run_benchmark
 
-    port = _free_port()
+    [port] = free_ports(1)
     with (run_dir / "serve.log").open("w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "serving", f"--port={port}", "--grpc_bind_address=127.0.0.1",
@@ -246,12 +246,6 @@ def _served_cell(served: dict[str, Any]) -> str:
     if served.get("p50_ms") is None:
         return f"not measured: {served.get('error', 'no request succeeded')}"
     return f"{served['p50_ms']:.2f} ms"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _child_environment() -> dict[str, str]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from zoo.launch.cluster import free_ports
 
 PREVIEW = 10
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     in_process = result.test_metrics["accuracy"]
     print(f"\n== 2/3 exported {result.export_dir}; starting zoo-serve")
 
-    port = free_port()
+    [port] = free_ports(1)
     server = subprocess.Popen(
         [sys.executable, "-m", "serving", f"--port={port}", "--grpc_bind_address=127.0.0.1",
          "--model_name=digits_cnn", f"--model_base_path={export_base / 'digits_cnn'}"],
@@ -73,12 +74,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: accuracy {served:.4f} is below the demo's 0.95 bar", file=sys.stderr)
         return 1
     return code
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def query_server(port: int, dataset, export_dir: Path) -> float:
