@@ -26,16 +26,14 @@ from pathlib import Path
 import grpc
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from tensorflow.core.protobuf import saved_model_pb2  # noqa: E402
 from tensorflow_serving.apis import (  # noqa: E402
     get_model_metadata_pb2,
     predict_pb2,
     prediction_service_pb2_grpc,
 )
-
-_ITEM_SIZES = {types_pb2.DT_FLOAT: 4, types_pb2.DT_DOUBLE: 8, types_pb2.DT_INT32: 4,
-               types_pb2.DT_INT64: 8, types_pb2.DT_UINT8: 1, types_pb2.DT_BOOL: 1}
 
 
 def signature_defs(saved_model_dir: Path) -> dict:
@@ -44,19 +42,11 @@ def signature_defs(saved_model_dir: Path) -> dict:
     return dict(meta_graph.signature_def)
 
 
-def batch_one_outputs(signature) -> dict[str, tensor_pb2.TensorProto]:
-    """Each output of `signature` as a zero tensor at batch 1 (unknown dimensions become 1)."""
-    outputs = {}
-    for alias, info in signature.outputs.items():
-        dims = [max(1, dim.size) for dim in info.tensor_shape.dim]
-        count = 1
-        for dim in dims:
-            count *= dim
-        shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d)
-                                                       for d in dims])
-        outputs[alias] = tensor_pb2.TensorProto(dtype=info.dtype, tensor_shape=shape,
-                                                tensor_content=bytes(count * _ITEM_SIZES[info.dtype]))
-    return outputs
+def batch_one_outputs(signature) -> dict:
+    """Each output of `signature` as a zero TensorProto at batch 1 (unknown dimensions become 1)."""
+    return {alias: tf.make_tensor_proto(np.zeros([max(1, dim.size) for dim in info.tensor_shape.dim],
+                                                 tf.as_dtype(info.dtype).as_numpy_dtype))
+            for alias, info in signature.outputs.items()}
 
 
 class FloorPredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
