@@ -1,5 +1,5 @@
 """Fixtures of the deployment tests: commands run with a stand-in program that records how it was
-started, and a tiny exported model. Plain helpers live in deploy_harness.py."""
+started, and a tiny exported model. Plain helpers live in tests/support/deploy_harness.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_harness import RECORDER
+from tests.support.deploy_harness import RECORDER
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import pytest
-from deploy_harness import ENTRYPOINT, entrypoint_env, free_port
+from tests.support.deploy_harness import ENTRYPOINT, entrypoint_env, free_port
 
 from serving import flags
 from serving.healthcheck import check

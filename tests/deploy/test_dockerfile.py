@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 import yaml
-from deploy_harness import DOCKERFILE, DOCKERIGNORE, ENTRYPOINT, KUBERNETES, ROOT, VENV_BIN
+from tests.support.deploy_harness import DOCKERFILE, DOCKERIGNORE, ENTRYPOINT, KUBERNETES, ROOT, VENV_BIN
 
 from serving import flags
 

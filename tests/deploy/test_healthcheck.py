@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from deploy_harness import free_port
+from tests.support.deploy_harness import free_port
 
 from serving import flags
 from serving.healthcheck import main

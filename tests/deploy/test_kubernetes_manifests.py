@@ -8,7 +8,7 @@ import json
 
 import pytest
 import yaml
-from deploy_harness import ENTRYPOINT, KUBERNETES
+from tests.support.deploy_harness import ENTRYPOINT, KUBERNETES
 
 from serving import flags
 from serving.health import TF_SERVING_HEALTH_NAMES

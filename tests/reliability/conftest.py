@@ -1,23 +1,18 @@
 """Fixtures for the reliability and security tests: tiny SavedModels, real ModelServers on
 127.0.0.1, and a good client that keeps sending requests while a test misbehaves.
 
-The SavedModel exporters (tests/serving/savedmodels.py), the server starter
-(tests/serving/server_harness.py) and the HTTP client (tests/serving/http_harness.py) are put on
-sys.path here as pytest does for the tests under
-tests/serving; the reliability helpers are in reliability_harness.py.
+The SavedModel exporters, the server starter, the HTTP client and the reliability helpers are
+in the tests.support package.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
-
-from reliability_harness import GoodTraffic  # noqa: E402
-from server_harness import ServerStarter, model_config_text  # noqa: E402
+from tests.support.reliability_harness import GoodTraffic
+from tests.support.server_harness import ServerStarter, model_config_text
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +26,7 @@ def start_server():
 @pytest.fixture(scope="session")
 def reliability_models(tmp_path_factory) -> Path:
     """Read-only exports: half_plus_two v1 (0.5x+2) and v2 (2x+1), multi_io v1, tf1 v1."""
-    import savedmodels
+    from tests.support import savedmodels
 
     root = tmp_path_factory.mktemp("reliability-models")
     savedmodels.export_half_plus_two(root / "half_plus_two", 1)

@@ -15,8 +15,8 @@ import math
 
 import pytest
 
-from http_harness import http_call
-from server_harness import free_port
+from tests.support.http_harness import http_call
+from tests.support.server_harness import free_port
 
 BODY_LIMIT = 1_000_000
 

@@ -19,7 +19,7 @@ from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 from serving import errors, flags
 from serving.server import ModelServer
 
-from server_harness import model_config_text
+from tests.support.server_harness import model_config_text
 
 
 def start_error(tmp_path: Path, config_path: Path) -> errors.ServingError:
@@ -57,7 +57,7 @@ def truncate(path: Path) -> None:
 def broken_models(tmp_path_factory) -> Path:
     """Base paths whose version 1 is: empty, a truncated saved_model.pb, a truncated variables
     file, not a SavedModel, and a file where the directory should be."""
-    import savedmodels
+    from tests.support import savedmodels
 
     root = tmp_path_factory.mktemp("broken-models")
     (root / "empty" / "1").mkdir(parents=True)

@@ -20,9 +20,9 @@ from serving.oip import grpc_predict_v2_pb2_grpc as oip_grpc
 from serving.security import BearerToken
 from serving.server import ModelServer
 
-from reliability_certs import Authority, ssl_config_text
-from http_harness import http_call
-from server_harness import free_port
+from tests.support.reliability_certs import Authority, ssl_config_text
+from tests.support.http_harness import http_call
+from tests.support.server_harness import free_port
 
 TOKEN = "tfzoo-Secret-7f3a9c"
 X = np.array([1.0, 2.0], np.float32)

@@ -32,8 +32,8 @@ from tensorflow_serving.apis import (
 
 from serving.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
-from reliability_harness import ClientLoad
-from server_harness import free_port, model_config_text, wait_until
+from tests.support.reliability_harness import ClientLoad
+from tests.support.server_harness import free_port, model_config_text, wait_until
 
 V1, V2 = [2.5, 3.0], [3.0, 5.0]  # half_plus_two v1 (0.5x+2) and v2 (2x+1) at x = [1, 2]
 FAST_RELOADS = ("--file_system_poll_wait_seconds=0.1", "--max_num_load_retries=0",
@@ -63,7 +63,7 @@ def report(name: str, load: ClientLoad) -> None:
 
 @pytest.fixture
 def base_path(tmp_path):
-    import savedmodels
+    from tests.support import savedmodels
 
     savedmodels.export_half_plus_two(tmp_path / "half_plus_two", 1)
     return tmp_path / "half_plus_two"
@@ -71,7 +71,7 @@ def base_path(tmp_path):
 
 @pytest.mark.slow
 def test_new_version_appearing_under_load_is_swapped_in_with_no_failed_request(start_server, base_path):
-    import savedmodels
+    from tests.support import savedmodels
 
     server = start_server(f"--model_base_path={base_path}", "--model_name=half_plus_two", *FAST_RELOADS)
     with ClientLoad(server.target, {1: V1, 2: V2}, threads=32) as load:
@@ -88,7 +88,7 @@ def test_new_version_appearing_under_load_is_swapped_in_with_no_failed_request(s
 @pytest.mark.slow
 def test_broken_new_version_under_load_keeps_the_old_one_reports_logs_and_recovers_once_fixed(
         start_server, base_path, caplog):
-    import savedmodels
+    from tests.support import savedmodels
 
     server = start_server(f"--model_base_path={base_path}", "--model_name=half_plus_two", *FAST_RELOADS)
     with caplog.at_level(logging.INFO), ClientLoad(server.target, {1: V1, 2: V2}, threads=8) as load:
@@ -111,7 +111,7 @@ def test_broken_new_version_under_load_keeps_the_old_one_reports_logs_and_recove
 
 @pytest.mark.slow
 def test_deleting_the_serving_version_under_load_falls_back_without_a_failed_request(start_server, base_path):
-    import savedmodels
+    from tests.support import savedmodels
 
     savedmodels.export_half_plus_two(base_path, 2, slope=2.0, offset=1.0)
     server = start_server(f"--model_base_path={base_path}", "--model_name=half_plus_two", *FAST_RELOADS)
@@ -128,7 +128,7 @@ def test_deleting_the_serving_version_under_load_falls_back_without_a_failed_req
 @pytest.mark.slow
 def test_config_reload_naming_a_missing_path_keeps_serving_reports_and_recovers(
         start_server, base_path, tmp_path, caplog):
-    import savedmodels
+    from tests.support import savedmodels
 
     config = tmp_path / "models.config"
     config.write_text(model_config_text({"half_plus_two": str(base_path)}))

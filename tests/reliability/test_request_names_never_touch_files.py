@@ -35,8 +35,8 @@ from serving.oip import grpc_predict_v2_pb2 as oip_pb2
 from serving.oip import grpc_predict_v2_pb2_grpc as oip_grpc
 from serving.tfs.tensor_codec import ndarray_to_tensor_proto
 
-from http_harness import http_call
-from server_harness import free_port
+from tests.support.http_harness import http_call
+from tests.support.server_harness import free_port
 
 
 class FileAccessLog:
@@ -68,7 +68,7 @@ class FileAccessLog:
 
 @pytest.fixture(scope="module")
 def layout(tmp_path_factory):
-    import savedmodels
+    from tests.support import savedmodels
 
     root = tmp_path_factory.mktemp("paths")
     savedmodels.export_half_plus_two(root / "served" / "half_plus_two", 1)

@@ -20,9 +20,9 @@ from serving.client import AsyncClient, Client, RetryPolicy, TlsConfig
 from serving.security import parse_ssl_config_text
 from serving.server import ModelServer
 
-from reliability_certs import Authority, ssl_config_text
-from http_harness import http_call
-from server_harness import free_port
+from tests.support.reliability_certs import Authority, ssl_config_text
+from tests.support.http_harness import http_call
+from tests.support.server_harness import free_port
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 X = np.array([1.0, 2.0], np.float32)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from benchmark_scripts import imported_script
+from tests.support.benchmark_scripts import imported_script
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from server_harness import RunningServer, ServerStarter, free_port, model_config_text
+from tests.support.server_harness import RunningServer, ServerStarter, free_port, model_config_text
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +25,7 @@ def start_model_server():
 @pytest.fixture(scope="session")
 def model_root(tmp_path_factory) -> Path:
     """Exported models: half_plus_two v1 (0.5x+2) and v2 (2x+1), multi_io v1, tf1 v1."""
-    import savedmodels  # imports TensorFlow: only for the tests that use these models
+    from tests.support import savedmodels  # imports TensorFlow: only for the tests that use these models
 
     root = tmp_path_factory.mktemp("models")
     savedmodels.export_half_plus_two(root / "half_plus_two", 1)

@@ -1,13 +1,13 @@
 """Fixtures for the batching tests: a held-open model for the batcher, batchers that stop
-themselves, and tiny SavedModels exported once per session (see batching_helpers.py)."""
+themselves, and tiny SavedModels exported once per session (see tests/support/batching_helpers.py)."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-import savedmodels  # tests/serving/savedmodels.py: pytest puts tests/serving on sys.path
-from batching_helpers import GatedModel
+from tests.support import savedmodels
+from tests.support.batching_helpers import GatedModel
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

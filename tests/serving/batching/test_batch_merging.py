@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 import pytest
-import savedmodels
-from batching_helpers import WAIT_SECONDS
+from tests.support import savedmodels
+from tests.support.batching_helpers import WAIT_SECONDS
 
 from serving import errors
 from serving.batching import BatchingOptions, is_batchable

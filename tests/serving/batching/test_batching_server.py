@@ -9,8 +9,8 @@ import time
 import grpc
 import numpy as np
 import pytest
-import savedmodels
-from batching_helpers import WAIT_SECONDS, export_sleeper
+from tests.support import savedmodels
+from tests.support.batching_helpers import WAIT_SECONDS, export_sleeper
 from tensorflow_serving.apis import prediction_service_pb2_grpc, regression_pb2
 
 from serving.batching import PER_MODEL_FILE

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from batching_helpers import WAIT_SECONDS
+from tests.support.batching_helpers import WAIT_SECONDS
 
 from serving import errors
 from serving.batching import BatchingOptions

@@ -11,9 +11,9 @@ import sys
 import grpc
 import numpy as np
 import pytest
-import savedmodels
-from benchmark_scripts import script_path
-from server_harness import free_port
+from tests.support import savedmodels
+from tests.support.benchmark_scripts import script_path
+from tests.support.server_harness import free_port
 from tensorflow_serving.apis import get_model_metadata_pb2, prediction_service_pb2_grpc
 
 from serving.tfs.tensor_codec import tensor_proto_to_ndarray

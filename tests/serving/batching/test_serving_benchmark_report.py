@@ -6,7 +6,7 @@ The benchmark itself takes minutes and is not run here (benchmarks/README.md say
 from __future__ import annotations
 
 import pytest
-from benchmark_scripts import imported_script
+from tests.support.benchmark_scripts import imported_script
 
 
 @pytest.fixture(scope="module")

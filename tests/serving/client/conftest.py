@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import savedmodels
+from tests.support import savedmodels
 import tensorflow as tf
 from tensorflow.python.data.experimental.ops import testing as tf_data_testing
 

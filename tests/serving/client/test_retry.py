@@ -4,7 +4,7 @@ import threading
 import time
 
 import pytest
-from server_harness import free_port
+from tests.support.server_harness import free_port
 
 from serving import errors, flags
 from serving.client import AsyncClient, Client, RetryPolicy

@@ -7,8 +7,8 @@ import functools
 import pathlib
 
 import pytest
-import savedmodels  # tests/serving/savedmodels.py: pytest puts tests/serving on sys.path
-from server_harness import wait_until as harness_wait_until
+from tests.support import savedmodels
+from tests.support.server_harness import wait_until as harness_wait_until
 
 from serving.core import ModelManager
 

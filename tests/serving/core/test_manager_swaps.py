@@ -5,7 +5,7 @@ import threading
 import time
 
 import numpy as np
-import savedmodels
+from tests.support import savedmodels
 
 from serving.core import config as config_lib
 

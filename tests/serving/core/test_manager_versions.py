@@ -7,7 +7,7 @@ import threading
 import grpc
 import numpy as np
 import pytest
-import savedmodels
+from tests.support import savedmodels
 
 from serving import errors
 from serving.core import config as config_lib

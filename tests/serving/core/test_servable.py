@@ -3,7 +3,7 @@
 import grpc
 import numpy as np
 import pytest
-import savedmodels
+from tests.support import savedmodels
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from serving import errors

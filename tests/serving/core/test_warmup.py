@@ -5,7 +5,7 @@ import os
 import grpc
 import numpy as np
 import pytest
-import savedmodels
+from tests.support import savedmodels
 from tensorflow_serving.apis import (classification_pb2, inference_pb2, prediction_log_pb2,
                                      regression_pb2)
 

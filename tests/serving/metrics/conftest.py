@@ -5,8 +5,8 @@ test uses, so counts read from the process-wide metrics belong to these tests al
 """
 
 import pytest
-from http_harness import http_call as http_request
-from server_harness import free_port
+from tests.support.http_harness import http_call as http_request
+from tests.support.server_harness import free_port
 
 
 @pytest.fixture(scope="session")

@@ -11,21 +11,18 @@ Models served (exported once per test session into a temporary directory):
 from __future__ import annotations
 
 import os
-import sys
 
 import grpc
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# tests/serving/savedmodels.py is a plain module in the parent directory.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import oip_testdata  # noqa: E402
-import savedmodels  # noqa: E402
-from oip_harness import model_config, start_server  # noqa: E402
+from tests.support import oip_testdata
+from tests.support import savedmodels
+from tests.support.oip_harness import model_config, start_server
 
-from serving.core import ModelManager  # noqa: E402
-from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc  # noqa: E402
+from serving.core import ModelManager
+from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc
 
 
 @pytest.fixture(scope="session")

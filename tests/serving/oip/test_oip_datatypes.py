@@ -6,7 +6,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 import tensorflow as tf
-from oip_testdata import sample_array
+from tests.support.oip_testdata import sample_array
 from tensorflow.core.framework import types_pb2
 
 from serving import errors

@@ -6,8 +6,8 @@ import grpc
 import numpy as np
 import pytest
 import tritonclient.grpc as triton_grpc
-from oip_harness import RPC_TIMEOUT_SECONDS
-from oip_testdata import DATATYPE_TF_DTYPES, TYPED_DATATYPES, sample_array
+from tests.support.oip_harness import RPC_TIMEOUT_SECONDS
+from tests.support.oip_testdata import DATATYPE_TF_DTYPES, TYPED_DATATYPES, sample_array
 from tritonclient.utils import InferenceServerException
 
 import serving

@@ -5,9 +5,9 @@ from __future__ import annotations
 import grpc
 import numpy as np
 import pytest
-import savedmodels
-from oip_harness import RPC_TIMEOUT_SECONDS, model_config, start_server
-from oip_testdata import export_without_serving_default
+from tests.support import savedmodels
+from tests.support.oip_harness import RPC_TIMEOUT_SECONDS, model_config, start_server
+from tests.support.oip_testdata import export_without_serving_default
 
 from serving.core import ModelManager
 from serving.oip import grpc_predict_v2_pb2 as pb2

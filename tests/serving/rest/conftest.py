@@ -20,8 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rest_harness import MAX_REQUEST_BYTES, TIMEOUT_MS, RestClient, export_bytes_echo, export_sleeper
-from server_harness import free_port
+from tests.support.rest_harness import MAX_REQUEST_BYTES, TIMEOUT_MS, RestClient, export_bytes_echo, export_sleeper
+from tests.support.server_harness import free_port
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def _tfs_grpc(server, triton_http) -> dict:
 
 
 def _tfs_rest(server, triton_http) -> dict:
-    from rest_harness import RestClient
+    from tests.support.rest_harness import RestClient
 
     reply = RestClient(server.server.rest.port).post("/v1/models/multi_io:predict", {"inputs": {
         "features": FEATURES.tolist(), "ids": IDS.tolist(),

@@ -9,8 +9,8 @@ import threading
 import time
 
 import pytest
-from rest_harness import RestClient, self_signed_ssl_config
-from server_harness import free_port
+from tests.support.rest_harness import RestClient, self_signed_ssl_config
+from tests.support.server_harness import free_port
 
 from serving import errors, flags
 from serving.server import ModelServer, ServerStartError
@@ -148,7 +148,7 @@ def test_metrics_page_is_absent_without_a_monitoring_config(guarded_server):
 
 
 def test_unready_model_answers_503_on_readiness_and_reports_its_load_error(tmp_path):
-    import savedmodels  # tests/serving/savedmodels.py
+    from tests.support import savedmodels
 
     savedmodels.export_broken_version(tmp_path / "broken", 1)
     server = ModelServer(flags.parse_flags([

@@ -9,7 +9,7 @@ import time
 import zlib
 
 import pytest
-from rest_harness import MAX_REQUEST_BYTES, TIMEOUT_MS
+from tests.support.rest_harness import MAX_REQUEST_BYTES, TIMEOUT_MS
 
 PREDICT = "/v1/models/half_plus_two/versions/1:predict"
 BODY = json.dumps({"instances": [1.0, 2.0]}).encode()

@@ -8,16 +8,14 @@ concurrent request waits for a pool; it also serves REST (`tflite_server.server.
 from __future__ import annotations
 
 import os
-import sys
 
 import grpc
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import tflite_models  # noqa: E402
-from server_harness import free_port  # noqa: E402
+from tests.support import tflite_models
+from tests.support.server_harness import free_port
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import shutil
 import grpc
 import numpy as np
 import pytest
-import tflite_models
+from tests.support import tflite_models
 
 from serving import errors
 from serving.core.servable import Servable, ServableLoadError

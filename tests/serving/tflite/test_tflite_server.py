@@ -13,7 +13,7 @@ import time
 import grpc
 import numpy as np
 import pytest
-import tflite_models
+from tests.support import tflite_models
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)

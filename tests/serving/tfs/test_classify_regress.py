@@ -4,8 +4,8 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error
-from savedmodels import TF1_CLASSES
+from tests.support.rpc_helpers import RPC_TIMEOUT_SECONDS, call_error
+from tests.support.savedmodels import TF1_CLASSES
 from tensorflow_serving.apis import classification_pb2, inference_pb2, input_pb2, regression_pb2
 
 from serving import errors

@@ -10,7 +10,7 @@ import logging
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error
+from tests.support.rpc_helpers import RPC_TIMEOUT_SECONDS, call_error
 
 from serving import errors
 from serving.server import INTERNAL_ERROR_MESSAGE, ErrorMappingInterceptor

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, outputs_of, predict_request
+from tests.support.rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, outputs_of, predict_request
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from serving import flags

@@ -5,7 +5,7 @@ import json
 import grpc
 import keras
 from google.protobuf import wrappers_pb2
-from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error
+from tests.support.rpc_helpers import RPC_TIMEOUT_SECONDS, call_error
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, prediction_service_pb2_grpc
 
 from zoo.export import export_saved_model

@@ -3,7 +3,7 @@
 import grpc
 import numpy as np
 import pytest
-from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, outputs_of, predict_request
+from tests.support.rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, outputs_of, predict_request
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import predict_pb2
 

@@ -8,10 +8,10 @@ import time
 import grpc
 import numpy as np
 import pytest
-import savedmodels
+from tests.support import savedmodels
 from google.protobuf import text_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, predict_request
+from tests.support.rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, predict_request
 from tensorflow_serving.apis import get_model_status_pb2, model_management_pb2, model_service_pb2_grpc
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 from tensorflow_serving.config import model_server_config_pb2

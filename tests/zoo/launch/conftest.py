@@ -1,4 +1,4 @@
-"""Fixtures for tests that run real local clusters with `zoo launch` (helpers: launch_harness.py)."""
+"""Fixtures for tests that run real local clusters with `zoo launch` (helpers: tests/support/launch_harness.py)."""
 
 from __future__ import annotations
 

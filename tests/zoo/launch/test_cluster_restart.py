@@ -9,7 +9,7 @@ import signal
 import subprocess
 
 import pytest
-from launch_harness import IRIS_MLP, zoo_launch_command
+from tests.support.launch_harness import IRIS_MLP, zoo_launch_command
 
 pytestmark = pytest.mark.slow
 

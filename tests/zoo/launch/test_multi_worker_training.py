@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from launch_harness import IRIS_MLP, run_launch
+from tests.support.launch_harness import IRIS_MLP, run_launch
 
 from zoo.train import TrainConfig
 from zoo.train.trainer import train

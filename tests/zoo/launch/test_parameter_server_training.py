@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from launch_harness import run_launch
+from tests.support.launch_harness import run_launch
 
 from zoo.train.trainer import evaluate_saved_model
 

@@ -4,8 +4,7 @@ Every `export_*` function writes `<base_path>/<version>/` in TF Serving's layout
 version directory, so a test can lay out several versions of one model and change them while a
 server polls. Exports are written to a hidden staging directory and renamed into place, so a
 polling server never sees a half-written version. The models are tiny (a few ops) so an export
-takes well under a second. Tests import it as `import savedmodels`: tests/serving holds a
-conftest.py and no __init__.py, so pytest puts that directory on sys.path.
+takes well under a second.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from http_harness import HttpReply, http_call
+from tests.support.http_harness import HttpReply, http_call
 
 TIMEOUT_MS = 1500
 MAX_REQUEST_BYTES = 1_000_000

@@ -1,7 +1,6 @@
 """Models for the TF Lite serving tests: a zoo export with model.tflite, and hand-made TF Lite files.
 
-Imported by conftest.py and the tests through sys.path (a plain module: its basename is unique
-across tests/). TensorFlow is imported inside the functions, when a fixture first needs a model.
+TensorFlow is imported inside the functions, when a fixture first needs a model.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Starting real ModelServers on loopback for tests: free ports, model config text, a starter
 that retries when another process takes the port first and stops every server it started, and a
 bounded wait for what a server does in the background (loads, swaps, reloads).
-
-Imported as `server_harness`: pytest puts tests/serving on sys.path for the tests under it, and
-tests/reliability/conftest.py puts it there for the reliability tests.
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """Test helpers for the batching tests: a model whose calls a test can hold, and a SavedModel
-that sleeps inside TensorFlow. Imported as `import batching_helpers` (this directory is on
-sys.path under pytest's prepend import mode)."""
+that sleeps inside TensorFlow. """
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
 """The scripts under benchmarks/, for the tests that check them (benchmarks/ is not a package).
-
-Imported as `benchmark_scripts` (tests/serving is on sys.path for the serving tests, and
-tests/reliability/conftest.py puts it there for the reliability tests).
 """
 
 from __future__ import annotations

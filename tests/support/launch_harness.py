@@ -1,5 +1,5 @@
-"""Running `zoo launch` in a child process, for the tests that start real local clusters (tests
-import it as `launch_harness`: a module name unique in the whole tests/ tree, unlike conftest)."""
+"""Running `zoo launch` in a child process, for the tests that start real local clusters (the fixtures
+are in tests/zoo/launch/conftest.py)."""
 
 from __future__ import annotations
 

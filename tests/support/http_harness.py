@@ -1,7 +1,4 @@
 """Plain HTTP(S) calls to a test server's REST port, one fresh connection per call.
-
-Imported as `http_harness` (tests/serving is on sys.path for the serving tests, and
-tests/reliability/conftest.py puts it there for the reliability tests).
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Helpers for the reliability tests: client load that checks every answer (a single good
 client, or many threads on the latest version). Free ports, bounded waits and HTTP calls are
-tests/serving's server_harness and http_harness.
-
-Imported as `reliability_harness` (tests/reliability is on sys.path, as pytest puts it there);
-the fixtures live in conftest.py.
+server_harness's and http_harness's; the fixtures live in tests/reliability/conftest.py.
 """
 
 from __future__ import annotations
@@ -14,7 +11,7 @@ import time
 
 import grpc
 import numpy as np
-from server_harness import wait_until
+from tests.support.server_harness import wait_until
 
 
 class GoodTraffic:
