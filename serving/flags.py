@@ -1,10 +1,11 @@
-"""tensorflow_model_server's command line, so a TF Serving command works unchanged with zoo-serve.
+"""tensorflow_model_server's command line -> ServerOptions, so a TF Serving command works unchanged.
 
-Every flag of TF Serving's model_servers/main.cc is here with its name, default and meaning
-(defaults from server.h). Flags this server does not implement yet are accepted so existing
-command lines keep working, and `unimplemented_flag_warnings` names each one the user gave.
-Both `--flag=value` and `--flag value` work; booleans also take `--flag` alone and
-`--flag=true|false|1|0`. Nothing here imports TensorFlow: `--help` and `--version` are instant.
+Every flag of TF Serving's model_servers/main.cc is here with its name and meaning; its default
+is the ServerOptions field of the same name. Flags this server does not implement yet are
+accepted so existing command lines keep working, and `unimplemented_flag_warnings` names each one
+the user gave. Both `--flag=value` and `--flag value` work; booleans also take `--flag` alone and
+`--flag=true|false|1|0`. Nothing here reads a file or imports TensorFlow: `--help` and
+`--version` are instant.
 
 A mistake (unknown flag, bad value, conflicting flags) raises FlagError with a one-line message
 saying what is wrong and how to fix it; `serving.main` prints it and exits with status 2.
@@ -16,16 +17,16 @@ import argparse
 import dataclasses
 import difflib
 import importlib.metadata
-import os
 from typing import Any, Callable, Sequence
 
 import serving
+from serving.options import INT32_MAX, OptionsError, ServerOptions
 
 PROG = "zoo-serve"
-INT32_MAX = 2**31 - 1
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(ServerOptions)}
 
 
-class FlagError(ValueError):
+class FlagError(OptionsError):
     """A command line that cannot be served: the message says what is wrong and how to fix it."""
 
 
@@ -66,7 +67,7 @@ def _parse_tags(text: str) -> tuple[str, ...]:
     return tags
 
 
-def parse_channel_arguments(text: str) -> list[tuple[str, int | str]]:
+def parse_channel_arguments(text: str) -> tuple[tuple[str, int | str], ...]:
     """`k=v,k2=v2` -> [(k, v), ...], values that fit an int32 as int (as TF Serving does)."""
     arguments = []
     for item in text.split(","):
@@ -76,7 +77,7 @@ def parse_channel_arguments(text: str) -> list[tuple[str, int | str]]:
         if not separator or not key.strip():
             raise ValueError(f"{item!r} is not key=value")
         arguments.append((key.strip(), _channel_argument_value(value.strip())))
-    return arguments
+    return tuple(arguments)
 
 
 def _channel_argument_value(value: str) -> int | str:
@@ -105,16 +106,20 @@ GROUP_TITLES = {
 
 @dataclasses.dataclass(frozen=True)
 class Flag:
-    """One command-line flag: its TF Serving name, parser, default and help."""
+    """One command-line flag: its TF Serving name, parser and help (the default is the
+    ServerOptions field's)."""
 
     name: str
     group: str
     parse: Callable[[str], Any]
-    default: Any
     help: str
     implemented: bool = True
     # What --help shows as the default when `default` alone would mislead.
     default_text: str | None = None
+
+    @property
+    def default(self) -> Any:
+        return _DEFAULTS[self.name]
 
     @property
     def is_bool(self) -> bool:
@@ -125,143 +130,143 @@ _NOT_YET = " [Accepted; not implemented yet.]"
 
 FLAGS: tuple[Flag, ...] = (
     # --- server ---
-    Flag("port", SERVER, _parse_int, 8500,
+    Flag("port", SERVER, _parse_int,
          "TCP port for the gRPC API. 0 turns TCP off (then --grpc_socket_path is required)."),
-    Flag("grpc_bind_address", SERVER, _parse_str, "0.0.0.0",
+    Flag("grpc_bind_address", SERVER, _parse_str,
          "(tfzoo) Address the gRPC port binds to. TF Serving always binds 0.0.0.0, all "
          "interfaces; use 127.0.0.1 to accept local clients only."),
-    Flag("grpc_socket_path", SERVER, _parse_str, "",
+    Flag("grpc_socket_path", SERVER, _parse_str,
          "If set, also serve the gRPC API on this UNIX socket (relative or absolute path)."),
-    Flag("grpc_channel_arguments", SERVER, parse_channel_arguments, [],
+    Flag("grpc_channel_arguments", SERVER, parse_channel_arguments,
          "Comma-separated gRPC server arguments, e.g. grpc.max_receive_message_length=1048576,"
          "grpc.max_connection_age_ms=2000. Integer values are passed as integers. Message size "
          "limits default to 2147483647 bytes, as in TF Serving.", default_text="''"),
-    Flag("grpc_max_threads", SERVER, _parse_int, 0,
+    Flag("grpc_max_threads", SERVER, _parse_int,
          "Maximum number of threads handling gRPC calls. When given, it is also the most calls "
          "in flight: one more is refused with RESOURCE_EXHAUSTED instead of queueing.",
          default_text="4 x CPU count, plus enough to fill the batches with --enable_batching"),
-    Flag("enable_grpc_healthcheck_service", SERVER, _parse_bool, False,
+    Flag("enable_grpc_healthcheck_service", SERVER, _parse_bool,
          "Enable the standard grpc.health.v1 service. tfzoo always serves it (server status "
          "under '', one entry per model); the flag is accepted for compatibility."),
-    Flag("rest_api_port", SERVER, _parse_int, 0,
+    Flag("rest_api_port", SERVER, _parse_int,
          "Port for the HTTP/REST API (TF Serving's /v1 API, the Open Inference Protocol's /v2 "
          "endpoints, the Prometheus page), bound on --grpc_bind_address; 0 turns it off."),
-    Flag("rest_api_num_threads", SERVER, _parse_int, 0,
+    Flag("rest_api_num_threads", SERVER, _parse_int,
          "Threads running HTTP/REST model calls at once.", default_text="4 x CPU count"),
-    Flag("rest_api_timeout_in_ms", SERVER, _parse_int, 30000,
+    Flag("rest_api_timeout_in_ms", SERVER, _parse_int,
          "An HTTP/REST model call not answered within this time gets 504; 0 or less waits "
          "without limit."),
-    Flag("rest_api_enable_cors_support", SERVER, _parse_bool, False,
+    Flag("rest_api_enable_cors_support", SERVER, _parse_bool,
          "Send CORS headers (Access-Control-Allow-Origin: *) in HTTP/REST responses."),
-    Flag("rest_api_max_request_bytes", SERVER, _parse_int, 64 * 1024 * 1024,
+    Flag("rest_api_max_request_bytes", SERVER, _parse_int,
          "(tfzoo) Largest HTTP/REST request body, before and after gzip/deflate decoding; a "
          "larger one gets 413.", default_text="67108864 (64 MiB)"),
-    Flag("shutdown_grace_seconds", SERVER, _parse_float, 10.0,
+    Flag("shutdown_grace_seconds", SERVER, _parse_float,
          "(tfzoo) On SIGTERM/SIGINT, how long in-flight calls may take to finish before they "
          "are cancelled."),
     # --- models ---
-    Flag("model_name", MODELS, _parse_str, "default",
+    Flag("model_name", MODELS, _parse_str,
          "Name of the model served from --model_base_path."),
-    Flag("model_base_path", MODELS, _parse_str, "",
+    Flag("model_base_path", MODELS, _parse_str,
          "Directory holding the model's numbered version directories (BASE/1, BASE/2...), "
          "not a version directory itself."),
-    Flag("model_config_file", MODELS, _parse_str, "",
+    Flag("model_config_file", MODELS, _parse_str,
          "A ModelServerConfig text file listing the models, their version policies and labels. "
          "Excludes --model_name/--model_base_path."),
-    Flag("model_config_file_poll_wait_seconds", MODELS, _parse_float, 0.0,
+    Flag("model_config_file_poll_wait_seconds", MODELS, _parse_float,
          "Seconds between re-reads of --model_config_file; a changed file replaces the model "
          "list. 0 reads it once at start-up."),
-    Flag("file_system_poll_wait_seconds", MODELS, _parse_float, 1.0,
+    Flag("file_system_poll_wait_seconds", MODELS, _parse_float,
          "Seconds between scans of the base paths for new or removed versions. 0 scans once at "
          "start-up and at each config reload."),
-    Flag("allow_version_labels_for_unavailable_models", MODELS, _parse_bool, False,
+    Flag("allow_version_labels_for_unavailable_models", MODELS, _parse_bool,
          "Allow a version label to point to a version that is not loaded yet."),
-    Flag("max_num_load_retries", MODELS, _parse_int, 5,
+    Flag("max_num_load_retries", MODELS, _parse_int,
          "How many times a failed load is retried before giving up; 0 tries once."),
-    Flag("load_retry_interval_micros", MODELS, _parse_int, 60_000_000,
+    Flag("load_retry_interval_micros", MODELS, _parse_int,
          "Microseconds between load retries; negative retries without waiting.", default_text="60000000 (1 minute)"),
-    Flag("enable_model_warmup", MODELS, _parse_bool, True,
+    Flag("enable_model_warmup", MODELS, _parse_bool,
          "Replay assets.extra/tf_serving_warmup_requests before a version takes traffic."),
-    Flag("num_request_iterations_for_warmup", MODELS, _parse_int, 0,
+    Flag("num_request_iterations_for_warmup", MODELS, _parse_int,
          "How many times each warmup request is replayed; used only if > 0 (else once)."),
-    Flag("saved_model_tags", MODELS, _parse_tags, ("serve",),
+    Flag("saved_model_tags", MODELS, _parse_tags,
          "Comma-separated tags of the MetaGraph to load from each SavedModel.", default_text="serve"),
-    Flag("enable_signature_method_name_check", MODELS, _parse_bool, False,
+    Flag("enable_signature_method_name_check", MODELS, _parse_bool,
          "Require Classify/Regress/Predict signatures to carry the matching method_name "
          "(tensorflow/serving/classify...). Leave off to serve native TF2 models."),
-    Flag("num_load_threads", MODELS, _parse_int, 0,
+    Flag("num_load_threads", MODELS, _parse_int,
          "Versions loaded at the same time. 0 loads one at a time (TF Serving's default); "
          "without the flag tfzoo loads 4 at a time.", default_text="4"),
-    Flag("num_unload_threads", MODELS, _parse_int, 0, "Threads unloading versions." + _NOT_YET,
+    Flag("num_unload_threads", MODELS, _parse_int, "Threads unloading versions." + _NOT_YET,
          implemented=False),
-    Flag("flush_filesystem_caches", MODELS, _parse_bool, True,
+    Flag("flush_filesystem_caches", MODELS, _parse_bool,
          "Flush filesystem caches after loads." + _NOT_YET, implemented=False),
     # --- batching ---
-    Flag("enable_batching", BATCHING, _parse_bool, False,
+    Flag("enable_batching", BATCHING, _parse_bool,
          "Merge concurrent requests to the same model version and signature into batches "
          "(every protocol). A request that finds nothing queued runs at once."),
-    Flag("batching_parameters_file", BATCHING, _parse_str, "",
+    Flag("batching_parameters_file", BATCHING, _parse_str,
          "A BatchingParameters text file (max_batch_size, batch_timeout_micros, "
          "max_enqueued_batches, num_batch_threads, allowed_batch_sizes, "
          "pad_variable_length_inputs...); needs --enable_batching. Without it TF Serving's "
          "defaults apply."),
-    Flag("enable_per_model_batching_parameters", BATCHING, _parse_bool, False,
+    Flag("enable_per_model_batching_parameters", BATCHING, _parse_bool,
          "With --enable_batching: batch a version only if its SavedModel directory holds "
          "batching_params.pbtxt, with the parameters in that file."),
     # --- TensorFlow runtime ---
-    Flag("tensorflow_session_parallelism", RUNTIME, _parse_int, 0,
+    Flag("tensorflow_session_parallelism", RUNTIME, _parse_int,
          "Threads TensorFlow uses for both its intra- and inter-op pools when those are not "
          "set; 0 lets TensorFlow choose."),
-    Flag("tensorflow_intra_op_parallelism", RUNTIME, _parse_int, 0,
+    Flag("tensorflow_intra_op_parallelism", RUNTIME, _parse_int,
          "Threads parallelising one op; 0 lets TensorFlow choose."),
-    Flag("tensorflow_inter_op_parallelism", RUNTIME, _parse_int, 0,
+    Flag("tensorflow_inter_op_parallelism", RUNTIME, _parse_int,
          "Ops run concurrently; 0 lets TensorFlow choose."),
-    Flag("enable_serialization_as_tensor_content", RUNTIME, _parse_bool, True,
+    Flag("enable_serialization_as_tensor_content", RUNTIME, _parse_bool,
          "Send Predict outputs in tensor_content (fast). tfzoo's default is true; TF Serving's "
          "is false: set false to get typed fields (float_val...) for clients that read them."),
-    Flag("tensorflow_session_config_file", RUNTIME, _parse_str, "",
+    Flag("tensorflow_session_config_file", RUNTIME, _parse_str,
          "A TensorFlow ConfigProto text file." + _NOT_YET, implemented=False),
-    Flag("platform_config_file", RUNTIME, _parse_str, "",
+    Flag("platform_config_file", RUNTIME, _parse_str,
          "A PlatformConfigMap text file." + _NOT_YET, implemented=False),
-    Flag("per_process_gpu_memory_fraction", RUNTIME, _parse_float, 0.0,
+    Flag("per_process_gpu_memory_fraction", RUNTIME, _parse_float,
          "Fraction of GPU memory to take." + _NOT_YET, implemented=False),
-    Flag("mixed_precision", RUNTIME, _parse_str, "", "Mixed precision mode." + _NOT_YET,
+    Flag("mixed_precision", RUNTIME, _parse_str, "Mixed precision mode." + _NOT_YET,
          implemented=False),
-    Flag("xla_cpu_compilation_enabled", RUNTIME, _parse_bool, False,
+    Flag("xla_cpu_compilation_enabled", RUNTIME, _parse_bool,
          "Enable XLA:CPU JIT." + _NOT_YET, implemented=False),
-    Flag("xla_gpu_compilation_enabled", RUNTIME, _parse_bool, False,
+    Flag("xla_gpu_compilation_enabled", RUNTIME, _parse_bool,
          "Enable XLA:CPU and XLA:GPU JIT." + _NOT_YET, implemented=False),
-    Flag("thread_pool_factory_config_file", RUNTIME, _parse_str, "",
+    Flag("thread_pool_factory_config_file", RUNTIME, _parse_str,
          "A ThreadPoolConfig text file." + _NOT_YET, implemented=False),
-    Flag("remove_unused_fields_from_bundle_metagraph", RUNTIME, _parse_bool, True,
+    Flag("remove_unused_fields_from_bundle_metagraph", RUNTIME, _parse_bool,
          "Drop unused MetaGraphDef fields to save memory." + _NOT_YET, implemented=False),
-    Flag("prefer_tflite_model", RUNTIME, _parse_bool, False,
+    Flag("prefer_tflite_model", RUNTIME, _parse_bool,
          "Serve a version's model.tflite through tf.lite.Interpreter instead of its SavedModel "
          "when the file is there; versions without one load their SavedModel."),
-    Flag("num_tflite_pools", RUNTIME, _parse_int, 0,
+    Flag("num_tflite_pools", RUNTIME, _parse_int,
          "Interpreter pools per TF Lite version: how many requests one version runs at once "
          "(each holds a pool); 0 means one per CPU.", default_text="CPU count"),
-    Flag("num_tflite_interpreters_per_pool", RUNTIME, _parse_int, 1,
+    Flag("num_tflite_interpreters_per_pool", RUNTIME, _parse_int,
          "Interpreters in each pool; a request's batch is split between them and the parts run "
          "in parallel."),
-    Flag("skip_initialize_tpu", RUNTIME, _parse_bool, False,
+    Flag("skip_initialize_tpu", RUNTIME, _parse_bool,
          "Do not initialise the TPU system." + _NOT_YET, implemented=False),
     # --- monitoring, security, other ---
-    Flag("monitoring_config_file", MONITORING, _parse_str, "",
+    Flag("monitoring_config_file", MONITORING, _parse_str,
          "A MonitoringConfig text file; prometheus_config { enable: true path: \"...\" } serves "
          "Prometheus metrics on the REST port (default path /monitoring/prometheus/metrics)."),
-    Flag("ssl_config_file", MONITORING, _parse_str, "",
+    Flag("ssl_config_file", MONITORING, _parse_str,
          "An SSLConfig text file (server_key, server_cert, custom_ca as PEM text; client_verify "
          "for mutual TLS): the gRPC port (and the REST port) serve TLS, or the server does not "
          "start."),
-    Flag("auth_token_file", MONITORING, _parse_str, "",
+    Flag("auth_token_file", MONITORING, _parse_str,
          "(tfzoo) A file holding a bearer token: every request must send 'authorization: "
          "Bearer TOKEN' or gets UNAUTHENTICATED (HTTP 401). Health checks stay open."),
-    Flag("use_alts_credentials", MONITORING, _parse_bool, False,
+    Flag("use_alts_credentials", MONITORING, _parse_bool,
          "Use Google ALTS credentials." + _NOT_YET, implemented=False),
-    Flag("enable_profiler", MONITORING, _parse_bool, True,
+    Flag("enable_profiler", MONITORING, _parse_bool,
          "Serve the TensorFlow profiler service." + _NOT_YET, implemented=False),
-    Flag("version", MONITORING, _parse_bool, False, "Print the version and exit."),
+    Flag("version", MONITORING, _parse_bool, "Print the version and exit."),
 )
 _BY_NAME = {flag.name: flag for flag in FLAGS}
 
@@ -291,8 +296,8 @@ def wants_help(argv: Sequence[str]) -> bool:
     return any(arg in ("-h", "--help", "--helpfull") for arg in argv)
 
 
-def parse_flags(argv: Sequence[str]) -> argparse.Namespace:
-    """Parses a tensorflow_model_server command line into options, one attribute per flag.
+def parse_flags(argv: Sequence[str]) -> ServerOptions:
+    """Parses a tensorflow_model_server command line into ServerOptions.
 
     `options.given` holds the names of the flags that appeared on the command line. With
     --version nothing else is checked, as in TF Serving.
@@ -306,128 +311,25 @@ def parse_flags(argv: Sequence[str]) -> argparse.Namespace:
         raise FlagError(_explain_argparse_error(str(error))) from None
     if extra:
         raise FlagError(_explain_unknown(extra[0]))
-    options = argparse.Namespace(given=frozenset())
-    given = set()
+    values = {}
     for flag in FLAGS:
         text = getattr(raw, flag.name)
         if text is None:
-            setattr(options, flag.name, flag.default)
             continue
-        given.add(flag.name)
         try:
-            setattr(options, flag.name, flag.parse(text))
+            values[flag.name] = flag.parse(text)
         except ValueError as error:
             raise FlagError(f"invalid value for --{flag.name}: {error}. {_usage_hint(flag)}") from None
-    options.given = frozenset(given)
-    if not options.version:
-        _check_values(options)
-        _check_combinations(options)
-    return options
-
-
-def _check_values(options: argparse.Namespace) -> None:
-    for name in ("port", "rest_api_port"):
-        port = getattr(options, name)
-        if not 0 <= port <= 65535:
-            raise FlagError(f"invalid value for --{name}: {port} is not a port; use 0-65535")
-    non_negative = (
-        "grpc_max_threads", "max_num_load_retries", "num_request_iterations_for_warmup",
-        "tensorflow_session_parallelism", "tensorflow_intra_op_parallelism",
-        "tensorflow_inter_op_parallelism", "rest_api_num_threads", "num_load_threads",
-        "num_unload_threads", "shutdown_grace_seconds", "file_system_poll_wait_seconds",
-        "model_config_file_poll_wait_seconds", "num_tflite_pools",
-        "num_tflite_interpreters_per_pool",
-    )
-    for name in non_negative:
-        if getattr(options, name) < 0:
-            raise FlagError(
-                f"invalid value for --{name}: {getattr(options, name)} is negative; use 0 or more"
-            )
-    if options.rest_api_max_request_bytes < 1:
-        raise FlagError(
-            "invalid value for --rest_api_max_request_bytes: "
-            f"{options.rest_api_max_request_bytes} is not positive; use a byte count such as 67108864"
-        )
-    if not 0.0 <= options.per_process_gpu_memory_fraction <= 1.0:
-        raise FlagError(
-            "invalid value for --per_process_gpu_memory_fraction: "
-            f"{options.per_process_gpu_memory_fraction} is outside 0.0-1.0"
-        )
-
-
-def _check_combinations(options: argparse.Namespace) -> None:
-    given = options.given
-    if options.model_config_file:
-        clashing = [f"--{name}" for name in ("model_name", "model_base_path") if name in given]
-        if clashing:
-            raise FlagError(
-                f"--model_config_file cannot be combined with {' and '.join(clashing)}: list every "
-                "model in the config file, or drop --model_config_file to serve one model"
-            )
-    elif not options.model_base_path:
-        if "model_name" in given:
-            raise FlagError(
-                f"--model_name={options.model_name} needs --model_base_path=DIR, the directory "
-                "holding the model's version directories"
-            )
-        raise FlagError(
-            "no model to serve: give --model_base_path=DIR (with optional --model_name=NAME) or "
-            "--model_config_file=FILE"
-        )
-    if options.port == 0 and not options.grpc_socket_path:
-        raise FlagError("--port=0 turns the TCP port off, so give --grpc_socket_path=PATH or a port")
-    if options.rest_api_port and options.rest_api_port == options.port:
-        raise FlagError(
-            f"--rest_api_port={options.rest_api_port} is also the gRPC --port; choose another port"
-        )
-    if options.batching_parameters_file and not options.enable_batching:
-        raise FlagError("--batching_parameters_file needs --enable_batching")
-    if options.ssl_config_file and options.use_alts_credentials:
-        raise FlagError("--ssl_config_file and --use_alts_credentials exclude each other; pick one")
-    parallelism = ("tensorflow_session_parallelism", "tensorflow_intra_op_parallelism",
-                   "tensorflow_inter_op_parallelism")
-    if all(getattr(options, name) > 0 for name in parallelism):
-        raise FlagError(
-            "set either --tensorflow_session_parallelism or --tensorflow_intra_op_parallelism "
-            "with --tensorflow_inter_op_parallelism, not all three"
-        )
-
-
-def unimplemented_flag_warnings(options: argparse.Namespace) -> list[str]:
-    """One line per flag the user gave that this server accepts but does not implement yet."""
-    warnings = []
-    for flag in FLAGS:
-        if flag.name not in options.given:
-            continue
-        if not flag.implemented:
-            warnings.append(f"--{flag.name} is accepted but not implemented yet; it has no effect")
-    return warnings
-
-
-def grpc_max_threads(options: argparse.Namespace) -> int:
-    """--grpc_max_threads, or TF Serving's default of 4 threads per CPU."""
-    return options.grpc_max_threads or 4 * (os.cpu_count() or 1)
-
-
-def batching_options(options: argparse.Namespace):
-    """The server-wide batching parameters (a serving.batching.BatchingOptions), or None
-    without --enable_batching: --batching_parameters_file, else TF Serving's defaults.
-
-    Reads the file, so call it once the command line is known to be valid.
-
-    Raises:
-        FlagError: the file cannot be read, does not parse, or holds an impossible value.
-    """
-    if not options.enable_batching:
-        return None
-    from serving import batching
-
-    if not options.batching_parameters_file:
-        return batching.BatchingOptions()
     try:
-        return batching.read_batching_parameters_file(options.batching_parameters_file)
-    except batching.BatchingParametersError as error:
-        raise FlagError(f"invalid --batching_parameters_file: {error}") from None
+        return ServerOptions(**values, given=frozenset(values))
+    except OptionsError as error:
+        raise FlagError(str(error)) from None
+
+
+def unimplemented_flag_warnings(options: ServerOptions) -> list[str]:
+    """One line per flag the user gave that this server accepts but does not implement yet."""
+    return [f"--{flag.name} is accepted but not implemented yet; it has no effect"
+            for flag in FLAGS if flag.name in options.given and not flag.implemented]
 
 
 def version_text() -> str:

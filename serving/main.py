@@ -20,6 +20,7 @@ import threading
 from typing import Sequence
 
 from serving import errors, flags
+from serving.options import OptionsError
 
 logger = logging.getLogger("serving.main")
 
@@ -77,14 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         options = flags.parse_flags(arguments)
-        if not options.version:
-            flags.batching_options(options)  # an unusable --batching_parameters_file: status 2
-    except flags.FlagError as error:
+        if options.version:
+            print(flags.version_text())
+            return 0
+        from serving.server import ModelServer
+
+        server = ModelServer(options)  # an unusable --batching_parameters_file: status 2
+    except OptionsError as error:
         print(f"{flags.PROG}: {error}", file=sys.stderr)
         return 2
-    if options.version:
-        print(flags.version_text())
-        return 0
 
     configure_logging()
     # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) would break the one-line logs.
@@ -95,16 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop_requested = threading.Event()
     previous_handlers = _install_stop_handlers(stop_requested)
     try:
-        return _serve(options, stop_requested)
+        return _serve(server, stop_requested)
     finally:
         for signum, handler in previous_handlers.items():
             signal.signal(signum, handler)
 
 
-def _serve(options, stop_requested: threading.Event) -> int:
-    from serving.server import ModelServer, ServerStartError
+def _serve(server, stop_requested: threading.Event) -> int:
+    from serving.server import ServerStartError
 
-    server = ModelServer(options)
     try:
         server.start()
     except (errors.ServingError, ServerStartError) as error:

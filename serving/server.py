@@ -12,7 +12,6 @@ generic message and the traceback in the log.
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import logging
 import os
@@ -21,14 +20,15 @@ import threading
 import grpc
 from google.protobuf import message as protobuf_message
 
-from serving import errors, flags
+from serving import errors
+from serving.options import INT32_MAX, OptionsError, ServerOptions
 
 logger = logging.getLogger("serving.server")
 
 # TF Serving lifts gRPC's 4 MiB default to INT32_MAX both ways (server.cc).
 DEFAULT_CHANNEL_ARGUMENTS = {
-    "grpc.max_receive_message_length": flags.INT32_MAX,
-    "grpc.max_send_message_length": flags.INT32_MAX,
+    "grpc.max_receive_message_length": INT32_MAX,
+    "grpc.max_send_message_length": INT32_MAX,
     # Without this, a second server on the same port binds silently and steals half the calls.
     "grpc.so_reuseport": 0,
 }
@@ -119,15 +119,18 @@ class ModelServer:
     """tfzoo's drop-in for tensorflow_model_server, usable in-process from tests.
 
     Example:
-        options = flags.parse_flags(["--model_base_path=/models/mnist", "--port=8500"])
-        server = ModelServer(options)
+        server = ModelServer(ServerOptions(model_base_path="/models/mnist", port=8500))
         port = server.start()
         ...
         server.stop()
+
+    Raises (from the constructor):
+        OptionsError: --batching_parameters_file cannot be read or used.
     """
 
-    def __init__(self, options: argparse.Namespace):
+    def __init__(self, options: ServerOptions):
         self.options = options
+        self._batching = _batching_policy(options)
         self.manager = None
         self.port = 0
         self.addresses: list[str] = []
@@ -159,7 +162,7 @@ class ModelServer:
         # TLS and token files first: with --ssl_config_file the server serves TLS or stops here.
         self.security = ServerSecurity.from_options(self.options)
 
-        batching = _batching_policy(self.options)
+        batching = self._batching
         self.manager = ModelManager(_model_server_config(self.options), batching=batching,
                                     **_manager_arguments(self.options))
         from serving.rest.rest_server import rest_server_from_options
@@ -292,7 +295,7 @@ def channel_arguments(user_arguments) -> list[tuple[str, int | str]]:
     return list(merged.items())
 
 
-def _model_server_config(options: argparse.Namespace):
+def _model_server_config(options: ServerOptions):
     from serving.core import config
 
     if options.model_config_file:
@@ -300,25 +303,23 @@ def _model_server_config(options: argparse.Namespace):
     return config.single_model_config(options.model_name, options.model_base_path)
 
 
-def _batching_policy(options: argparse.Namespace):
+def _batching_policy(options: ServerOptions):
     """--enable_batching's BatchingPolicy for every version the manager loads (None without it)."""
+    from serving.batching import BatchingParametersError, BatchingPolicy
+
     try:
-        batching_options = flags.batching_options(options)
-    except flags.FlagError as error:
-        raise ServerStartError(str(error)) from None
-    if batching_options is None:
-        return None
-    from serving.batching import BatchingPolicy
-
-    return BatchingPolicy(batching_options, per_model=options.enable_per_model_batching_parameters)
+        return BatchingPolicy.from_flags(options.enable_batching, options.batching_parameters_file,
+                                         options.enable_per_model_batching_parameters)
+    except BatchingParametersError as error:
+        raise OptionsError(f"invalid --batching_parameters_file: {error}") from None
 
 
-def _grpc_threads(options: argparse.Namespace, batching) -> int:
+def _grpc_threads(options: ServerOptions, batching) -> int:
     """Threads for gRPC calls: --grpc_max_threads, else TF Serving's 4 per CPU plus, with
     batching, enough calls waiting on the batcher to fill every batch slot and the next batch."""
     if options.grpc_max_threads:
         return options.grpc_max_threads
-    threads = flags.grpc_max_threads(options)
+    threads = options.grpc_threads
     if batching is not None:
         from serving.batching import threads_to_fill_batches
 
@@ -326,27 +327,23 @@ def _grpc_threads(options: argparse.Namespace, batching) -> int:
     return threads
 
 
-def _manager_arguments(options: argparse.Namespace) -> dict:
+def _manager_arguments(options: ServerOptions) -> dict:
     from serving.tflite.options import options_from_flags as tflite_options_from_flags
 
-    arguments = dict(
+    return dict(
         file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
         saved_model_tags=options.saved_model_tags,
         enable_model_warmup=options.enable_model_warmup,
-        # TF Serving: "used only if > 0", otherwise each warmup request runs once.
-        num_request_iterations_for_warmup=max(1, options.num_request_iterations_for_warmup),
+        num_request_iterations_for_warmup=options.warmup_iterations or 1,
         max_num_load_retries=options.max_num_load_retries,
-        # Negative means "retry without waiting" in TF Serving.
-        load_retry_interval_seconds=max(0, options.load_retry_interval_micros) / 1e6,
+        load_retry_interval_seconds=options.load_retry_interval_seconds,
         allow_version_labels_for_unavailable_models=options.allow_version_labels_for_unavailable_models,
         tflite_options=tflite_options_from_flags(options),
+        num_load_threads=options.load_threads,
     )
-    if "num_load_threads" in options.given:
-        arguments["num_load_threads"] = max(1, options.num_load_threads)
-    return arguments
 
 
-def _configure_tensorflow_threads(options: argparse.Namespace) -> None:
+def _configure_tensorflow_threads(options: ServerOptions) -> None:
     """Applies the TF thread-pool flags; TensorFlow accepts them only before it first runs."""
     intra = options.tensorflow_intra_op_parallelism or options.tensorflow_session_parallelism
     inter = options.tensorflow_inter_op_parallelism or options.tensorflow_session_parallelism

@@ -15,9 +15,11 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from serving import contract
+
 # The file TF Serving reads from a SavedModel version directory with
 # --enable_per_model_batching_parameters (bundle_factory_util.cc).
-PER_MODEL_FILE = "batching_params.pbtxt"
+PER_MODEL_FILE = os.path.join(*contract.BATCHING_PARAMETERS_FILE)
 
 # TF Serving's defaults for the fields a file leaves unset.
 DEFAULT_MAX_BATCH_SIZE = 1000
@@ -171,6 +173,21 @@ class BatchingPolicy:
 
     options: BatchingOptions
     per_model: bool = False
+
+    @classmethod
+    def from_flags(cls, enable_batching: bool, parameters_file: str = "",
+                   per_model: bool = False) -> "BatchingPolicy | None":
+        """--enable_batching's policy (None without it): the server-wide parameters from
+        --batching_parameters_file, else TF Serving's defaults. Reads the file.
+
+        Raises:
+            BatchingParametersError: the file cannot be read, does not parse, or is impossible.
+        """
+        if not enable_batching:
+            return None
+        options = read_batching_parameters_file(parameters_file) if parameters_file \
+            else BatchingOptions()
+        return cls(options, per_model=per_model)
 
     def options_for_version(self, version_path: str) -> BatchingOptions | None:
         """The parameters to batch the version at `version_path` with; None: do not batch it.

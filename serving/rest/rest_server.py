@@ -9,11 +9,10 @@ stops it gracefully with the gRPC server.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
 import re
 
+from serving.options import ServerOptions
 from serving.rest.http_server import RestHttpServer
 from serving.rest.messages import RestRequest, RestResponse
 from serving.rest.oip_api import oip_routes
@@ -23,7 +22,7 @@ from serving.rest.tfs_api import tfs_routes
 logger = logging.getLogger("serving.rest")
 
 
-def rest_server_from_options(options: argparse.Namespace, manager, security=None
+def rest_server_from_options(options: ServerOptions, manager, security=None
                              ) -> "RestServer | None":
     """The REST server --rest_api_port asks for (None when it is 0), with the Prometheus page if
     --monitoring_config_file enables it.
@@ -53,18 +52,17 @@ class RestServer:
     every route but the health endpoints; `dispatcher.add_request_check` adds further checks.
     """
 
-    def __init__(self, manager, options: argparse.Namespace, metrics_path: str | None = None,
+    def __init__(self, manager, options: ServerOptions, metrics_path: str | None = None,
                  security=None):
         routes = []
         if metrics_path:
             routes.append(_metrics_route(manager, metrics_path))
         routes += tfs_routes(manager, check_method_name=options.enable_signature_method_name_check)
         routes += oip_routes(manager)
-        timeout_ms = options.rest_api_timeout_in_ms
         self.dispatcher = RestDispatcher(
             routes,
-            num_threads=options.rest_api_num_threads or 4 * (os.cpu_count() or 1),
-            timeout_seconds=timeout_ms / 1000 if timeout_ms > 0 else None,
+            num_threads=options.rest_threads,
+            timeout_seconds=options.rest_timeout_seconds,
             cors=options.rest_api_enable_cors_support,
         )
         if security is not None and security.token is not None:

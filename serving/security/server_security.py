@@ -9,12 +9,12 @@ socket with `tls.ssl_context()` and checks `token` per request.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 
 import grpc
 
+from serving.options import ServerOptions
 from serving.security.auth import BearerToken, TokenAuthInterceptor
 from serving.security.tls import ServerTls, load_ssl_config_file
 
@@ -29,7 +29,7 @@ class ServerSecurity:
     token: BearerToken | None = None
 
     @classmethod
-    def from_options(cls, options: argparse.Namespace) -> "ServerSecurity":
+    def from_options(cls, options: ServerOptions) -> "ServerSecurity":
         """Reads --ssl_config_file and --auth_token_file (either may be empty: feature off).
 
         Raises:

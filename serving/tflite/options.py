@@ -8,9 +8,10 @@ run the parts in parallel. Nothing here imports TensorFlow, so flag parsing stay
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
+
+from serving.options import ServerOptions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +28,7 @@ class TfliteOptions:
                 raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
 
 
-def options_from_flags(options: argparse.Namespace) -> TfliteOptions | None:
+def options_from_flags(options: ServerOptions) -> TfliteOptions | None:
     """The TF Lite settings of a parsed command line; None without --prefer_tflite_model.
 
     As in TF Serving, --num_tflite_pools=0 (the default) means one pool per CPU this process may

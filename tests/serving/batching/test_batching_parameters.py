@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from google.protobuf import descriptor, descriptor_pool
 
-from serving import flags
 from serving.batching import (PER_MODEL_FILE, BatchingOptions, BatchingParametersError,
                               BatchingPolicy, batching_parameters_pb2, parse_batching_parameters,
                               read_batching_parameters_file)
@@ -117,10 +116,9 @@ def test_cli_exits_2_with_one_line_for_an_unusable_parameters_file(tmp_path, cap
     assert str(bad) in error and "BatchingParameters" in error
 
 
-def test_flags_give_tf_serving_defaults_without_a_file_and_nothing_without_batching(tmp_path):
-    assert flags.batching_options(flags.parse_flags([f"--model_base_path={tmp_path}"])) is None
-    assert flags.batching_options(flags.parse_flags(
-        [f"--model_base_path={tmp_path}", "--enable_batching"])) == BatchingOptions()
+def test_flags_give_tf_serving_defaults_without_a_file_and_nothing_without_batching():
+    assert BatchingPolicy.from_flags(enable_batching=False) is None
+    assert BatchingPolicy.from_flags(enable_batching=True).options == BatchingOptions()
 
 
 def test_per_model_policy_batches_only_versions_with_their_own_file(tmp_path):

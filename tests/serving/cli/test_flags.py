@@ -1,7 +1,5 @@
 """tensorflow_model_server's flags: names, defaults, forms, checks and messages."""
 
-import os
-
 import pytest
 
 from serving import flags
@@ -48,7 +46,7 @@ def test_defaults_match_tensorflow_model_server():
     assert options.load_retry_interval_micros == 60_000_000
     assert options.saved_model_tags == ("serve",)
     assert options.enable_batching is False
-    assert options.grpc_channel_arguments == []
+    assert options.grpc_channel_arguments == ()
     assert options.grpc_bind_address == "0.0.0.0"
     assert options.given == {"model_base_path"}
 
@@ -94,9 +92,9 @@ def test_boolean_flag_forms(argv, expected):
 def test_grpc_channel_arguments_pass_integers_as_integers():
     options = flags.parse_flags([*MODEL, "--grpc_channel_arguments=grpc.max_receive_message_length=1024,"
                                           "grpc.primary_user_agent=zoo,grpc.big=99999999999"])
-    assert options.grpc_channel_arguments == [
+    assert options.grpc_channel_arguments == (
         ("grpc.max_receive_message_length", 1024), ("grpc.primary_user_agent", "zoo"), ("grpc.big", "99999999999"),
-    ]
+    )
 
 
 def test_saved_model_tags_are_comma_separated():
@@ -199,8 +197,3 @@ def test_help_groups_every_flag_with_its_default():
     for name in TF_SERVING_FLAGS:
         assert f"--{name} " in text
     assert "(default: 8500)" in text and "not implemented yet" in text
-
-
-def test_grpc_max_threads_defaults_to_four_per_cpu():
-    assert flags.grpc_max_threads(flags.parse_flags(MODEL)) == 4 * (os.cpu_count() or 1)
-    assert flags.grpc_max_threads(flags.parse_flags([*MODEL, "--grpc_max_threads=5"])) == 5
