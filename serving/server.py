@@ -163,8 +163,8 @@ class ModelServer:
         self.security = ServerSecurity.from_options(self.options)
 
         batching = self._batching
-        self.manager = ModelManager(_model_server_config(self.options), batching=batching,
-                                    **_manager_arguments(self.options))
+        self.manager = ModelManager(_model_server_config(self.options),
+                                    **_manager_arguments(self.options, batching))
         from serving.rest.rest_server import rest_server_from_options
 
         self.rest = rest_server_from_options(self.options, self.manager, self.security)
@@ -327,18 +327,18 @@ def _grpc_threads(options: ServerOptions, batching) -> int:
     return threads
 
 
-def _manager_arguments(options: ServerOptions) -> dict:
-    from serving.tflite.options import options_from_flags as tflite_options_from_flags
+def _manager_arguments(options: ServerOptions, batching) -> dict:
+    from serving.backends.tflite import options_from_flags as tflite_options_from_flags
+    from serving.version_loader import VersionLoader
 
+    loader = VersionLoader(tags=options.saved_model_tags, warmup_iterations=options.warmup_iterations,
+                           batching=batching, tflite=tflite_options_from_flags(options))
     return dict(
+        load=loader.load,
         file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
-        saved_model_tags=options.saved_model_tags,
-        enable_model_warmup=options.enable_model_warmup,
-        num_request_iterations_for_warmup=options.warmup_iterations or 1,
         max_num_load_retries=options.max_num_load_retries,
         load_retry_interval_seconds=options.load_retry_interval_seconds,
         allow_version_labels_for_unavailable_models=options.allow_version_labels_for_unavailable_models,
-        tflite_options=tflite_options_from_flags(options),
         num_load_threads=options.load_threads,
     )
 

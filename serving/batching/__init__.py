@@ -1,8 +1,8 @@
 """Server-side dynamic batching (--enable_batching), below every protocol front end.
 
-The model manager's loader attaches a `DynamicBatcher` to each version it loads when batching is
-on (with the server-wide parameters, or the version's own batching_params.pbtxt), and stops it
-at unload; `Servable.run` sends batchable signatures through it. TF Serving gRPC, KServe v2 and
+The server's version loader attaches a `DynamicBatcher` to each version it loads when batching is
+on (with the server-wide parameters, or the version's own batching_params.pbtxt); it is stopped
+at unload, and `Servable.run` sends batchable signatures through it. TF Serving gRPC, KServe v2 and
 REST requests therefore all share one queue per model version.
 
     from serving.batching import BatchingOptions, DynamicBatcher, read_batching_parameters_file
@@ -10,6 +10,7 @@ REST requests therefore all share one queue per model version.
 Importing this package does not import TensorFlow.
 """
 
+from serving.batching.attach import attach_batcher
 from serving.batching.batcher import BatchObserver, DynamicBatcher
 from serving.batching.merging import is_batchable
 from serving.batching.parameters import (PER_MODEL_FILE, BatchingOptions, BatchingParametersError,
@@ -23,6 +24,7 @@ __all__ = [
     "BatchingParametersError",
     "BatchingPolicy",
     "DynamicBatcher",
+    "attach_batcher",
     "is_batchable",
     "parse_batching_parameters",
     "read_batching_parameters_file",

@@ -13,7 +13,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import grpc
 
@@ -34,44 +34,34 @@ logger = logging.getLogger("serving.core")
 class ModelManager:
     """Loads, serves and unloads the versions of the models in a ModelServerConfig.
 
-    Args mirror tensorflow_model_server's flags. `file_system_poll_wait_seconds` of 0 polls once
-    at start and at each reload_config, as TF Serving does. Loads that fail are retried
+    `load(name, version, path)` turns a version directory into a ready Servable (the server
+    composes it from a backend, warmup and batching; tests pass fakes). The other arguments
+    mirror tensorflow_model_server's flags. `file_system_poll_wait_seconds` of 0 polls once at
+    start and at each reload_config, as TF Serving does. Loads that fail are retried
     `max_num_load_retries` times, `load_retry_interval_seconds` apart; after that a version is
     tried again only when its files change. `num_load_threads` bounds concurrent loads.
-    `batching` (a serving.batching.BatchingPolicy) gives each loaded version a DynamicBatcher.
     """
 
-    def __init__(self, config, *,
+    def __init__(self, config, load: loader.LoadFunction, *,
                  file_system_poll_wait_seconds: float = 1.0,
-                 saved_model_tags: Sequence[str] = ("serve",),
-                 enable_model_warmup: bool = True,
-                 num_request_iterations_for_warmup: int = 1,
                  max_num_load_retries: int = 5,
                  load_retry_interval_seconds: float = 60.0,
                  allow_version_labels_for_unavailable_models: bool = False,
-                 num_load_threads: int = 4,
-                 batching=None,
-                 tflite_options=None):
+                 num_load_threads: int = 4):
         for name, value, minimum in (
                 ("file_system_poll_wait_seconds", file_system_poll_wait_seconds, 0),
-                ("num_request_iterations_for_warmup", num_request_iterations_for_warmup, 0),
                 ("max_num_load_retries", max_num_load_retries, 0),
                 ("load_retry_interval_seconds", load_retry_interval_seconds, 0),
                 ("num_load_threads", num_load_threads, 1)):
             if value < minimum:
                 raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
-        if isinstance(saved_model_tags, str) or not saved_model_tags:
-            raise ValueError("saved_model_tags must be a non-empty sequence of tags. "
-                             f"Received: saved_model_tags={saved_model_tags!r}")
+        if not callable(load):
+            raise TypeError(f"load must be callable. Received: load={load!r}")
         self._config = config_lib.validate_model_server_config(config)
         self._poll_wait_seconds = file_system_poll_wait_seconds
-        self._load_options = loader.LoadOptions(
-            tags=tuple(saved_model_tags),
-            warmup_iterations=num_request_iterations_for_warmup if enable_model_warmup else None,
-            max_retries=max_num_load_retries,
-            retry_interval_seconds=load_retry_interval_seconds,
-            batching=batching,
-            tflite=tflite_options)
+        self._load_function = load
+        self._retries = loader.RetryPolicy(max_retries=max_num_load_retries,
+                                           retry_interval_seconds=load_retry_interval_seconds)
         self._allow_unavailable_labels = allow_version_labels_for_unavailable_models
 
         self._lock = threading.Lock()  # guards _models and every record in it
@@ -335,8 +325,8 @@ class ModelManager:
         While retries remain the version stays LOADING, as TF Serving reports it.
         """
         try:
-            servable = loader.load_with_retries(model.name, record.version, record.path,
-                                                self._load_options, record.cancelled)
+            servable = loader.load_with_retries(self._load_function, model.name, record.version,
+                                                record.path, self._retries, record.cancelled)
         except errors.ServingError as error:
             cancelled = error.code == grpc.StatusCode.CANCELLED
             # A cancelled load has no fingerprint, so it is tried again if wanted again.

@@ -13,9 +13,9 @@ from tests.support.batching_helpers import WAIT_SECONDS
 
 from serving import errors
 from serving.batching import BatchingOptions, is_batchable
-from serving.batching.attach import attach_batcher
+from serving.batching import attach_batcher
 from serving.batching.merging import merge_inputs, queue_key, split_outputs
-from serving.core.servable import Servable
+from serving.version_loader import VersionLoader
 
 
 def signature_def(input_shapes: dict, output_shapes: dict):
@@ -78,7 +78,8 @@ def test_an_output_that_lost_its_batch_dimension_cannot_be_split():
 
 @pytest.fixture
 def multi_io_servable(batching_models):
-    servable = Servable.load("multi_io", 1, str(batching_models / "multi_io" / "1"))
+    servable = VersionLoader(warmup_iterations=None).load("multi_io", 1,
+                                                          str(batching_models / "multi_io" / "1"))
     yield servable
     servable.unload()
 
@@ -94,12 +95,13 @@ def test_batched_answers_are_identical_to_unbatched_ones(multi_io_servable):
             "names": np.array([f"n{index}-{row}".encode() for row in range(rows)], dtype=object),
         })
     expected = [multi_io_servable.run("serving_default", request) for request in requests]
-    attach_batcher(multi_io_servable, BatchingOptions(max_batch_size=16, batch_timeout_micros=2000,
-                                                      num_batch_threads=1))
+    batched = attach_batcher(multi_io_servable, BatchingOptions(
+        max_batch_size=16, batch_timeout_micros=2000, num_batch_threads=1))
 
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        answers = list(pool.map(lambda request: multi_io_servable.run(
+        answers = list(pool.map(lambda request: batched.run(
             "serving_default", request, deadline=time.monotonic() + WAIT_SECONDS), requests))
+    batched.unload()
 
     for answer, want in zip(answers, expected):
         assert sorted(answer) == sorted(want)
@@ -109,21 +111,21 @@ def test_batched_answers_are_identical_to_unbatched_ones(multi_io_servable):
 
 def test_a_signature_without_batch_dimension_runs_directly_next_to_a_batched_one(tmp_path):
     path = savedmodels.export_call_counter(tmp_path / "counter", 1)
-    servable = Servable.load("counter", 1, path)
+    servable = attach_batcher(VersionLoader(warmup_iterations=None).load("counter", 1, path),
+                              BatchingOptions(max_batch_size=4))
     try:
-        batcher = attach_batcher(servable, BatchingOptions(max_batch_size=4))
         servable.run("serving_default", {"x": np.array([1.0, 2.0], np.float32)})
 
         calls = servable.run("call_count", {})["calls"]
 
-        assert batcher is not None and calls == 1
+        assert calls == 1
     finally:
         servable.unload()
 
 
 def test_unbatched_request_whose_deadline_passed_is_not_run(tmp_path):
     path = savedmodels.export_call_counter(tmp_path / "counter", 1)
-    servable = Servable.load("counter", 1, path)
+    servable = VersionLoader(warmup_iterations=None).load("counter", 1, path)
     try:
         with pytest.raises(errors.DeadlineExceeded):
             servable.run("serving_default", {"x": np.array([1.0], np.float32)},

@@ -11,6 +11,7 @@ from tests.support import savedmodels
 from tests.support.server_harness import wait_until as harness_wait_until
 
 from serving.core import ModelManager
+from serving.version_loader import VersionLoader
 
 # Fast polling and retries, so version changes show up within a fraction of a second.
 FAST_OPTIONS = dict(file_system_poll_wait_seconds=0.1, load_retry_interval_seconds=0.05,
@@ -26,11 +27,14 @@ def wait_until():
 
 @pytest.fixture
 def make_manager():
-    """make_manager(config, start=True, **options): a ModelManager stopped after the test."""
+    """make_manager(config, start=True, warmup_iterations=1, **options): a ModelManager loading
+    real SavedModels, stopped after the test."""
     managers = []
 
-    def make(config, start: bool = True, **options) -> ModelManager:
-        manager = ModelManager(config, **{**FAST_OPTIONS, **options})
+    def make(config, start: bool = True, warmup_iterations: int | None = 1,
+             **options) -> ModelManager:
+        loader = VersionLoader(warmup_iterations=warmup_iterations)
+        manager = ModelManager(config, load=loader.load, **{**FAST_OPTIONS, **options})
         managers.append(manager)
         if start:
             manager.start()

@@ -9,21 +9,22 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from serving import errors
 from serving.core import signature_check
 from serving.core.servable import Servable, ServableLoadError
+from serving.version_loader import VersionLoader
 
 
 @pytest.fixture(scope="module")
 def half_plus_two(shared_models):
-    return Servable.load("half_plus_two", 1, str(shared_models / "half_plus_two" / "1"))
+    return VersionLoader(warmup_iterations=None).load("half_plus_two", 1, str(shared_models / "half_plus_two" / "1"))
 
 
 @pytest.fixture(scope="module")
 def multi_io(shared_models):
-    return Servable.load("multi_io", 1, str(shared_models / "multi_io" / "1"))
+    return VersionLoader(warmup_iterations=None).load("multi_io", 1, str(shared_models / "multi_io" / "1"))
 
 
 @pytest.fixture(scope="module")
 def tf1(shared_models):
-    return Servable.load("tf1", 1, str(shared_models / "tf1" / "1"))
+    return VersionLoader(warmup_iterations=None).load("tf1", 1, str(shared_models / "tf1" / "1"))
 
 
 def _multi_io_inputs(batch=2):
@@ -166,20 +167,20 @@ def test_tf2_signature_defs_are_as_stored_including_init_op(half_plus_two):
 def test_corrupt_saved_model_fails_to_load_with_data_loss(tmp_path):
     path = savedmodels.export_broken_version(tmp_path, 1)
     with pytest.raises(ServableLoadError) as caught:
-        Servable.load("broken", 1, path)
+        VersionLoader(warmup_iterations=None).load("broken", 1, path)
     assert caught.value.code == grpc.StatusCode.DATA_LOSS
     assert path in caught.value.message
 
 
 def test_directory_without_saved_model_fails_with_not_found(tmp_path):
     with pytest.raises(ServableLoadError) as caught:
-        Servable.load("empty", 1, str(tmp_path))
+        VersionLoader(warmup_iterations=None).load("empty", 1, str(tmp_path))
     assert caught.value.code == grpc.StatusCode.NOT_FOUND
     assert "SavedModel file does not exist at" in caught.value.message
 
 
 def test_missing_tag_set_lists_available_tags(shared_models):
     with pytest.raises(ServableLoadError) as caught:
-        Servable.load("m", 1, str(shared_models / "half_plus_two" / "1"), tags=("serve", "gpu"))
+        VersionLoader(tags=("serve", "gpu"), warmup_iterations=None).load("m", 1, str(shared_models / "half_plus_two" / "1"))
     assert caught.value.code == grpc.StatusCode.NOT_FOUND
     assert "Available tag sets: [['serve']]" in caught.value.message

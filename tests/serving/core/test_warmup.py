@@ -10,8 +10,9 @@ from tensorflow_serving.apis import (classification_pb2, inference_pb2, predicti
                                      regression_pb2)
 
 from serving.core import config as config_lib
-from serving.core import warmup
+from serving.apis.tfs import warmup
 from serving.core.servable import Servable, ServableLoadError
+from serving.version_loader import VersionLoader
 
 
 def _config(base_path):
@@ -37,13 +38,13 @@ def _example_input(request, *values):
 
 def test_each_record_is_replayed_the_configured_number_of_times(make_manager, tmp_path):
     savedmodels.export_call_counter(tmp_path, 1, warmup_requests=[_predict()] * 3)
-    manager = make_manager(_config(tmp_path), num_request_iterations_for_warmup=2)
+    manager = make_manager(_config(tmp_path), warmup_iterations=2)
     assert _calls(manager) == 6
 
 
 def test_disabled_warmup_replays_nothing(make_manager, tmp_path):
     savedmodels.export_call_counter(tmp_path, 1, warmup_requests=[_predict()] * 3)
-    manager = make_manager(_config(tmp_path), enable_model_warmup=False)
+    manager = make_manager(_config(tmp_path), warmup_iterations=None)
     assert _calls(manager) == 0
 
 
@@ -57,7 +58,7 @@ def test_classify_regress_and_multi_inference_logs_are_replayed(tmp_path):
         multi.tasks.add().model_spec.signature_name = signature
     path = savedmodels.export_tf1_classify_regress(tmp_path, 1,
                                                    warmup_requests=[classify, regress, multi])
-    assert warmup.warm_up(Servable.load("m", 1, path)) == 3
+    assert warmup.warm_up(VersionLoader(warmup_iterations=None).load("m", 1, path)) == 3
 
 
 def test_failing_classify_record_fails_warmup_with_its_error(tmp_path):
@@ -66,7 +67,7 @@ def test_failing_classify_record_fails_warmup_with_its_error(tmp_path):
     classify.input.example_list.examples.add().features.feature["y"].float_list.value.append(1.0)
     path = savedmodels.export_tf1_classify_regress(tmp_path, 1, warmup_requests=[classify])
     with pytest.raises(ServableLoadError) as caught:
-        warmup.warm_up(Servable.load("m", 1, path))
+        warmup.warm_up(VersionLoader(warmup_iterations=None).load("m", 1, path))
     assert caught.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.message.startswith("Warmup record 1 (classify_log) from ")
     assert ("Feature: x (data type: float) is required but could not be found"
@@ -96,7 +97,7 @@ def test_warmup_file_that_is_not_a_tfrecord_fails_with_data_loss(tmp_path):
     with open(os.path.join(path, warmup.WARMUP_FILE), "wb") as file:
         file.write(b"\x01 definitely not a TFRecord file, but long enough to read a header")
     with pytest.raises(ServableLoadError) as caught:
-        warmup.warm_up(Servable.load("m", 1, path))
+        warmup.warm_up(VersionLoader(warmup_iterations=None).load("m", 1, path))
     assert caught.value.code == grpc.StatusCode.DATA_LOSS
     assert "Please verify your warmup data is in TFRecord format." in caught.value.message
 
@@ -105,7 +106,7 @@ def test_more_than_1000_warmup_records_are_refused(tmp_path):
     path = savedmodels.export_half_plus_two(tmp_path, 1, warmup_requests=[_predict()] * 1001)
     with pytest.raises(ServableLoadError, match=r"Number of warmup records exceeds the maximum "
                                                 r"\(1000\)"):
-        warmup.warm_up(Servable.load("m", 1, path), iterations=0)
+        warmup.warm_up(VersionLoader(warmup_iterations=None).load("m", 1, path), iterations=0)
 
 
 def test_session_run_log_cannot_be_replayed(tmp_path):
@@ -113,11 +114,11 @@ def test_session_run_log_cannot_be_replayed(tmp_path):
     log.session_run_log.SetInParent()
     path = savedmodels.export_half_plus_two(tmp_path, 1, warmup_requests=[log])
     with pytest.raises(ServableLoadError) as caught:
-        warmup.warm_up(Servable.load("m", 1, path))
+        warmup.warm_up(VersionLoader(warmup_iterations=None).load("m", 1, path))
     assert caught.value.code == grpc.StatusCode.UNIMPLEMENTED
     assert "Unsupported log_type for warmup: session_run_log" in caught.value.message
 
 
 def test_version_without_warmup_file_needs_no_warmup(shared_models):
-    servable = Servable.load("m", 1, str(shared_models / "half_plus_two" / "1"))
+    servable = VersionLoader(warmup_iterations=None).load("m", 1, str(shared_models / "half_plus_two" / "1"))
     assert warmup.warm_up(servable) == 0

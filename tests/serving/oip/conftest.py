@@ -22,6 +22,7 @@ from tests.support import savedmodels
 from tests.support.oip_harness import model_config, start_server
 
 from serving.core import ModelManager
+from serving.version_loader import VersionLoader
 from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc
 
 
@@ -35,7 +36,7 @@ def manager(tmp_path_factory):
     config = model_config(
         {"half": base / "half", "multi": base / "multi", "dtypes": base / "dtypes"},
         extra={"half": 'model_version_policy { all {} } version_labels { key: "stable" value: 1 }'})
-    model_manager = ModelManager(config, file_system_poll_wait_seconds=0)
+    model_manager = ModelManager(config, load=VersionLoader().load, file_system_poll_wait_seconds=0)
     model_manager.start()
     yield model_manager
     model_manager.stop()

@@ -10,6 +10,7 @@ from tests.support.oip_harness import RPC_TIMEOUT_SECONDS, model_config, start_s
 from tests.support.oip_testdata import export_without_serving_default
 
 from serving.core import ModelManager
+from serving.version_loader import VersionLoader
 from serving.oip import grpc_predict_v2_pb2 as pb2
 from serving.oip import grpc_predict_v2_pb2_grpc as pb2_grpc
 
@@ -20,7 +21,8 @@ def stub(tmp_path_factory):
     savedmodels.export_broken_version(base / "broken", 1)
     export_without_serving_default(base / "nodefault", 1)
     manager = ModelManager(model_config({"broken": base / "broken", "nodefault": base / "nodefault"}),
-                           file_system_poll_wait_seconds=0, max_num_load_retries=0)
+                           load=VersionLoader().load, file_system_poll_wait_seconds=0,
+                           max_num_load_retries=0)
     manager.start()
     server, target = start_server(manager)
     channel = grpc.insecure_channel(target)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from serving.tflite.batches import common_batch_size, empty_outputs, join_outputs, split_batch
-from serving.tflite.layouts import SignatureLayout, TensorLayout
+from serving.backends.tflite.batches import common_batch_size, empty_outputs, join_outputs, split_batch
+from serving.backends.tflite.layouts import SignatureLayout, TensorLayout
 
 
 def batched(*shape, dtype=np.float32) -> TensorLayout:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tensorflow.core.framework import types_pb2
 
-from serving.tflite.layouts import SignatureLayout, TensorLayout, UnsupportedTensorType
+from serving.backends.tflite.layouts import SignatureLayout, TensorLayout, UnsupportedTensorType
 
 
 def tensor(dtype, shape, name="t:0", index=0) -> TensorLayout:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from serving import flags
-from serving.tflite import TfliteOptions, options_from_flags
-from serving.tflite.options import usable_cpu_count
+from serving.backends.tflite import TfliteOptions, options_from_flags
+from serving.backends.tflite.options import usable_cpu_count
 
 MODEL = ["--model_base_path=/models/m"]
 

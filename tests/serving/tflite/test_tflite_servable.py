@@ -1,4 +1,4 @@
-"""TfliteServable on real TF Lite models: signatures, batch sizes, splitting, strings, errors, loading."""
+"""TfliteBackend on real TF Lite models: signatures, batch sizes, splitting, strings, errors, loading."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ import pytest
 from tests.support import tflite_models
 
 from serving import errors
+from serving.backends import open_backend
+from serving.backends.tflite import TfliteBackend, TfliteOptions
 from serving.core.servable import Servable, ServableLoadError
-from serving.tflite import TfliteOptions, TfliteServable, load_preferring_tflite
+from serving.version_loader import VersionLoader
 
 ATOL = 1e-5
 
 
-def load(path, num_pools: int = 1, interpreters_per_pool: int = 1) -> TfliteServable:
-    return TfliteServable.load("model", 1, str(path), TfliteOptions(num_pools, interpreters_per_pool))
+def load(path, num_pools: int = 1, interpreters_per_pool: int = 1) -> Servable:
+    backend = TfliteBackend.load("model", 1, str(path), TfliteOptions(num_pools, interpreters_per_pool))
+    return Servable("model", 1, str(path), backend)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,7 @@ def lite(zoo_cnn_version_dir):
 
 @pytest.fixture(scope="module")
 def saved(zoo_cnn_version_dir):
-    servable = Servable.load("model", 1, str(zoo_cnn_version_dir))
+    servable = VersionLoader(warmup_iterations=None).load("model", 1, str(zoo_cnn_version_dir))
     yield servable
     servable.unload()
 
@@ -166,15 +169,15 @@ def test_truncated_model_file_fails_to_load(tmp_path, zoo_cnn_version_dir):
 
 def test_tflite_is_preferred_only_when_asked_and_present(tmp_path, zoo_cnn_version_dir):
     options = TfliteOptions()
-    preferred = load_preferring_tflite("m", 1, str(zoo_cnn_version_dir), ("serve",), options)
-    not_asked = load_preferring_tflite("m", 1, str(zoo_cnn_version_dir), ("serve",), None)
+    preferred = open_backend("m", 1, str(zoo_cnn_version_dir), ("serve",), options)
+    not_asked = open_backend("m", 1, str(zoo_cnn_version_dir), ("serve",), None)
     saved_only = shutil.copytree(zoo_cnn_version_dir, tmp_path / "1")
     (saved_only / "model.tflite").unlink()
-    fallback = load_preferring_tflite("m", 1, str(saved_only), ("serve",), options)
+    fallback = open_backend("m", 1, str(saved_only), ("serve",), options)
     try:
-        assert isinstance(preferred, TfliteServable)
-        assert not isinstance(not_asked, TfliteServable)
-        assert not isinstance(fallback, TfliteServable)
+        assert isinstance(preferred, TfliteBackend)
+        assert not isinstance(not_asked, TfliteBackend)
+        assert not isinstance(fallback, TfliteBackend)
         assert "classify" in fallback.signature_defs
     finally:
         for servable in (preferred, not_asked, fallback):

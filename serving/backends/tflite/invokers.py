@@ -15,7 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
-from serving.tflite.layouts import SignatureLayout
+from serving.backends.tflite.layouts import SignatureLayout
 
 
 class SignatureInvoker:

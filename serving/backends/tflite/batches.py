@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from serving.tflite.layouts import SignatureLayout
+from serving.backends.tflite.layouts import SignatureLayout
 
 
 def common_batch_size(layout: SignatureLayout, feeds: Mapping[str, np.ndarray]) -> int | None:

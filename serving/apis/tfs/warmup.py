@@ -15,16 +15,13 @@ import time
 
 import grpc
 
-from serving import errors
+from serving import contract, errors
 from serving.core.servable import Servable, ServableLoadError
 
 logger = logging.getLogger("serving.core")
 
-WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+WARMUP_FILE = os.path.join(*contract.WARMUP_FILE)
 MAX_WARMUP_RECORDS = 1000
-
-# The input alias of classify and regress signatures (signature_constants.CLASSIFY_INPUTS).
-_EXAMPLES_INPUT = "inputs"
 
 
 def warm_up(servable: Servable, iterations: int = 1) -> int:
@@ -110,9 +107,9 @@ def _replay(servable: Servable, log) -> None:
 
 def _run_on_examples(servable: Servable, signature_name: str, examples) -> None:
     """Runs a classify or regress signature on serialized tf.Examples, fed to its one input."""
-    signature_def = servable.signature_defs.get(signature_name or "serving_default")
-    alias = _EXAMPLES_INPUT
-    if signature_def is not None and _EXAMPLES_INPUT not in signature_def.inputs \
+    signature_def = servable.signature_defs.get(signature_name or contract.DEFAULT_SIGNATURE)
+    alias = contract.EXAMPLES_INPUT
+    if signature_def is not None and contract.EXAMPLES_INPUT not in signature_def.inputs \
             and len(signature_def.inputs) == 1:
         alias = next(iter(signature_def.inputs))
     servable.run(signature_name, {alias: examples})

@@ -1,9 +1,9 @@
 """One model version served from its `model.tflite` through pools of tf.lite.Interpreter.
 
-`TfliteServable` is a serving.core.Servable (name, version, path, signature_defs, `run`,
-`unload`) whose requests go through the same `Servable.run` checks, so TF Serving's gRPC API,
-KServe v2 and REST serve it unchanged, a bad request gets the same error as from the SavedModel
-next to it, and --enable_batching batches it the same way.
+`TfliteBackend` is a serving.core Backend: the Servable around it checks requests against its
+SignatureDefs exactly as for a SavedModel, so TF Serving's gRPC API, KServe v2 and REST serve it
+unchanged, a bad request gets the same error as from the SavedModel next to it, and
+--enable_batching batches it the same way.
 """
 
 from __future__ import annotations
@@ -16,32 +16,31 @@ from typing import Mapping, Sequence
 import grpc
 import numpy as np
 
-from serving import errors
-from serving.core.servable import Servable, ServableLoadError
-from serving.tflite.batches import common_batch_size, empty_outputs, join_outputs, split_batch
-from serving.tflite.layouts import SignatureLayout, UnsupportedTensorType, read_layouts
-from serving.tflite.options import TfliteOptions
-from serving.tflite.pool import InterpreterPool, new_interpreter
+from serving import contract, errors
+from serving.backends.tflite.batches import common_batch_size, empty_outputs, join_outputs, split_batch
+from serving.backends.tflite.layouts import SignatureLayout, UnsupportedTensorType, read_layouts
+from serving.backends.tflite.options import TfliteOptions
+from serving.backends.tflite.pool import InterpreterPool, new_interpreter
+from serving.core.servable import ServableLoadError
 
 logger = logging.getLogger("serving.tflite")
 
-TFLITE_MODEL_FILE = "model.tflite"
+TFLITE_MODEL_FILE = os.path.join(*contract.TFLITE_MODEL_FILE)
 
 
-class TfliteServable(Servable):
+class TfliteBackend:
     """A TF Lite version: `options.num_pools` requests run at once, each on its own pool.
 
-    Servable's `run` (request checks, batcher, deadline) is inherited unchanged; only the model
-    call, `call_signature`, differs. With more than one interpreter per pool, a request's batch
-    is cut into that many parts run in parallel (see serving/tflite/batches.py), which TF Serving
-    does for tf.Example models.
+    With more than one interpreter per pool, a request's batch is cut into that many parts run in
+    parallel (see serving/backends/tflite/batches.py), which TF Serving does for tf.Example
+    models. `name` and `version` name its threads and log lines.
     """
 
-    def __init__(self, name: str, version: int, path: str, layouts: Mapping[str, SignatureLayout],
+    def __init__(self, name: str, version: int, layouts: Mapping[str, SignatureLayout],
                  pool: InterpreterPool, options: TfliteOptions):
-        signature_defs = {key: layout.signature_def() for key, layout in layouts.items()}
-        # Every TF Lite signature is callable: its layout is what call_signature runs.
-        super().__init__(name, version, path, signature_defs, layouts)
+        self.signature_defs = {key: layout.signature_def() for key, layout in layouts.items()}
+        # Every TF Lite signature is runnable: its layout is what run() invokes.
+        self.runnable_signatures = frozenset(layouts)
         self._layouts = dict(layouts)
         self._pool = pool
         # Runs the parts of a split batch other than the first, which the caller runs itself.
@@ -50,7 +49,7 @@ class TfliteServable(Servable):
             helpers, thread_name_prefix=f"tflite-{name}-{version}") if helpers else None
 
     @classmethod
-    def load(cls, name: str, version: int, path: str, options: TfliteOptions) -> "TfliteServable":
+    def load(cls, name: str, version: int, path: str, options: TfliteOptions) -> "TfliteBackend":
         """Reads `path`/model.tflite and builds every interpreter of every pool.
 
         Raises:
@@ -78,19 +77,19 @@ class TfliteServable(Servable):
                                     grpc.StatusCode.INVALID_ARGUMENT) from None
         try:
             layouts = read_layouts(first)
-            servable = cls(name, version, path, layouts,
-                           InterpreterPool(content, layouts, options, first_interpreter=first),
-                           options)
+            backend = cls(name, version, layouts,
+                          InterpreterPool(content, layouts, options, first_interpreter=first),
+                          options)
         except (UnsupportedTensorType, ValueError, RuntimeError) as error:
             raise ServableLoadError(f"Cannot serve the TF Lite model {model_path}: {error}",
                                     grpc.StatusCode.INVALID_ARGUMENT) from None
         logger.info("event=tflite_model_loaded model=%s version=%d signatures=%s pools=%d "
                     "interpreters_per_pool=%d", name, version, ",".join(sorted(layouts)),
                     options.num_pools, options.interpreters_per_pool)
-        return servable
+        return backend
 
-    def call_signature(self, signature_name: str, feeds: Mapping[str, np.ndarray],
-                       output_aliases: Sequence[str]) -> dict[str, np.ndarray]:
+    def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
+            output_aliases: Sequence[str]) -> dict[str, np.ndarray]:
         """Runs checked inputs on a free pool (waiting for one if every pool is busy).
 
         Raises:
@@ -134,21 +133,7 @@ class TfliteServable(Servable):
         return [first, *(future.result() for future in futures)]
 
     def unload(self) -> None:
-        """Stops the batcher and the helper threads, drops the interpreters; no run() may follow."""
-        super().unload()
+        """Stops the helper threads and drops the interpreters; no run() may follow."""
         if self._helpers is not None:
             self._helpers.shutdown(wait=True)
         self._pool.close()
-
-    def __repr__(self) -> str:
-        return f"TfliteServable(name={self.name!r}, version={self.version}, path={self.path!r})"
-
-
-def load_preferring_tflite(name: str, version: int, path: str, tags: Sequence[str],
-                           tflite_options: TfliteOptions | None):
-    """The version at `path`: from its model.tflite when `tflite_options` is given
-    (--prefer_tflite_model) and the file exists, else from its SavedModel, as TF Serving falls
-    back when a version has no TF Lite model."""
-    if tflite_options is not None and os.path.isfile(os.path.join(path, TFLITE_MODEL_FILE)):
-        return TfliteServable.load(name, version, path, tflite_options)
-    return Servable.load(name, version, path, tags)

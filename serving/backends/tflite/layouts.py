@@ -23,12 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
-DEFAULT_SIGNATURE = "serving_default"
-
-_PREDICT_METHOD = "tensorflow/serving/predict"
-_CLASSIFY_METHOD = "tensorflow/serving/classify"
-_REGRESS_METHOD = "tensorflow/serving/regress"
-_EXAMPLES_INPUT = "inputs"
+from serving import contract
 
 
 class UnsupportedTensorType(ValueError):
@@ -88,23 +83,23 @@ class SignatureLayout:
         return signature_def
 
     def _method_name(self) -> str:
-        example_input = self.inputs.get(_EXAMPLES_INPUT)
+        example_input = self.inputs.get(contract.EXAMPLES_INPUT)
         if len(self.inputs) != 1 or example_input is None or not example_input.is_string:
-            return _PREDICT_METHOD
+            return contract.PREDICT_METHOD
         outputs = set(self.outputs)
-        if outputs and outputs <= {"classes", "scores"}:
-            return _CLASSIFY_METHOD
-        if outputs == {"outputs"}:
-            return _REGRESS_METHOD
-        return _PREDICT_METHOD
+        if outputs and outputs <= {contract.CLASSES_OUTPUT, contract.SCORES_OUTPUT}:
+            return contract.CLASSIFY_METHOD
+        if outputs == {contract.REGRESSION_OUTPUT}:
+            return contract.REGRESS_METHOD
+        return contract.PREDICT_METHOD
 
 
 def read_layouts(interpreter) -> dict[str, SignatureLayout]:
     """Every signature of a tf.lite.Interpreter's model, by key (see the module docstring)."""
     keys = sorted(interpreter.get_signature_list())
     if not keys:
-        return {DEFAULT_SIGNATURE: SignatureLayout(
-            key=DEFAULT_SIGNATURE,
+        return {contract.DEFAULT_SIGNATURE: SignatureLayout(
+            key=contract.DEFAULT_SIGNATURE,
             inputs=_by_legacy_alias(interpreter.get_input_details()),
             outputs=_by_legacy_alias(interpreter.get_output_details()),
             has_runner=False,

@@ -13,9 +13,9 @@ import queue
 import warnings
 from typing import Iterator, Mapping
 
-from serving.tflite.invokers import make_invoker
-from serving.tflite.layouts import SignatureLayout
-from serving.tflite.options import TfliteOptions
+from serving.backends.tflite.invokers import make_invoker
+from serving.backends.tflite.layouts import SignatureLayout
+from serving.backends.tflite.options import TfliteOptions
 
 # tf.lite.Interpreter warns on every construction that LiteRT (ai-edge-litert) replaces it; the
 # server chose it knowingly, and the multi-line warning would break the one-line logs.

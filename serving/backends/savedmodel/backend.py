@@ -1,0 +1,140 @@
+"""A SavedModel version loaded with `tf.saved_model.load`: TensorFlow Serving's own runtime.
+
+`signature_defs` come from `saved_model.pb` itself (the MetaGraphDef with the requested tags), so
+method names and TensorInfo are exactly as exported; GetModelMetadata returns them as is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Mapping, Sequence
+
+import grpc
+import numpy as np
+
+from serving import errors
+from serving.backends.savedmodel.signature_runner import SignatureRunner
+from serving.core.servable import ServableLoadError
+
+
+class SavedModelBackend:
+    """The signatures of one loaded SavedModel, callable from many threads at once."""
+
+    def __init__(self, signature_defs: Mapping[str, object], signature_functions: Mapping[str, object],
+                 loaded_object: object = None):
+        self.signature_defs = dict(signature_defs)
+        self._functions = dict(signature_functions)
+        self.runnable_signatures = frozenset(self._functions)
+        # The object tf.saved_model.load returned owns the variables the functions read.
+        self._loaded_object = loaded_object
+        self._runners: dict[str, SignatureRunner] = {}
+
+    @classmethod
+    def load(cls, path: str, tags: Sequence[str] = ("serve",)) -> "SavedModelBackend":
+        """Loads the SavedModel at `path` (a version directory) with the MetaGraph tagged `tags`.
+
+        Raises:
+            ServableLoadError: with the status code TF Serving would report (NOT_FOUND for a
+                missing SavedModel or tag set, DATA_LOSS for a corrupt one, TensorFlow's code
+                for anything TensorFlow rejects).
+        """
+        signature_defs = read_signature_defs(path, tags)
+        import tensorflow as tf
+
+        try:
+            loaded = tf.saved_model.load(path, tags=list(tags))
+        except tf.errors.OpError as error:
+            raise ServableLoadError(f"Loading {path} failed: {error.message}",
+                                    _status_code(error.error_code)) from error
+        except (OSError, ValueError, TypeError) as error:
+            raise ServableLoadError(f"Loading {path} failed: {error}",
+                                    grpc.StatusCode.INVALID_ARGUMENT) from error
+        except (IndexError, EOFError) as error:
+            # TensorFlow's checkpoint reader raises these when a variables file is shorter than
+            # its index says: a truncated or half-copied export.
+            raise ServableLoadError(
+                f"Loading {path} failed: {type(error).__name__}: {error}; a file under "
+                f"{path}/variables is truncated or corrupt", grpc.StatusCode.DATA_LOSS) from error
+        # saved_model.pb also lists entries that are not callable (TF2's __saved_model_init_op):
+        # they stay in signature_defs, as TF Serving's metadata shows them, but cannot be run.
+        functions = {key: loaded.signatures[key] for key in signature_defs
+                     if key in loaded.signatures}
+        return cls(signature_defs, functions, loaded)
+
+    def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
+            output_aliases: Sequence[str]) -> dict[str, np.ndarray]:
+        """The model call itself, on inputs the Servable has already checked."""
+        import tensorflow as tf
+
+        runner = self._runners.get(signature_name)
+        if runner is None:  # built on first use; a race builds two equal runners, harmlessly
+            runner = SignatureRunner(self._functions[signature_name],
+                                     self.signature_defs[signature_name])
+            self._runners[signature_name] = runner
+        try:
+            return runner(feeds, output_aliases)
+        except tf.errors.OpError as error:
+            raise errors.InvalidArgument(_tensorflow_message(error.message)) from error
+        except (TypeError, ValueError) as error:
+            raise errors.InvalidArgument(f'signature "{signature_name}": {error}') from error
+
+    def unload(self) -> None:
+        """Drops the references to the model so TensorFlow can free it."""
+        self._functions.clear()
+        self._runners.clear()
+        self._loaded_object = None
+
+
+def read_signature_defs(path: str, tags: Sequence[str]) -> dict[str, object]:
+    """The SignatureDefs of the MetaGraph whose tag set equals `tags`, read from saved_model.pb."""
+    from google.protobuf import message, text_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    binary_path = os.path.join(path, "saved_model.pb")
+    text_path = os.path.join(path, "saved_model.pbtxt")
+    try:
+        if os.path.exists(binary_path):
+            with open(binary_path, "rb") as file:
+                saved_model.ParseFromString(file.read())
+        elif os.path.exists(text_path):
+            with open(text_path, encoding="utf-8") as file:
+                text_format.Parse(file.read(), saved_model)
+        else:
+            raise ServableLoadError(
+                f"SavedModel file does not exist at: {path}/{{saved_model.pbtxt|saved_model.pb}}",
+                grpc.StatusCode.NOT_FOUND)
+    except (message.DecodeError, text_format.ParseError, UnicodeDecodeError) as error:
+        raise ServableLoadError(f"Cannot parse the SavedModel in {path}: {error}",
+                                grpc.StatusCode.DATA_LOSS) from None
+    wanted = set(tags)
+    for meta_graph in saved_model.meta_graphs:
+        if set(meta_graph.meta_info_def.tags) == wanted:
+            return dict(meta_graph.signature_def)
+    available = [sorted(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
+    raise ServableLoadError(
+        f"MetaGraphDef associated with tags {sorted(wanted)} could not be found in the SavedModel "
+        f"at {path}. Available tag sets: {available}. Set --saved_model_tags to one of them.",
+        grpc.StatusCode.NOT_FOUND)
+
+
+def _status_code(tf_error_code: int) -> grpc.StatusCode:
+    """TensorFlow's error codes are the gRPC codes; map the number to grpc's enum."""
+    for code in grpc.StatusCode:
+        if code.value[0] == tf_error_code:
+            return code
+    return grpc.StatusCode.UNKNOWN
+
+
+def _tensorflow_message(message: str) -> str:
+    """TensorFlow's error without the Python stack of where the graph was built.
+
+    Eager execution prefixes "Graph execution error:" and a "Detected at node ... defined at"
+    traceback of the export script, which means nothing to a client; the cause is the last part.
+    """
+    if message.startswith("Graph execution error:"):
+        message = message.rsplit("\n\n", 1)[-1]
+    # Graph-mode kernels append the node that failed ("\n\t [[{{node ParseExample}}]]").
+    message = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", message)
+    return re.sub(r"\s*\[Op:[^\]]*\]$", "", message).strip()
