@@ -4,9 +4,9 @@ Health entries: "" is the whole server, SERVING when every configured model has 
 version; each model name has its own entry; TF Serving's service names ("PredictionService",
 "ModelService", also fully qualified) are SERVING while the server runs, as TF Serving reports
 them with --enable_grpc_healthcheck_service. A model removed from the config turns
-SERVICE_UNKNOWN. The manager has no change callbacks, so a small thread re-reads readiness every
-`poll_interval_seconds`; a status is sent to Watch streams only when it changes. On shutdown
-every entry turns NOT_SERVING, so load balancers stop routing before calls are refused.
+SERVICE_UNKNOWN. Statuses follow the manager's state events (no polling); a status is sent to
+Watch streams only when it changes. On shutdown every entry turns NOT_SERVING, so load
+balancers stop routing before calls are refused.
 """
 
 from __future__ import annotations
@@ -37,30 +37,24 @@ TF_SERVING_HEALTH_NAMES = (
 class ModelHealth:
     """Keeps a grpc HealthServicer in step with a ModelManager's readiness."""
 
-    def __init__(self, manager, poll_interval_seconds: float = 0.25):
-        if poll_interval_seconds <= 0:
-            raise ValueError(
-                "poll_interval_seconds must be positive. "
-                f"Received: poll_interval_seconds={poll_interval_seconds}"
-            )
+    def __init__(self, manager):
         self.servicer = health.HealthServicer()
         self._manager = manager
-        self._poll_interval_seconds = poll_interval_seconds
         self._statuses: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._started = False
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def add_to_server(self, server) -> None:
         health_pb2_grpc.add_HealthServicer_to_server(self.servicer, server)
 
     def start(self) -> None:
-        """Publishes the current statuses, then follows changes in a daemon thread."""
-        if self._thread is not None:
+        """Publishes the current statuses, then follows the manager's state events."""
+        if self._started:
             raise RuntimeError("ModelHealth.start() was already called")
+        self._started = True
+        self._manager.add_listener(self._state_changed)
         self.refresh()
-        self._thread = threading.Thread(target=self._follow, name="health-poller", daemon=True)
-        self._thread.start()
 
     def refresh(self) -> None:
         """Reads every model's readiness now and publishes what changed."""
@@ -86,15 +80,9 @@ class ModelHealth:
         with self._lock:
             self._stopping.set()
             self.servicer.enter_graceful_shutdown()
-        if self._thread is not None:
-            self._thread.join()
 
-    def _follow(self) -> None:
-        while not self._stopping.wait(self._poll_interval_seconds):
-            try:
-                self.refresh()
-            except Exception:  # a failed read must not freeze health reporting for good
-                logger.exception("event=health_refresh_failed")
+    def _state_changed(self, event) -> None:
+        self.refresh()
 
 
 def enable_reflection(server, service_names: Iterable[str]) -> None:

@@ -163,7 +163,7 @@ class ModelServer:
         self.security = ServerSecurity.from_options(self.options)
 
         batching = self._batching
-        self.manager = ModelManager(_model_server_config(self.options),
+        self.manager = ModelManager(_model_configs(self.options),
                                     **_manager_arguments(self.options, batching))
         from serving.rest.rest_server import rest_server_from_options
 
@@ -280,7 +280,7 @@ class ModelServer:
     def _start_config_watcher(self) -> None:
         options = self.options
         if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
-            from serving.core.config import ConfigFileWatcher
+            from serving.apis.tfs.config_watcher import ConfigFileWatcher
 
             self._config_watcher = ConfigFileWatcher(
                 options.model_config_file, self.manager, options.model_config_file_poll_wait_seconds
@@ -295,12 +295,15 @@ def channel_arguments(user_arguments) -> list[tuple[str, int | str]]:
     return list(merged.items())
 
 
-def _model_server_config(options: ServerOptions):
-    from serving.core import config
+def _model_configs(options: ServerOptions):
+    """The models to serve: --model_config_file's, or --model_name at --model_base_path."""
+    from serving.apis.tfs import model_config
 
     if options.model_config_file:
-        return config.load_model_config_file(options.model_config_file)
-    return config.single_model_config(options.model_name, options.model_base_path)
+        config = model_config.load_model_config_file(options.model_config_file)
+    else:
+        config = model_config.single_model_config(options.model_name, options.model_base_path)
+    return model_config.model_configs(config)
 
 
 def _batching_policy(options: ServerOptions):

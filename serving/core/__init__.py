@@ -1,12 +1,12 @@
-"""The protocol-agnostic model core: config, version policies, loading, and request handles.
+"""The protocol-agnostic model core: the model list, version policies, loading, and handles.
 
-Front ends (TF Serving gRPC, later REST and KServe v2) hold a `ModelManager` and ask it for a
-`Servable` per request; nothing here knows about any wire protocol. Importing this package does
-not import TensorFlow: that happens when the first model loads.
+Front ends (TF Serving's APIs, the Open Inference Protocol) hold a `ModelManager` and ask it for
+a `Servable` per request; nothing here knows about any wire protocol or config file format.
+Importing this package does not import TensorFlow: that happens when the first model loads.
 """
 
-from serving.core.config import (ConfigFileWatcher, load_model_config_file, parse_model_config_text,
-                                 single_model_config, validate_model_server_config)
+from serving.core.config import ModelConfig
+from serving.core.events import StateEvent
 from serving.core.manager import ModelManager, VersionStatus
 from serving.core.servable import Backend, Batcher, Servable, ServableLoadError
 from serving.core.version_policy import VersionPolicy
@@ -14,14 +14,11 @@ from serving.core.version_policy import VersionPolicy
 __all__ = [
     "Backend",
     "Batcher",
-    "ConfigFileWatcher",
+    "ModelConfig",
     "ModelManager",
     "Servable",
     "ServableLoadError",
+    "StateEvent",
     "VersionPolicy",
     "VersionStatus",
-    "load_model_config_file",
-    "parse_model_config_text",
-    "single_model_config",
-    "validate_model_server_config",
 ]

@@ -1,225 +1,52 @@
-"""The model list the server serves: TF Serving's `ModelServerConfig` text format, validated.
+"""What the manager serves: one ModelConfig per model (name, base path, version policy, labels).
 
-`--model_config_file` holds `model_config_list { config { name base_path model_platform
-model_version_policy version_labels } }` exactly as tensorflow_model_server reads it, so a config
-written for TF Serving works here unchanged. Everything the manager relies on is checked once,
-here, and every error names the file, the line when the parser knows it, and the field.
+This is the model list in the manager's own terms. The formats users write it in (TF Serving's
+ModelServerConfig text file, --model_name/--model_base_path, HandleReloadConfigRequest) are read
+and checked by serving.apis.tfs.model_config, which names the file, line and field of a mistake;
+the checks here only guard the manager's invariants.
 """
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 import os
-import re
-import threading
+import types
+from typing import Mapping, Sequence
 
-from google.protobuf import text_format
-from tensorflow_serving.config import model_server_config_pb2
-
-from serving import errors
-
-logger = logging.getLogger("serving.core")
-
-ModelServerConfig = model_server_config_pb2.ModelServerConfig
-
-_PLATFORM = "tensorflow"
-_PARSER_POSITION = re.compile(r"^\d+:\d+ : ")
-_CUSTOM_MODEL_CONFIG = re.compile(r"^\s*custom_model_config\b", re.MULTILINE)
+from serving.core.version_policy import VersionPolicy
 
 
-def parse_model_config_text(text: str, *, source: str = "model config") -> ModelServerConfig:
-    """Parses and validates a ModelServerConfig in text format.
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """One served model: its versions are the integer directories under `base_path`, of which
+    `policy` selects the ones to serve; `labels` name versions ("stable" -> 3)."""
 
-    `source` names where the text came from (a file path) in error messages. Relative base
-    paths are made absolute against the current directory.
+    name: str
+    base_path: str
+    policy: VersionPolicy = VersionPolicy()
+    labels: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
-    Raises:
-        errors.InvalidArgument: a syntax error (with line and column) or an invalid field.
-    """
-    config = ModelServerConfig()
-    try:
-        text_format.Parse(text, config)
-    except text_format.ParseError as error:
-        if _CUSTOM_MODEL_CONFIG.search(text):
-            # Its payload is a type only TF Serving's own build knows, so parsing fails first.
-            raise errors.InvalidArgument(_custom_model_config_refusal(source)) from None
-        detail = _PARSER_POSITION.sub("", str(error))
-        where = f"{source}:{error.GetLine()}:{error.GetColumn()}" if error.GetLine() else source
-        raise errors.InvalidArgument(f"{where}: {detail}") from None
-    return validate_model_server_config(config, source=source)
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("name must not be empty. Received: name=''")
+        if not self.base_path:
+            raise ValueError(f"base_path must not be empty (model {self.name!r}). "
+                             "Received: base_path=''")
+        object.__setattr__(self, "base_path", os.path.abspath(self.base_path))
+        object.__setattr__(self, "labels", types.MappingProxyType(dict(self.labels)))
 
 
-def load_model_config_file(path: str) -> ModelServerConfig:
-    """Reads, parses and validates the model config file at `path`.
+def check_model_configs(models: Sequence[ModelConfig]) -> tuple[ModelConfig, ...]:
+    """The models as a tuple, once no two share a name.
 
     Raises:
-        errors.NotFound: the file does not exist.
-        errors.InvalidArgument: it cannot be read, parsed or validated.
+        ValueError: a model name appears twice.
     """
-    try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
-    except FileNotFoundError:
-        raise errors.NotFound(f"Model config file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise errors.InvalidArgument(f"Cannot read model config file {path}: {error}") from None
-    return parse_model_config_text(text, source=path)
-
-
-def single_model_config(name: str, base_path: str) -> ModelServerConfig:
-    """The config `--model_name NAME --model_base_path PATH` stands for: one model, latest."""
-    config = ModelServerConfig()
-    model = config.model_config_list.config.add()
-    model.name = name
-    model.base_path = base_path
-    model.model_platform = _PLATFORM
-    return validate_model_server_config(config, source="--model_name/--model_base_path")
-
-
-def validate_model_server_config(config: ModelServerConfig, *, source: str = "model config"
-                                 ) -> ModelServerConfig:
-    """Checks a ModelServerConfig and returns a copy with absolute base paths.
-
-    Used for config files and for configs that arrive over the wire (HandleReloadConfigRequest),
-    so both get the same checks and messages.
-
-    Raises:
-        errors.InvalidArgument: naming `source`, the config entry and the offending field.
-    """
-    kind = config.WhichOneof("config")
-    if kind == "custom_model_config":
-        raise errors.InvalidArgument(_custom_model_config_refusal(source))
-    result = ModelServerConfig()
-    result.CopyFrom(config)
-    seen: dict[str, int] = {}
-    for index, model in enumerate(result.model_config_list.config):
-        where = f"{source}: model_config_list.config[{index}]"
-        _validate_model_config(model, where)
+    seen: set[str] = set()
+    for model in models:
+        if not isinstance(model, ModelConfig):
+            raise TypeError(f"models must be ModelConfigs. Received: {type(model).__name__}")
         if model.name in seen:
-            raise errors.InvalidArgument(
-                f"{where}.name: duplicate model name {model.name!r} "
-                f"(already used by model_config_list.config[{seen[model.name]}])"
-            )
-        seen[model.name] = index
-        model.base_path = os.path.abspath(model.base_path)
-    return result
-
-
-def _custom_model_config_refusal(source: str) -> str:
-    return (f"{source}: custom_model_config is not supported; list the models in "
-            "model_config_list { config { name: ... base_path: ... } }")
-
-
-def _validate_model_config(model: model_server_config_pb2.ModelConfig, where: str) -> None:
-    if not model.name:
-        raise errors.InvalidArgument(f"{where}.name is empty: every model needs a name")
-    where = f"{where} (model {model.name!r})"
-    if not model.base_path:
-        raise errors.InvalidArgument(
-            f"{where}.base_path is empty: set it to the directory holding the version dirs"
-        )
-    if model.model_platform not in ("", _PLATFORM):
-        raise errors.InvalidArgument(
-            f"{where}.model_platform: only \"{_PLATFORM}\" is served. "
-            f"Received: model_platform={model.model_platform!r}"
-        )
-    if model.model_type == model_server_config_pb2.ModelType.OTHER:
-        raise errors.InvalidArgument(f"{where}.model_type: only TENSORFLOW models are served")
-    policy = model.model_version_policy
-    if policy.WhichOneof("policy_choice") == "specific":
-        versions = set(policy.specific.versions)
-        if not versions:
-            # TF Serving accepts this and serves nothing; say so loudly, as it does.
-            logger.warning("event=config_warning model=%s message=%r", model.name,
-                           "model_version_policy.specific lists no versions: nothing is served")
-        if any(version < 0 for version in versions):
-            raise errors.InvalidArgument(
-                f"{where}.model_version_policy.specific.versions must be non-negative. "
-                f"Received: versions={sorted(versions)}"
-            )
-    for label, version in sorted(model.version_labels.items()):
-        if not label:
-            raise errors.InvalidArgument(f"{where}.version_labels: a label name is empty")
-        if version < 0:
-            raise errors.InvalidArgument(
-                f"{where}.version_labels[{label!r}] must be a non-negative version. "
-                f"Received: {version}"
-            )
-        specific = policy.WhichOneof("policy_choice") == "specific"
-        if specific and version not in policy.specific.versions:
-            raise errors.InvalidArgument(
-                f"{where}.version_labels[{label!r}] points to version {version}, which "
-                f"model_version_policy.specific does not serve (versions: "
-                f"{sorted(policy.specific.versions)})"
-            )
-
-
-class ConfigFileWatcher:
-    """Re-reads a model config file every `poll_wait_seconds` and applies it when it changes.
-
-    This is `--model_config_file_poll_wait_seconds`: a changed file replaces the manager's model
-    list through `manager.reload_config`. A file that cannot be read or is invalid is logged and
-    the running config is kept, so a half-edited file never takes models down.
-    """
-
-    def __init__(self, path: str, manager, poll_wait_seconds: float):
-        if poll_wait_seconds <= 0:
-            raise ValueError("poll_wait_seconds must be positive. "
-                             f"Received: poll_wait_seconds={poll_wait_seconds}")
-        self.path = path
-        self.poll_wait_seconds = poll_wait_seconds
-        self._manager = manager
-        self._last_read_error = ""
-        self._last_text = self._read_text()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Starts polling in a daemon thread; the current content counts as already applied."""
-        if self._thread is not None:
-            raise RuntimeError("ConfigFileWatcher.start() was already called")
-        self._thread = threading.Thread(target=self._poll_forever, name="config-file-watcher",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stops polling and waits for a reload in progress to finish."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def poll_once(self) -> bool:
-        """Applies the file if it changed since the last attempt; True if it was applied."""
-        text = self._read_text()
-        if text is None or text == self._last_text:
-            return False
-        self._last_text = text
-        try:
-            config = parse_model_config_text(text, source=self.path)
-            self._manager.reload_config(config)
-        except errors.ServingError as error:
-            logger.error("event=config_reload_failed path=%s error=%r keeping=previous_config",
-                         self.path, error.message)
-            return False
-        logger.info("event=config_reloaded path=%s models=%s", self.path,
-                    ",".join(model.name for model in config.model_config_list.config))
-        return True
-
-    def _read_text(self) -> str | None:
-        try:
-            with open(self.path, encoding="utf-8") as file:
-                text = file.read()
-        except (OSError, UnicodeDecodeError) as error:
-            if str(error) != self._last_read_error:  # once per problem, not once per poll
-                logger.error("event=config_read_failed path=%s error=%r", self.path, str(error))
-            self._last_read_error = str(error)
-            return None
-        self._last_read_error = ""
-        return text
-
-    def _poll_forever(self) -> None:
-        while not self._stopping.wait(self.poll_wait_seconds):
-            try:
-                self.poll_once()
-            except Exception:  # a bug here must not silently end hot reload
-                logger.exception("event=config_watcher_error path=%s", self.path)
+            raise ValueError(f"model names must be unique. Received: {model.name!r} twice")
+        seen.add(model.name)
+    return tuple(models)

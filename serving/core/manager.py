@@ -1,10 +1,11 @@
 """ModelManager: which model versions are loaded, and handles to them for requests.
 
 This is TF Serving's Source -> Loader -> Manager pipeline in one place: a poll of each model's
-base path proposes the versions its policy wants, loads run in background threads (load, then
-warmup, then AVAILABLE), and versions that left the policy are unloaded only once something
-else serves and their in-flight requests have let go of them. A request holds a handle for its
-duration; a lock guards the tables but is never held while a model loads or runs.
+base path proposes the versions its policy wants, loads run in background threads (the load
+function given to the manager, then AVAILABLE), and versions that left the policy are unloaded
+only once something else serves and their in-flight requests have let go of them. A request
+holds a handle for its duration; a lock guards the tables but is never held while a model loads
+or runs. Every state change is published to listeners, as TF Serving's ServableStateMonitor does.
 """
 
 from __future__ import annotations
@@ -13,18 +14,18 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 import grpc
 
 from serving import errors
-from serving.core import config as config_lib
 from serving.core import loader
+from serving.core.config import ModelConfig, check_model_configs
+from serving.core.events import MODEL_ADDED, MODEL_REMOVED, StateEvent, StateListeners
 from serving.core.model_versions import (AVAILABLE, END, LOADING, UNLOADING, ModelRecord,
                                          VersionRecord, VersionStatus)
 from serving.core.servable import Servable
 from serving.core.version_dirs import find_version_dirs, version_dir_fingerprint
-from serving.core.version_policy import VersionPolicy
 
 __all__ = ["ModelManager", "VersionStatus"]
 
@@ -32,7 +33,7 @@ logger = logging.getLogger("serving.core")
 
 
 class ModelManager:
-    """Loads, serves and unloads the versions of the models in a ModelServerConfig.
+    """Loads, serves and unloads the versions of `models` (a sequence of ModelConfig).
 
     `load(name, version, path)` turns a version directory into a ready Servable (the server
     composes it from a backend, warmup and batching; tests pass fakes). The other arguments
@@ -42,7 +43,7 @@ class ModelManager:
     tried again only when its files change. `num_load_threads` bounds concurrent loads.
     """
 
-    def __init__(self, config, load: loader.LoadFunction, *,
+    def __init__(self, models: Sequence[ModelConfig], load: loader.LoadFunction, *,
                  file_system_poll_wait_seconds: float = 1.0,
                  max_num_load_retries: int = 5,
                  load_retry_interval_seconds: float = 60.0,
@@ -57,7 +58,7 @@ class ModelManager:
                 raise ValueError(f"{name} must be >= {minimum}. Received: {name}={value}")
         if not callable(load):
             raise TypeError(f"load must be callable. Received: load={load!r}")
-        self._config = config_lib.validate_model_server_config(config)
+        self._initial_models = check_model_configs(models)
         self._poll_wait_seconds = file_system_poll_wait_seconds
         self._load_function = load
         self._retries = loader.RetryPolicy(max_retries=max_num_load_retries,
@@ -71,6 +72,8 @@ class ModelManager:
         self._loader = concurrent.futures.ThreadPoolExecutor(num_load_threads,
                                                              thread_name_prefix="model-load")
         self._poll_thread: threading.Thread | None = None
+        self._listeners = StateListeners()
+        self._events: list[StateEvent] = []  # collected under _lock, published outside it
 
     # === Lifecycle ===
 
@@ -82,7 +85,7 @@ class ModelManager:
         """
         if self._poll_thread is not None or self._stopping.is_set():
             raise RuntimeError("ModelManager.start() can be called once, before stop()")
-        self._apply_config(self._config)
+        self._apply_config(self._initial_models)
         if self._poll_wait_seconds > 0:
             self._poll_thread = threading.Thread(target=self._poll_forever, name="model-poller",
                                                  daemon=True)
@@ -103,24 +106,29 @@ class ModelManager:
                 model.wanted = {}  # nothing wanted: every version goes
                 idle += self._begin_unloads(model)
         self._release_servables(idle)
+        self._publish_events()
 
-    def reload_config(self, config) -> None:
+    def reload_config(self, models: Sequence[ModelConfig]) -> None:
         """Replaces the model list (TF Serving's HandleReloadConfigRequest semantics).
 
-        Models not in `config` are unloaded; new ones are loaded; changed policies and labels
+        Models not in `models` are unloaded; new ones are loaded; changed policies and labels
         apply. Returns once the versions this starts loading have loaded or failed.
 
         Raises:
-            errors.InvalidArgument: the config is invalid (nothing changes).
             errors.FailedPrecondition: a label points to a version that is not available (models
                 are updated, labels keep their previous values).
+            errors.Unavailable: the manager is stopping.
         """
         if self._stopping.is_set():
             raise errors.Unavailable("The model manager is shutting down")
-        config = config_lib.validate_model_server_config(config, source="reloaded config")
-        self._apply_config(config)
-        logger.info("event=config_applied models=%s",
-                    ",".join(model.name for model in config.model_config_list.config))
+        models = check_model_configs(models)
+        self._apply_config(models)
+        logger.info("event=config_applied models=%s", ",".join(model.name for model in models))
+
+    def add_listener(self, listener: Callable[[StateEvent], None]) -> None:
+        """Calls `listener(event)` after every state change, outside the manager's lock (so it
+        may call back into the manager). A listener that raises is logged and kept."""
+        self._listeners.add(listener)
 
     # === Requests ===
 
@@ -212,24 +220,27 @@ class ModelManager:
 
     # === Config and polling ===
 
-    def _apply_config(self, config) -> None:
-        """Installs a validated config, polls every model, waits for the loads, sets labels."""
+    def _apply_config(self, models: tuple[ModelConfig, ...]) -> None:
+        """Installs a model list, polls every model, waits for the loads, sets labels."""
         wanted_labels: dict[str, dict[str, int]] = {}
         idle = []
         with self._poll_lock:
             with self._lock:
                 configured = set()
-                for model_config in config.model_config_list.config:
+                for model_config in models:
                     model = self._models.setdefault(model_config.name,
                                                     ModelRecord(model_config.name))
+                    if not model.configured:
+                        self._events.append(StateEvent(model.name, None, MODEL_ADDED))
                     model.base_path = model_config.base_path
-                    model.policy = VersionPolicy.from_proto(model_config.model_version_policy)
+                    model.policy = model_config.policy
                     model.configured = True
                     configured.add(model.name)
-                    wanted_labels[model.name] = dict(model_config.version_labels)
+                    wanted_labels[model.name] = dict(model_config.labels)
                 removed = [model for name, model in self._models.items()
                            if model.configured and name not in configured]
                 for model in removed:
+                    self._events.append(StateEvent(model.name, None, MODEL_REMOVED))
                     model.configured = False
                     model.labels = {}
                     model.wanted = {}
@@ -243,6 +254,7 @@ class ModelManager:
                 # Also waits for loads an earlier poll started, so labels see their outcome.
                 loading = [record for model in models for record in model.versions.values()
                            if record.state == LOADING]
+        self._publish_events()
         for record in loading:
             record.settled.wait()
         self._set_labels(wanted_labels)
@@ -289,8 +301,10 @@ class ModelManager:
             if not model.configured:
                 return
             to_load = model.plan_loads(fingerprints)
+            self._events += [StateEvent(model.name, record.version, LOADING) for record in to_load]
             idle = self._begin_unloads(model)
         self._release_servables(idle)
+        self._publish_events()
         for record in to_load:
             self._loader.submit(self._load, model, record)
 
@@ -337,6 +351,8 @@ class ModelManager:
                 record.error_message = error.message
                 record.failed_fingerprint = fingerprint
                 record.settled.set()
+                self._events.append(StateEvent(model.name, record.version, END))
+            self._publish_events()
             return
         self._publish(model, record, servable)
 
@@ -346,8 +362,10 @@ class ModelManager:
             record.servable = servable
             record.state = AVAILABLE
             record.settled.set()
+            self._events.append(StateEvent(model.name, record.version, AVAILABLE))
             idle = self._begin_unloads(model)
         self._release_servables(idle)
+        self._publish_events()
 
     def _begin_unloads(self, model: ModelRecord) -> list[Servable]:
         """With the lock held: starts the unloads the policy allows; returns the idle servables.
@@ -356,6 +374,7 @@ class ModelManager:
         """
         idle = []
         for record in model.plan_unloads():
+            self._events.append(StateEvent(model.name, record.version, UNLOADING))
             if record.handles:
                 logger.info("event=version_unload_deferred model=%s version=%d in_flight=%d",
                             model.name, record.version, record.handles)
@@ -368,13 +387,22 @@ class ModelManager:
             record.handles -= 1
             idle = [self._end(record)] if record.state == UNLOADING and record.handles == 0 else []
         self._release_servables(idle)
+        if idle:
+            self._publish_events()
 
-    @staticmethod
-    def _end(record: VersionRecord) -> Servable:
+    def _end(self, record: VersionRecord) -> Servable:
         """With the lock held: marks an UNLOADING version END and hands back its servable."""
         servable, record.servable = record.servable, None
         record.state = END
+        self._events.append(StateEvent(record.model_name, record.version, END))
         return servable
+
+    def _publish_events(self) -> None:
+        """Outside the lock: hands the events collected so far to the listeners."""
+        with self._lock:
+            events, self._events = self._events, []
+        if events:
+            self._listeners.publish(events)
 
     @staticmethod
     def _release_servables(servables: list[Servable]) -> None:

@@ -37,7 +37,8 @@ class VersionRecord:
     counts requests holding the servable: an UNLOADING version is released when it drops to 0.
     """
 
-    def __init__(self, version: int, path: str):
+    def __init__(self, model_name: str, version: int, path: str):
+        self.model_name = model_name
         self.version = version
         self.path = path
         self.state = START
@@ -103,7 +104,7 @@ class ModelRecord:
             if record is not None and record.failed and (
                     fingerprints.get(version) == record.failed_fingerprint):
                 continue  # same broken files as last time: wait until they change
-            record = VersionRecord(version, path)
+            record = VersionRecord(self.name, version, path)
             record.state = LOADING
             self.versions[version] = record
             to_load.append(record)

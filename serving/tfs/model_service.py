@@ -9,6 +9,7 @@ import logging
 from tensorflow_serving.apis import get_model_status_pb2, model_management_pb2, model_service_pb2_grpc
 
 from serving import errors
+from serving.apis.tfs import model_config
 from serving.tfs import model_specs
 
 logger = logging.getLogger("serving.tfs")
@@ -56,7 +57,9 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
                 )
             logger.info("event=reload_config_requested models=%s",
                         ",".join(model.name for model in request.config.model_config_list.config))
-            self._manager.reload_config(request.config)
+            config = model_config.validate_model_server_config(request.config,
+                                                               source="reloaded config")
+            self._manager.reload_config(model_config.model_configs(config))
         except errors.ServingError as error:
             logger.error("event=reload_config_failed code=%s error=%r", error.code.name, error.message)
             response.status.error_code = error.code.value[0]

@@ -18,7 +18,7 @@ from tensorflow_serving.apis import predict_pb2
 from serving import errors
 from serving.core import ModelManager
 from serving.version_loader import VersionLoader
-from serving.core.config import parse_model_config_text
+from serving.apis.tfs.model_config import model_configs, parse_model_config_text
 from serving.oip import grpc_predict_v2_pb2 as oip_pb2
 from serving.oip import inference, messages
 from serving.tfs.prediction_service import PredictionServicer
@@ -29,7 +29,7 @@ FUZZ = settings(max_examples=250, deadline=None, database=None, derandomize=True
 
 @pytest.fixture(scope="module")
 def manager(shared_config_file):
-    manager = ModelManager(parse_model_config_text(shared_config_file.read_text()),
+    manager = ModelManager(model_configs(parse_model_config_text(shared_config_file.read_text())),
                            load=VersionLoader().load, file_system_poll_wait_seconds=0)
     manager.start()
     yield manager

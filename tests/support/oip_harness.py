@@ -6,7 +6,7 @@ from concurrent import futures
 
 import grpc
 
-from serving.core import parse_model_config_text
+from serving.apis.tfs.model_config import model_configs, parse_model_config_text
 from serving.oip.servicer import add_oip_service
 from serving.server import ErrorMappingInterceptor
 
@@ -15,11 +15,11 @@ RPC_TIMEOUT_SECONDS = 30.0
 
 
 def model_config(models: dict, extra: dict[str, str] | None = None):
-    """A ModelServerConfig serving `models` (name -> base path); `extra` adds config fields."""
+    """The ModelConfigs serving `models` (name -> base path); `extra` adds config fields."""
     entries = "".join(
         f'config {{ name: "{name}" base_path: "{path}" model_platform: "tensorflow" '
         f'{(extra or {}).get(name, "")} }}\n' for name, path in models.items())
-    return parse_model_config_text(f"model_config_list {{ {entries} }}")
+    return model_configs(parse_model_config_text(f"model_config_list {{ {entries} }}"))
 
 
 def start_server(manager) -> tuple[grpc.Server, str]:

@@ -10,6 +10,7 @@ import pytest
 from tests.support import savedmodels
 from tests.support.server_harness import wait_until as harness_wait_until
 
+from serving.apis.tfs.model_config import model_configs
 from serving.core import ModelManager
 from serving.version_loader import VersionLoader
 
@@ -28,13 +29,14 @@ def wait_until():
 @pytest.fixture
 def make_manager():
     """make_manager(config, start=True, warmup_iterations=1, **options): a ModelManager loading
-    real SavedModels, stopped after the test."""
+    real SavedModels, stopped after the test; `config` is a validated ModelServerConfig."""
     managers = []
 
     def make(config, start: bool = True, warmup_iterations: int | None = 1,
              **options) -> ModelManager:
         loader = VersionLoader(warmup_iterations=warmup_iterations)
-        manager = ModelManager(config, load=loader.load, **{**FAST_OPTIONS, **options})
+        manager = ModelManager(model_configs(config), load=loader.load,
+                               **{**FAST_OPTIONS, **options})
         managers.append(manager)
         if start:
             manager.start()

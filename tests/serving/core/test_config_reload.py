@@ -5,7 +5,8 @@ import logging
 import pytest
 
 from serving import errors
-from serving.core import config as config_lib
+from serving.apis.tfs import model_config as config_lib
+from serving.apis.tfs.config_watcher import ConfigFileWatcher
 
 
 def _config_text(shared_models, *names, labels=""):
@@ -23,7 +24,7 @@ def _config(shared_models, *names, labels=""):
 
 def test_reload_adds_new_models_and_unloads_removed_ones(make_manager, shared_models):
     manager = make_manager(_config(shared_models, "half"))
-    manager.reload_config(_config(shared_models, "multi"))
+    manager.reload_config(config_lib.model_configs(_config(shared_models, "multi")))
     assert manager.model_names() == ["multi"]
     assert manager.is_ready("multi")  # loaded by the time reload_config returns
     assert {status.state for status in manager.status("half")} == {"END"}
@@ -32,20 +33,11 @@ def test_reload_adds_new_models_and_unloads_removed_ones(make_manager, shared_mo
             pass
 
 
-def test_invalid_reload_changes_nothing(make_manager, shared_models):
-    manager = make_manager(_config(shared_models, "half"))
-    bad = _config(shared_models, "half")
-    bad.model_config_list.config[0].base_path = ""
-    with pytest.raises(errors.InvalidArgument, match="base_path is empty"):
-        manager.reload_config(bad)
-    assert manager.model_names() == ["half"] and manager.is_ready("half")
-
-
 def test_reload_moves_a_label(make_manager, shared_models):
     manager = make_manager(_config(shared_models, "half",
                                    labels='version_labels { key: "stable" value: 1 }'))
-    manager.reload_config(_config(shared_models, "half",
-                                  labels='version_labels { key: "stable" value: 2 }'))
+    manager.reload_config(config_lib.model_configs(_config(
+        shared_models, "half", labels='version_labels { key: "stable" value: 2 }')))
     with manager.servable("half", label="stable") as servable:
         assert servable.version == 2
 
@@ -54,7 +46,7 @@ def test_watcher_applies_a_changed_config_file(make_manager, shared_models, tmp_
     path = tmp_path / "models.config"
     path.write_text(_config_text(shared_models, "half"))
     manager = make_manager(config_lib.load_model_config_file(str(path)))
-    watcher = config_lib.ConfigFileWatcher(str(path), manager, poll_wait_seconds=0.1)
+    watcher = ConfigFileWatcher(str(path), manager, poll_wait_seconds=0.1)
     watcher.start()
     try:
         path.write_text(_config_text(shared_models, "half", "multi"))
@@ -69,7 +61,7 @@ def test_watcher_keeps_the_running_config_when_the_file_is_invalid(make_manager,
     path = tmp_path / "models.config"
     path.write_text(_config_text(shared_models, "half"))
     manager = make_manager(config_lib.load_model_config_file(str(path)))
-    watcher = config_lib.ConfigFileWatcher(str(path), manager, poll_wait_seconds=60)
+    watcher = ConfigFileWatcher(str(path), manager, poll_wait_seconds=60)
     path.write_text("model_config_list { config { name: ")
     assert watcher.poll_once() is False
     assert manager.model_names() == ["half"] and manager.is_ready("half")
@@ -82,4 +74,4 @@ def test_watcher_needs_a_positive_poll_interval(make_manager, shared_models, tmp
     path = tmp_path / "models.config"
     path.write_text(_config_text(shared_models, "half"))
     with pytest.raises(ValueError, match="Received: poll_wait_seconds=0"):
-        config_lib.ConfigFileWatcher(str(path), manager=None, poll_wait_seconds=0)
+        ConfigFileWatcher(str(path), manager=None, poll_wait_seconds=0)

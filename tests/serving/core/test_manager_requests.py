@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from serving import errors
-from serving.core import config as config_lib
+from serving.apis.tfs import model_config as config_lib
 
 
 def _config(shared_models, policy="", labels=""):

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from tests.support import savedmodels
 
-from serving.core import config as config_lib
+from serving.apis.tfs import model_config as config_lib
 
 
 def _config(base_path):

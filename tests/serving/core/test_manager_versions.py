@@ -10,7 +10,7 @@ import pytest
 from tests.support import savedmodels
 
 from serving import errors
-from serving.core import config as config_lib
+from serving.apis.tfs import model_config as config_lib
 
 
 def _config(base_path, policy=""):

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from serving import errors
-from serving.core import config as config_lib
+from serving.apis.tfs import model_config as config_lib
 
 GOOD_CONFIG = """
 model_config_list {

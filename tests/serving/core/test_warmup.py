@@ -9,7 +9,7 @@ from tests.support import savedmodels
 from tensorflow_serving.apis import (classification_pb2, inference_pb2, prediction_log_pb2,
                                      regression_pb2)
 
-from serving.core import config as config_lib
+from serving.apis.tfs import model_config as config_lib
 from serving.apis.tfs import warmup
 from serving.core.servable import Servable, ServableLoadError
 from serving.version_loader import VersionLoader

@@ -1,0 +1,165 @@
+"""The model list in TF Serving's `ModelServerConfig` format, validated, in the manager's terms.
+
+`--model_config_file` holds `model_config_list { config { name base_path model_platform
+model_version_policy version_labels } }` exactly as tensorflow_model_server reads it, so a config
+written for TF Serving works here unchanged; HandleReloadConfigRequest sends the same message.
+Everything the manager relies on is checked once, here, every error names the file, the line
+when the parser knows it, and the field, and `model_configs` turns the result into the
+manager's serving.core ModelConfigs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from google.protobuf import text_format
+from tensorflow_serving.config import model_server_config_pb2
+
+from serving import errors
+from serving.core import ModelConfig, VersionPolicy
+
+logger = logging.getLogger("serving.core")
+
+ModelServerConfig = model_server_config_pb2.ModelServerConfig
+
+_PLATFORM = "tensorflow"
+_PARSER_POSITION = re.compile(r"^\d+:\d+ : ")
+_CUSTOM_MODEL_CONFIG = re.compile(r"^\s*custom_model_config\b", re.MULTILINE)
+
+
+def parse_model_config_text(text: str, *, source: str = "model config") -> ModelServerConfig:
+    """Parses and validates a ModelServerConfig in text format.
+
+    `source` names where the text came from (a file path) in error messages. Relative base
+    paths are made absolute against the current directory.
+
+    Raises:
+        errors.InvalidArgument: a syntax error (with line and column) or an invalid field.
+    """
+    config = ModelServerConfig()
+    try:
+        text_format.Parse(text, config)
+    except text_format.ParseError as error:
+        if _CUSTOM_MODEL_CONFIG.search(text):
+            # Its payload is a type only TF Serving's own build knows, so parsing fails first.
+            raise errors.InvalidArgument(_custom_model_config_refusal(source)) from None
+        detail = _PARSER_POSITION.sub("", str(error))
+        where = f"{source}:{error.GetLine()}:{error.GetColumn()}" if error.GetLine() else source
+        raise errors.InvalidArgument(f"{where}: {detail}") from None
+    return validate_model_server_config(config, source=source)
+
+
+def load_model_config_file(path: str) -> ModelServerConfig:
+    """Reads, parses and validates the model config file at `path`.
+
+    Raises:
+        errors.NotFound: the file does not exist.
+        errors.InvalidArgument: it cannot be read, parsed or validated.
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except FileNotFoundError:
+        raise errors.NotFound(f"Model config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise errors.InvalidArgument(f"Cannot read model config file {path}: {error}") from None
+    return parse_model_config_text(text, source=path)
+
+
+def single_model_config(name: str, base_path: str) -> ModelServerConfig:
+    """The config `--model_name NAME --model_base_path PATH` stands for: one model, latest."""
+    config = ModelServerConfig()
+    model = config.model_config_list.config.add()
+    model.name = name
+    model.base_path = base_path
+    model.model_platform = _PLATFORM
+    return validate_model_server_config(config, source="--model_name/--model_base_path")
+
+
+def validate_model_server_config(config: ModelServerConfig, *, source: str = "model config"
+                                 ) -> ModelServerConfig:
+    """Checks a ModelServerConfig and returns a copy with absolute base paths.
+
+    Used for config files and for configs that arrive over the wire (HandleReloadConfigRequest),
+    so both get the same checks and messages.
+
+    Raises:
+        errors.InvalidArgument: naming `source`, the config entry and the offending field.
+    """
+    kind = config.WhichOneof("config")
+    if kind == "custom_model_config":
+        raise errors.InvalidArgument(_custom_model_config_refusal(source))
+    result = ModelServerConfig()
+    result.CopyFrom(config)
+    seen: dict[str, int] = {}
+    for index, model in enumerate(result.model_config_list.config):
+        where = f"{source}: model_config_list.config[{index}]"
+        _validate_model_config(model, where)
+        if model.name in seen:
+            raise errors.InvalidArgument(
+                f"{where}.name: duplicate model name {model.name!r} "
+                f"(already used by model_config_list.config[{seen[model.name]}])"
+            )
+        seen[model.name] = index
+        model.base_path = os.path.abspath(model.base_path)
+    return result
+
+
+def _custom_model_config_refusal(source: str) -> str:
+    return (f"{source}: custom_model_config is not supported; list the models in "
+            "model_config_list { config { name: ... base_path: ... } }")
+
+
+def _validate_model_config(model: model_server_config_pb2.ModelConfig, where: str) -> None:
+    if not model.name:
+        raise errors.InvalidArgument(f"{where}.name is empty: every model needs a name")
+    where = f"{where} (model {model.name!r})"
+    if not model.base_path:
+        raise errors.InvalidArgument(
+            f"{where}.base_path is empty: set it to the directory holding the version dirs"
+        )
+    if model.model_platform not in ("", _PLATFORM):
+        raise errors.InvalidArgument(
+            f"{where}.model_platform: only \"{_PLATFORM}\" is served. "
+            f"Received: model_platform={model.model_platform!r}"
+        )
+    if model.model_type == model_server_config_pb2.ModelType.OTHER:
+        raise errors.InvalidArgument(f"{where}.model_type: only TENSORFLOW models are served")
+    policy = model.model_version_policy
+    if policy.WhichOneof("policy_choice") == "specific":
+        versions = set(policy.specific.versions)
+        if not versions:
+            # TF Serving accepts this and serves nothing; say so loudly, as it does.
+            logger.warning("event=config_warning model=%s message=%r", model.name,
+                           "model_version_policy.specific lists no versions: nothing is served")
+        if any(version < 0 for version in versions):
+            raise errors.InvalidArgument(
+                f"{where}.model_version_policy.specific.versions must be non-negative. "
+                f"Received: versions={sorted(versions)}"
+            )
+    for label, version in sorted(model.version_labels.items()):
+        if not label:
+            raise errors.InvalidArgument(f"{where}.version_labels: a label name is empty")
+        if version < 0:
+            raise errors.InvalidArgument(
+                f"{where}.version_labels[{label!r}] must be a non-negative version. "
+                f"Received: {version}"
+            )
+        specific = policy.WhichOneof("policy_choice") == "specific"
+        if specific and version not in policy.specific.versions:
+            raise errors.InvalidArgument(
+                f"{where}.version_labels[{label!r}] points to version {version}, which "
+                f"model_version_policy.specific does not serve (versions: "
+                f"{sorted(policy.specific.versions)})"
+            )
+
+
+def model_configs(config: ModelServerConfig) -> tuple[ModelConfig, ...]:
+    """The manager's ModelConfigs for a validated ModelServerConfig."""
+    return tuple(
+        ModelConfig(name=model.name, base_path=model.base_path,
+                    policy=VersionPolicy.from_proto(model.model_version_policy),
+                    labels=dict(model.version_labels))
+        for model in config.model_config_list.config)
