@@ -5,9 +5,9 @@
 
 Why stage the proto: grpc_tools names imports after the proto's path under its -I root, so a
 proto compiled from protos/ would give `import grpc_predict_v2_pb2`, which only works with
-serving/oip/ on sys.path. Copying it to `<tmp>/serving/oip/` and compiling with `-I <tmp>` makes
-the generated code say `from serving.oip import grpc_predict_v2_pb2` with no text rewriting, and
-the descriptor is named "serving/oip/grpc_predict_v2.proto".
+serving/transports/grpc/ on sys.path. Copying it to `<tmp>/serving/transports/grpc/` and compiling with `-I <tmp>` makes
+the generated code say `from serving.transports.grpc import grpc_predict_v2_pb2` with no text rewriting, and
+the descriptor is named "serving/transports/grpc/grpc_predict_v2.proto".
 
 Why a private descriptor pool: tritonclient, KServe and MLServer each register their own copy of
 the `inference.*` messages in protobuf's default pool, and a second copy there fails at import
@@ -34,7 +34,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROTO_DIR = os.path.join(REPO_ROOT, "protos")
 # Each proto in protos/ and the package its generated modules belong to.
 PACKAGES = {
-    "grpc_predict_v2.proto": "serving/oip",
+    "grpc_predict_v2.proto": "serving/transports/grpc",
     "tensorflow_serving/config/ssl_config.proto": "serving/security",
     "tensorflow_serving/config/monitoring_config.proto": "serving/metrics",
     "tensorflow_serving/servables/tensorflow/batching_parameters.proto": "serving/batching",

@@ -30,3 +30,8 @@ LABELS_FILE = ("assets", "labels.txt")  # one class name per line, in output ord
 MODEL_CARD_FILE = ("assets.extra", "model_card.json")  # what the model is and how it was made
 TFLITE_MODEL_FILE = ("model.tflite",)  # served with --prefer_tflite_model
 BATCHING_PARAMETERS_FILE = ("batching_params.pbtxt",)  # --enable_per_model_batching_parameters
+
+# GetModelMetadata's metadata_field names: TF Serving's one, then the files a zoo export carries.
+SIGNATURE_DEF_FIELD = "signature_def"
+LABELS_FIELD = "labels"  # assets/labels.txt as a StringValue
+MODEL_CARD_FIELD = "model_card"  # assets.extra/model_card.json as a StringValue

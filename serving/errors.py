@@ -79,3 +79,8 @@ class Unimplemented(ServingError):
 class Internal(ServingError):
     code = grpc.StatusCode.INTERNAL
     http_status = 500
+
+
+class ServerStartError(Exception):
+    """The server cannot start (port taken, TensorFlow already configured...); the message says
+    how to fix it. Not a ServingError: no client ever sees it."""

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import grpc
 
+from serving.apis.tfs.settings import TfsSettings
 from serving.apis.tfs.warmup import warm_up
 from serving.backends import open_backend
 from serving.backends.tflite import TfliteOptions
@@ -25,12 +26,14 @@ from serving.core import Servable, ServableLoadError
 class VersionLoader:
     """Loads versions the way the server's flags say; `load` is a ModelManager's load function.
 
-    `warmup_iterations` of None skips warmup (--enable_model_warmup=false); `batching` of None
-    serves without batching; `tflite` of None never uses a model.tflite.
+    `warmup_iterations` of None skips warmup (--enable_model_warmup=false), which replays its
+    records with `tfs_settings`; `batching` of None serves without batching; `tflite` of None
+    never uses a model.tflite.
     """
 
     tags: Sequence[str] = ("serve",)
     warmup_iterations: int | None = 1
+    tfs_settings: TfsSettings = TfsSettings()
     batching: BatchingPolicy | None = None
     tflite: TfliteOptions | None = None
 
@@ -45,7 +48,7 @@ class VersionLoader:
                             open_backend(name, version, path, self.tags, self.tflite))
         try:
             if self.warmup_iterations is not None:
-                warm_up(servable, self.warmup_iterations)
+                warm_up(servable, self.warmup_iterations, self.tfs_settings)
         except BaseException:
             servable.unload()
             raise

@@ -23,6 +23,7 @@ from serving.client.channel import (
 from serving.client.examples import Example
 from serving.client.messages import ModelRef
 from serving.client.metadata_cache import MetadataCache
+from serving.contract import DEFAULT_SIGNATURE
 
 # The two TensorFlow Serving services and the methods the operations call on each.
 PREDICTION_SERVICE = "tensorflow.serving.PredictionService"
@@ -61,7 +62,7 @@ class BaseClient:
         self._connect()
 
     def predict(self, model: str, inputs: Any, *, version: int | None = None, label: str | None = None,
-                signature: str = "serving_default", output_filter: Sequence[str] | None = None,
+                signature: str = DEFAULT_SIGNATURE, output_filter: Sequence[str] | None = None,
                 timeout: float | None = None):
         """Runs `signature` on `inputs` and returns its outputs as {alias: numpy array}.
 

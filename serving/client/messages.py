@@ -21,7 +21,7 @@ from tensorflow_serving.apis import (
 
 from serving.client.examples import Example, input_proto
 from serving.client.metadata import SIGNATURE_DEF_FIELD
-from serving.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
 
 class ClassScore(NamedTuple):

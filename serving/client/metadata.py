@@ -24,16 +24,11 @@ from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 
 from serving import errors
-from serving.tfs.tensor_codec import data_type_name, numpy_dtype
+from serving.apis.tfs.tensor_codec import data_type_name, numpy_dtype
+from serving.contract import (CLASSIFY_METHOD, DEFAULT_SIGNATURE, LABELS_FIELD, MODEL_CARD_FIELD,
+                              PREDICT_METHOD, REGRESS_METHOD, SIGNATURE_DEF_FIELD)
 
-SIGNATURE_DEF_FIELD = "signature_def"
-LABELS_FIELD = "labels"
-MODEL_CARD_FIELD = "model_card"
 EXTRA_FIELDS = (LABELS_FIELD, MODEL_CARD_FIELD)
-
-PREDICT_METHOD = "tensorflow/serving/predict"
-CLASSIFY_METHOD = "tensorflow/serving/classify"
-REGRESS_METHOD = "tensorflow/serving/regress"
 
 # TF2's SavedModel saver adds this one to run initializers at load; it is nothing to call.
 INTERNAL_SIGNATURES = frozenset({"__saved_model_init_op"})
@@ -102,7 +97,7 @@ class ModelMetadata:
     def signature_for_method(self, method: str) -> SignatureInfo:
         """The signature to use for Classify or Regress: `serving_default` if it has `method`,
         else the first (by name) that does; errors.FailedPrecondition when none does."""
-        default = self.signatures.get("serving_default")
+        default = self.signatures.get(DEFAULT_SIGNATURE)
         if default is not None and default.method == method:
             return default
         for name in sorted(self.signatures):

@@ -1,6 +1,6 @@
 """Prometheus metrics: what the server records, and the endpoint that exports it.
 
-Front ends and the batcher call `record_request`, `observe_batch_size`, `observe_queuing_latency`
+The guard and the batcher call `record_request`, `observe_batch_size`, `observe_queuing_latency`
 and `set_queue_depth`; they are cheap and thread-safe. `--monitoring_config_file` with
 `prometheus_config { enable: true }` serves the metrics on the REST port.
 """

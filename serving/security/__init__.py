@@ -1,7 +1,7 @@
 """Who may talk to the server: TLS / mutual TLS (`--ssl_config_file`) and bearer tokens
 (`--auth_token_file`), for the gRPC port and the REST port alike."""
 
-from serving.security.auth import BearerToken, TokenAuthInterceptor, is_open_grpc_method
+from serving.security.auth import BearerToken
 from serving.security.server_security import ServerSecurity
 from serving.security.tls import ServerTls, load_ssl_config_file, parse_ssl_config_text
 
@@ -9,8 +9,6 @@ __all__ = [
     "BearerToken",
     "ServerSecurity",
     "ServerTls",
-    "TokenAuthInterceptor",
-    "is_open_grpc_method",
     "load_ssl_config_file",
     "parse_ssl_config_text",
 ]

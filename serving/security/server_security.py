@@ -3,8 +3,8 @@
 `ModelServer` builds one `ServerSecurity` at start-up, before it loads any model, so a bad TLS
 config or token file stops the server at once instead of leaving it serving in the clear:
 with `--ssl_config_file` the server serves TLS or does not start. The gRPC server adds its ports
-through `add_grpc_port` and its interceptors from `grpc_interceptors`; the REST server wraps its
-socket with `tls.ssl_context()` and checks `token` per request.
+through `add_grpc_port`; the REST server wraps its socket with `tls.ssl_context()`; the guard
+checks `token` on every request.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import logging
 import grpc
 
 from serving.options import ServerOptions
-from serving.security.auth import BearerToken, TokenAuthInterceptor
+from serving.security.auth import BearerToken
 from serving.security.tls import ServerTls, load_ssl_config_file
 
 logger = logging.getLogger("serving.security")
@@ -36,21 +36,16 @@ class ServerSecurity:
             errors.InvalidArgument: a file is missing, unreadable or invalid (one line naming
                 the flag, the file and the problem).
         """
-        ssl_config_file = getattr(options, "ssl_config_file", "")
-        auth_token_file = getattr(options, "auth_token_file", "")
         security = cls(
-            tls=load_ssl_config_file(ssl_config_file) if ssl_config_file else None,
-            token=BearerToken.from_file(auth_token_file) if auth_token_file else None,
+            tls=load_ssl_config_file(options.ssl_config_file) if options.ssl_config_file else None,
+            token=BearerToken.from_file(options.auth_token_file) if options.auth_token_file
+            else None,
         )
         logger.info("event=security_configured tls=%s client_verify=%s token_auth=%s",
                     "on" if security.tls else "off",
                     "on" if security.tls and security.tls.client_verify else "off",
                     "on" if security.token else "off")
         return security
-
-    def grpc_interceptors(self) -> list[grpc.ServerInterceptor]:
-        """Interceptors to put first on the gRPC server (the token check, when configured)."""
-        return [TokenAuthInterceptor(self.token)] if self.token is not None else []
 
     def add_grpc_port(self, server: grpc.Server, address: str) -> int:
         """Binds `address` with TLS when configured, in the clear otherwise; returns the port

@@ -11,7 +11,7 @@ import yaml
 from tests.support.deploy_harness import ENTRYPOINT, KUBERNETES
 
 from serving import flags
-from serving.health import TF_SERVING_HEALTH_NAMES
+from serving.transports.grpc.health import TF_SERVING_HEALTH_NAMES
 from zoo.cli.main import build_parser
 
 

@@ -26,9 +26,9 @@ import pytest
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import classification_pb2, predict_pb2, prediction_service_pb2_grpc
 
-from serving.oip import grpc_predict_v2_pb2 as oip_pb2
-from serving.oip import grpc_predict_v2_pb2_grpc as oip_grpc
-from serving.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+from serving.transports.grpc import grpc_predict_v2_pb2 as oip_pb2
+from serving.transports.grpc import grpc_predict_v2_pb2_grpc as oip_grpc
+from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
 MESSAGE_LIMIT = 1024 * 1024  # the server's grpc.max_receive_message_length in this module
 INVALID = grpc.StatusCode.INVALID_ARGUMENT

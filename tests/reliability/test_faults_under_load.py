@@ -30,7 +30,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from serving.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
 from tests.support.reliability_harness import ClientLoad
 from tests.support.server_harness import free_port, model_config_text, wait_until

@@ -19,9 +19,13 @@ from serving import errors
 from serving.core import ModelManager
 from serving.version_loader import VersionLoader
 from serving.apis.tfs.model_config import model_configs, parse_model_config_text
-from serving.oip import grpc_predict_v2_pb2 as oip_pb2
-from serving.oip import inference, messages
-from serving.tfs.prediction_service import PredictionServicer
+from serving.transports.grpc import grpc_predict_v2_pb2 as oip_pb2
+from serving.apis.oip import inference
+from serving.transports.grpc import oip_messages as messages
+from serving.apis import endpoints
+from serving.apis.guard import GRPC, Call
+from serving.apis.tfs import predict
+from serving.apis.tfs.settings import TfsSettings
 
 FUZZ = settings(max_examples=250, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -97,8 +101,8 @@ def predict_requests(draw) -> predict_pb2.PredictRequest:
 @FUZZ
 @given(request=predict_requests())
 def test_fuzzed_predict_requests_end_in_a_typed_error_or_an_answer(manager, request):
-    servicer = PredictionServicer(manager)
-    assert_typed_error_at_most(lambda: servicer.Predict(request, None))
+    assert_typed_error_at_most(lambda: predict.predict(manager, request, Call(endpoints.PREDICT, GRPC),
+                                                       TfsSettings()))
 
 
 # === Open Inference Protocol ModelInferRequest ===
@@ -154,7 +158,8 @@ def infer_requests(draw) -> oip_pb2.ModelInferRequest:
 @given(request=infer_requests())
 def test_fuzzed_model_infer_requests_end_in_a_typed_error_or_an_answer(manager, request):
     def call():
-        response = inference.infer(manager, messages.infer_request_from_proto(request))
+        response = inference.infer(manager, messages.infer_request_from_proto(request),
+                                   Call(endpoints.OIP_INFER, GRPC))
         messages.infer_response_to_proto(response, raw=messages.uses_raw_contents(request))
 
     assert_typed_error_at_most(call)
@@ -172,8 +177,8 @@ def test_arbitrary_bytes_parsed_as_predict_requests_end_in_a_typed_error_or_an_a
         request = predict_pb2.PredictRequest.FromString(data)
     except message.DecodeError:
         return  # the server answers these INVALID_ARGUMENT before any decoder runs
-    servicer = PredictionServicer(manager)
-    assert_typed_error_at_most(lambda: servicer.Predict(request, None))
+    assert_typed_error_at_most(lambda: predict.predict(manager, request, Call(endpoints.PREDICT, GRPC),
+                                                       TfsSettings()))
 
 
 # === REST JSON (TF Serving /v1 and the Open Inference Protocol's /v2) ===
@@ -195,18 +200,19 @@ REST_POSTS = st.sampled_from([
 
 @pytest.fixture(scope="module")
 def rest_dispatcher(manager):
-    from serving import flags
-    from serving.rest.rest_server import RestServer
+    from serving.apis.guard import Guard
+    from serving.options import ServerOptions
+    from serving.transports.rest.rest_server import RestServer
 
-    options = flags.parse_flags(["--model_base_path=/unused", "--rest_api_port=1",
-                                 "--rest_api_timeout_in_ms=30000"])
-    rest = RestServer(manager, options)
+    options = ServerOptions(model_base_path="/unused", rest_api_port=1,
+                            rest_api_timeout_in_ms=30000)
+    rest = RestServer(manager, Guard(), options, TfsSettings())
     yield rest.dispatcher
     rest.dispatcher.close()
 
 
 def rest_status(dispatcher, method: str, path: str, body: bytes, headers=None) -> int:
-    from serving.rest.messages import RestRequest
+    from serving.transports.rest.messages import RestRequest
 
     return dispatcher.dispatch(RestRequest(method=method, path=path, headers=headers or {}, body=body)).status
 

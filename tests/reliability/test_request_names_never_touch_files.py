@@ -31,9 +31,9 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from serving.oip import grpc_predict_v2_pb2 as oip_pb2
-from serving.oip import grpc_predict_v2_pb2_grpc as oip_grpc
-from serving.tfs.tensor_codec import ndarray_to_tensor_proto
+from serving.transports.grpc import grpc_predict_v2_pb2 as oip_pb2
+from serving.transports.grpc import grpc_predict_v2_pb2_grpc as oip_grpc
+from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto
 
 from tests.support.http_harness import http_call
 from tests.support.server_harness import free_port

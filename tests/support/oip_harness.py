@@ -7,8 +7,9 @@ from concurrent import futures
 import grpc
 
 from serving.apis.tfs.model_config import model_configs, parse_model_config_text
-from serving.oip.servicer import add_oip_service
-from serving.server import ErrorMappingInterceptor
+from serving.apis.guard import Guard
+from serving.transports.grpc.handlers import guarded_service
+from serving.transports.grpc.oip_service import SERVICE_NAME, oip_service
 
 # Every call gets a deadline, so a broken server fails a test instead of hanging it.
 RPC_TIMEOUT_SECONDS = 30.0
@@ -23,13 +24,12 @@ def model_config(models: dict, extra: dict[str, str] | None = None):
 
 
 def start_server(manager) -> tuple[grpc.Server, str]:
-    """A gRPC server on a free loopback port with the OIP service and the server's error mapping.
+    """A gRPC server on a free loopback port with the OIP service under the server's guard.
 
     Returns the server and its target address.
     """
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
-                         interceptors=[ErrorMappingInterceptor()])
-    add_oip_service(server, manager)
+                         handlers=[guarded_service(SERVICE_NAME, oip_service(manager), Guard())])
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     return server, f"127.0.0.1:{port}"

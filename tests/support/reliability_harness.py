@@ -24,7 +24,7 @@ class GoodTraffic:
     def __init__(self, target: str, *, credentials=None, metadata=(), timeout: float = 10.0):
         from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-        from serving.tfs.tensor_codec import ndarray_to_tensor_proto
+        from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto
 
         self._channel = (grpc.secure_channel(target, credentials) if credentials is not None
                          else grpc.insecure_channel(target))
@@ -42,7 +42,7 @@ class GoodTraffic:
         self.slowest_seconds = 0.0
 
     def _run(self) -> None:
-        from serving.tfs.tensor_codec import tensor_proto_to_ndarray
+        from serving.apis.tfs.tensor_codec import tensor_proto_to_ndarray
 
         while not self._stopping.is_set():
             started = time.monotonic()
@@ -94,7 +94,7 @@ class ClientLoad:
                  model: str = "half_plus_two", timeout: float = 30.0):
         from tensorflow_serving.apis import predict_pb2
 
-        from serving.tfs.tensor_codec import ndarray_to_tensor_proto
+        from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto
 
         self._target = target
         self._expected = expected
@@ -117,7 +117,7 @@ class ClientLoad:
     def _run(self) -> None:
         from tensorflow_serving.apis import prediction_service_pb2_grpc
 
-        from serving.tfs.tensor_codec import tensor_proto_to_ndarray
+        from serving.apis.tfs.tensor_codec import tensor_proto_to_ndarray
 
         with grpc.insecure_channel(self._target) as channel:
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)

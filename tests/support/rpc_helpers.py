@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from tensorflow_serving.apis import predict_pb2
 
-from serving.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
 # Every call carries a deadline, so a hung server fails one test instead of the whole run.
 RPC_TIMEOUT_SECONDS = 30

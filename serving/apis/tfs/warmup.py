@@ -3,8 +3,10 @@
 The first call of a TensorFlow function traces and optimizes it, which can take seconds; TF
 Serving hides that from clients by replaying recorded requests before a version becomes
 AVAILABLE (g3doc/saved_model_warmup.md). The file is a TFRecord of PredictionLog with at most
-1000 records; each is replayed `iterations` times. A record that fails fails the load, so a
-version that cannot answer its own sample requests never takes traffic.
+1000 records; each is replayed `iterations` times through the same API functions clients reach
+(Predict, Classify, Regress, MultiInference), responses encoded as they would be sent. A record
+that fails fails the load, so a version that cannot answer its own sample requests never takes
+traffic.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ import time
 import grpc
 
 from serving import contract, errors
+from serving.apis.tfs.classify_regress import classify_on, regress_on
+from serving.apis.tfs.multi_inference import multi_inference_on
+from serving.apis.tfs.predict import predict_on
+from serving.apis.tfs.settings import TfsSettings
 from serving.core.servable import Servable, ServableLoadError
 
 logger = logging.getLogger("serving.core")
@@ -24,7 +30,7 @@ WARMUP_FILE = os.path.join(*contract.WARMUP_FILE)
 MAX_WARMUP_RECORDS = 1000
 
 
-def warm_up(servable: Servable, iterations: int = 1) -> int:
+def warm_up(servable: Servable, iterations: int = 1, settings: TfsSettings = TfsSettings()) -> int:
     """Replays the servable's warmup records `iterations` times each; returns the records read.
 
     A version without a warmup file needs no warmup and returns 0.
@@ -43,7 +49,7 @@ def warm_up(servable: Servable, iterations: int = 1) -> int:
     for count, log in enumerate(_read_prediction_logs(path), start=1):
         for _ in range(iterations):
             try:
-                _replay(servable, log)
+                _replay(servable, log, settings)
             except errors.ServingError as error:
                 raise ServableLoadError(
                     f"Warmup record {count} ({log.WhichOneof('log_type')}) from {path} failed: "
@@ -82,34 +88,19 @@ def _read_prediction_logs(path: str):
         yield log
 
 
-def _replay(servable: Servable, log) -> None:
-    from serving.tfs.examples import serialized_examples
-    from serving.tfs.tensor_codec import tensor_proto_to_ndarray
+_REPLAYS = {
+    "predict_log": predict_on,
+    "classify_log": classify_on,
+    "regress_log": regress_on,
+    "multi_inference_log": multi_inference_on,
+}
 
+
+def _replay(servable: Servable, log, settings: TfsSettings) -> None:
     kind = log.WhichOneof("log_type")
-    if kind == "predict_log":
-        request = log.predict_log.request
-        inputs = {alias: tensor_proto_to_ndarray(proto, alias)
-                  for alias, proto in request.inputs.items()}
-        servable.run(request.model_spec.signature_name, inputs, list(request.output_filter))
-    elif kind in ("classify_log", "regress_log"):
-        request = getattr(log, kind).request
-        _run_on_examples(servable, request.model_spec.signature_name,
-                         serialized_examples(request.input))
-    elif kind == "multi_inference_log":
-        request = log.multi_inference_log.request
-        examples = serialized_examples(request.input)
-        for task in request.tasks:
-            _run_on_examples(servable, task.model_spec.signature_name, examples)
-    elif kind is not None:
+    if kind is None:
+        return
+    replay = _REPLAYS.get(kind)
+    if replay is None:
         raise errors.Unimplemented(f"Unsupported log_type for warmup: {kind}")
-
-
-def _run_on_examples(servable: Servable, signature_name: str, examples) -> None:
-    """Runs a classify or regress signature on serialized tf.Examples, fed to its one input."""
-    signature_def = servable.signature_defs.get(signature_name or contract.DEFAULT_SIGNATURE)
-    alias = contract.EXAMPLES_INPUT
-    if signature_def is not None and contract.EXAMPLES_INPUT not in signature_def.inputs \
-            and len(signature_def.inputs) == 1:
-        alias = next(iter(signature_def.inputs))
-    servable.run(signature_name, {alias: examples})
+    replay(servable, getattr(log, kind).request, None, settings)

@@ -15,9 +15,9 @@ from tensorflow_serving.apis import prediction_service_pb2_grpc, regression_pb2
 
 from serving.batching import PER_MODEL_FILE
 from serving.metrics.recorders import REGISTRY
-from serving.oip import grpc_predict_v2_pb2 as oip_pb2
-from serving.oip import grpc_predict_v2_pb2_grpc as oip_grpc
-from serving.tfs.tensor_codec import tensor_proto_to_ndarray
+from serving.transports.grpc import grpc_predict_v2_pb2 as oip_pb2
+from serving.transports.grpc import grpc_predict_v2_pb2_grpc as oip_grpc
+from serving.apis.tfs.tensor_codec import tensor_proto_to_ndarray
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from tests.support.benchmark_scripts import script_path
 from tests.support.server_harness import free_port
 from tensorflow_serving.apis import get_model_metadata_pb2, prediction_service_pb2_grpc
 
-from serving.tfs.tensor_codec import tensor_proto_to_ndarray
+from serving.apis.tfs.tensor_codec import tensor_proto_to_ndarray
 
 SCRIPT = script_path("grpc_floor_server")
 WAIT_SECONDS = 60

@@ -36,7 +36,7 @@ def _count(families, **labels) -> float:
 def _grpc_predict(target: str, model: str):
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-    from serving.tfs.tensor_codec import ndarray_to_tensor_proto
+    from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto
 
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model

@@ -1,0 +1,115 @@
+"""The guard every request passes, whichever transport carried it: authentication, the deadline,
+error mapping and request metrics, written once.
+
+A transport describes its request as a `Call` (which endpoint, the authorization it carried, when
+its caller stops waiting) and runs the API under `Guard.run`. The API reports, on the same Call,
+which model and version the request named and which version answered, so the metrics carry them
+whatever the transport. What comes out is either the API's answer or a `serving.errors`
+ServingError: anything else that escaped is a bug, logged with its traceback and turned into
+INTERNAL with a generic message, so no internal detail reaches a client.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Callable, TypeVar
+
+import grpc
+
+from serving import errors
+from serving.apis.endpoints import Endpoint
+from serving.metrics import record_request
+from serving.security.auth import BearerToken
+
+logger = logging.getLogger("serving.guard")
+
+INTERNAL_ERROR_MESSAGE = "Internal server error; the server log has the details."
+GRPC, REST = "GRPC", "REST"
+
+Answer = TypeVar("Answer")
+
+
+@dataclasses.dataclass
+class Call:
+    """One request as the guard and the APIs see it.
+
+    `method` names it in logs ("/tensorflow.serving.PredictionService/Predict", "POST /v1/...").
+    `deadline` (time.monotonic() seconds, None: none) is when the caller stops waiting: model work
+    not started by then is skipped. `model` and `version` are filled in by the API as soon as it
+    knows them (the version that answered replaces the one asked for); `status` lets an API that
+    answers normally still report a failure, as HandleReloadConfigRequest does.
+    """
+
+    endpoint: Endpoint
+    entrypoint: str
+    method: str = ""
+    authorization: str | None = None
+    deadline: float | None = None
+    model: str = ""
+    version: int | str | None = None
+    status: grpc.StatusCode = grpc.StatusCode.OK
+
+    def target(self, model: str, version: int | None = None, label: str | None = None) -> None:
+        """The model the request names, and its version, or else its version label."""
+        self.model = model
+        self.version = version if version is not None else (label or None)
+
+    def served_by(self, version: int) -> None:
+        """The version that answered the request."""
+        self.version = version
+
+
+class Guard:
+    """Runs API calls for the transports; `token` (None: no authentication) is
+    --auth_token_file's bearer token, required by every endpoint that is not public."""
+
+    def __init__(self, token: BearerToken | None = None):
+        self._token = token
+
+    @property
+    def requires_token(self) -> bool:
+        return self._token is not None
+
+    def authorize(self, call: Call) -> None:
+        """Raises errors.Unauthenticated unless `call` may reach its endpoint.
+
+        A refusal is logged with the method and whether the token was missing or wrong, never
+        with what was sent (a near-miss is usually the real token with a typo).
+        """
+        if self._token is None or call.endpoint.public:
+            return
+        try:
+            self._token.check(call.authorization)
+        except errors.Unauthenticated:
+            logger.warning("event=request_unauthenticated method=%s token=%s", call.method,
+                           "missing" if not call.authorization else "wrong")
+            raise
+
+    def run(self, call: Call, action: Callable[[Call], Answer]) -> Answer:
+        """`action(call)` under authentication, error mapping and metrics.
+
+        Raises:
+            errors.ServingError: the request failed; an unexpected exception is INTERNAL.
+        """
+        started = time.monotonic()
+        code = grpc.StatusCode.OK
+        try:
+            self.authorize(call)
+            answer = action(call)
+            code = call.status
+            return answer
+        except errors.ServingError as error:
+            code = error.code
+            logger.warning("event=request_failed method=%s code=%s error=%r", call.method,
+                           code.name, error.message)
+            raise
+        except Exception:
+            code = grpc.StatusCode.INTERNAL
+            logger.exception("event=request_crashed method=%s", call.method)
+            raise errors.Internal(INTERNAL_ERROR_MESSAGE) from None
+        finally:
+            if call.endpoint.counted:
+                record_request(call.model, call.version, call.endpoint.name, call.entrypoint, code,
+                               time.monotonic() - started)

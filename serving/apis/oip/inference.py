@@ -1,0 +1,239 @@
+"""The Open Inference Protocol's data plane over the ModelManager, shared by gRPC and REST.
+
+The front ends turn their wire format into the plain dataclasses here (inputs already decoded
+to numpy by `serving.apis.oip.datatypes`) and call `model_ready`, `model_metadata` or `infer`; what
+comes back is turned into their own messages. Everything the protocol means by a model version,
+a signature or an output selection is decided here, once.
+
+Versions: the protocol's version is a string. "" means the latest available version; an integer
+names a version; anything else is read as a TF Serving version label ("stable", "canary"), so
+labels configured for TF Serving clients work over OIP too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+
+import serving
+from serving import contract, errors
+from serving.apis.oip import datatypes
+
+SERVER_NAME = "tfzoo"
+PLATFORM = "tensorflow_savedmodel"
+DEFAULT_SIGNATURE = contract.DEFAULT_SIGNATURE
+# The request parameter that picks a signature other than serving_default.
+SIGNATURE_PARAMETER = "signature_name"
+_AVAILABLE = "AVAILABLE"
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerMetadata:
+    name: str
+    version: str
+    extensions: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorMetadata:
+    name: str
+    datatype: str
+    shape: tuple[int, ...]  # -1 for a dimension of any size
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelMetadata:
+    name: str
+    versions: tuple[str, ...]
+    platform: str
+    inputs: tuple[TensorMetadata, ...]
+    outputs: tuple[TensorMetadata, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class InferInput:
+    """A decoded input: `array` has the dtype of `datatype` and the shape the client sent."""
+
+    name: str
+    datatype: str
+    array: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class InferRequest:
+    model_name: str
+    model_version: str = ""
+    id: str = ""
+    inputs: Sequence[InferInput] = ()
+    # Names of the outputs to return, in this order; empty returns every output.
+    outputs: Sequence[str] = ()
+    signature_name: str = DEFAULT_SIGNATURE
+
+
+@dataclasses.dataclass(frozen=True)
+class InferOutput:
+    name: str
+    datatype: str
+    array: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class InferResponse:
+    model_name: str
+    model_version: str
+    id: str
+    outputs: tuple[InferOutput, ...]
+
+
+def parse_version(model_name: str, version: str) -> tuple[int | None, str | None]:
+    """(version number, label) for the protocol's version string; (None, None) for latest."""
+    version = version.strip()
+    if not version:
+        return None, None
+    if version.isascii() and version.lstrip("-").isdigit():
+        number = int(version)
+        if number < 0:
+            raise errors.InvalidArgument(
+                f"Model {model_name!r}: a version must be a non-negative integer or a version "
+                f"label. Received: version={version!r}")
+        return number, None
+    return None, version
+
+
+def server_ready(manager) -> bool:
+    """Whether every configured model can serve (the server is live if it answers at all)."""
+    return manager.is_ready()
+
+
+def server_metadata(extensions: Sequence[str]) -> ServerMetadata:
+    """This server's name and version, with the protocol `extensions` its transport serves."""
+    return ServerMetadata(SERVER_NAME, serving.__version__, tuple(extensions))
+
+
+def model_ready(manager, name: str, version: str, call) -> bool:
+    """Whether the model (or the given version or label of it) can serve a request now.
+
+    Raises errors.NotFound for a model or version the manager does not know at all: only a
+    known one can be "not ready" (still loading, failed, or being unloaded).
+    """
+    call.target(name, label=version or None)
+    number, label = parse_version(name, version)
+    if name not in manager.model_names():
+        raise errors.NotFound(
+            f"Model {name!r} is not served. Served models: {manager.model_names()}")
+    if label is not None:
+        with manager.servable(name, label=label):
+            return True
+    if number is None:
+        return manager.is_ready(name)
+    return any(status.state == _AVAILABLE for status in manager.status(name, number))
+
+
+def model_metadata(manager, name: str, version: str, call) -> ModelMetadata:
+    """Name, versions, platform, and the inputs and outputs of the serving_default signature.
+
+    `versions` lists every AVAILABLE version, or only the one asked for. The tensors are
+    described from the version that would serve a request with the same `version`.
+
+    Raises:
+        errors.NotFound: unknown model, or no such available version.
+        errors.FailedPrecondition: the SavedModel has no serving_default signature.
+        errors.Unimplemented: a signature tensor has a dtype with no OIP datatype.
+    """
+    call.target(name, label=version or None)
+    number, label = parse_version(name, version)
+    with manager.servable(name, number, label) as servable:
+        signature_def = servable.signature_defs.get(DEFAULT_SIGNATURE)
+        served_version = servable.version
+        signature_names = _signature_names(servable)
+    if signature_def is None:
+        raise errors.FailedPrecondition(
+            f'Serving signature key "{DEFAULT_SIGNATURE}" not found. ModelMetadata describes '
+            f"{DEFAULT_SIGNATURE}; model {name!r} has {signature_names}, which ModelInfer can "
+            f'use through the "{SIGNATURE_PARAMETER}" parameter.')
+    if version:
+        versions = (str(served_version),)
+    else:
+        versions = tuple(str(status.version) for status in manager.status(name)
+                         if status.state == _AVAILABLE)
+    return ModelMetadata(
+        name=name,
+        versions=versions,
+        platform=PLATFORM,
+        inputs=_tensor_metadata(signature_def.inputs),
+        outputs=_tensor_metadata(signature_def.outputs),
+    )
+
+
+def infer(manager, request: InferRequest, call) -> InferResponse:
+    """Runs one request on the version it names and returns the selected outputs.
+
+    `call.deadline` (time.monotonic() seconds) is when the caller stops waiting: a request not
+    run by then is skipped with DeadlineExceeded (see Servable.run).
+
+    Input names and datatypes are checked against the signature in the protocol's terms first
+    ("expects FP32, received INT64"); aliases, shapes and the output selection are then checked
+    by Servable.run, which names the signature and the expected vs received values.
+    """
+    call.target(request.model_name, label=request.model_version or None)
+    if not request.model_name:
+        raise errors.InvalidArgument("model_name is required. Received: model_name=''")
+    arrays = _unique_inputs(request.inputs)
+    number, label = parse_version(request.model_name, request.model_version)
+    with manager.servable(request.model_name, number, label) as servable:
+        signature_def = servable.signature_defs.get(request.signature_name)
+        if signature_def is not None:
+            _check_datatypes(request, signature_def)
+        results = servable.run(request.signature_name, arrays, output_filter=list(request.outputs),
+                               deadline=call.deadline)
+        served_name, served_version = servable.name, servable.version
+    call.served_by(served_version)
+    names = list(request.outputs) or sorted(results)
+    return InferResponse(
+        model_name=served_name,
+        model_version=str(served_version),
+        id=request.id,
+        outputs=tuple(InferOutput(name, datatypes.from_numpy_dtype(results[name].dtype).name,
+                                  results[name]) for name in names),
+    )
+
+
+def _unique_inputs(inputs: Sequence[InferInput]) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    for tensor in inputs:
+        if tensor.name in arrays:
+            raise errors.InvalidArgument(
+                f'input "{tensor.name}" is given more than once; send each input once')
+        arrays[tensor.name] = tensor.array
+    return arrays
+
+
+def _check_datatypes(request: InferRequest, signature_def) -> None:
+    for tensor in request.inputs:
+        tensor_info = signature_def.inputs.get(tensor.name)
+        if tensor_info is None:
+            continue  # Servable.run reports unknown and missing inputs together
+        expected = datatypes.from_tf_dtype(tensor_info.dtype).name
+        if tensor.datatype != expected:
+            raise errors.InvalidArgument(
+                f"{datatypes.describe(tensor.name, tensor.datatype, tensor.array.shape)}: "
+                f'signature "{request.signature_name}" of model {request.model_name!r} expects '
+                f"datatype {expected}, received {tensor.datatype}")
+
+
+def _tensor_metadata(tensor_infos) -> tuple[TensorMetadata, ...]:
+    described = []
+    for name in sorted(tensor_infos):
+        tensor_info = tensor_infos[name]
+        shape_proto = tensor_info.tensor_shape
+        # OIP cannot say "any rank"; one dimension of any size is the closest it has.
+        shape = (-1,) if shape_proto.unknown_rank else tuple(dim.size for dim in shape_proto.dim)
+        described.append(
+            TensorMetadata(name, datatypes.from_tf_dtype(tensor_info.dtype).name, shape))
+    return tuple(described)
+
+
+def _signature_names(servable) -> list[str]:
+    return sorted(name for name in servable.signature_defs if not name.startswith("__"))

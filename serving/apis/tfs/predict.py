@@ -1,0 +1,63 @@
+"""Predict: TensorFlow Serving's PredictRequest in, PredictResponse out (predict_util.cc).
+
+The gRPC service, the REST API (which builds the PredictRequest from its JSON) and warmup replay
+all run this, so a request gets the same checks, errors and answer whichever way it came.
+"""
+
+from __future__ import annotations
+
+from tensorflow_serving.apis import predict_pb2
+
+from serving import contract, errors
+from serving.apis.tfs import model_specs
+from serving.apis.tfs.settings import TfsSettings
+from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+
+_PREDICT_METHODS = (contract.PREDICT_METHOD, contract.CLASSIFY_METHOD, contract.REGRESS_METHOD)
+
+
+def predict(manager, request: predict_pb2.PredictRequest, call, settings: TfsSettings
+            ) -> predict_pb2.PredictResponse:
+    """Runs the request on the version its model_spec names (see `predict_on`).
+
+    Raises:
+        errors.InvalidArgument: no model_spec or name, bad inputs or output filter.
+        errors.NotFound: no such model or version.
+        errors.FailedPrecondition: no such signature.
+        errors.DeadlineExceeded: `call.deadline` passed before the model ran.
+    """
+    model_spec = model_specs.required_model_spec(request)
+    model_specs.target(call, model_spec)
+    with model_specs.servable_for(manager, model_spec) as servable:
+        response = predict_on(servable, request, call.deadline, settings)
+    call.served_by(response.model_spec.version.value)
+    return response
+
+
+def predict_on(servable, request: predict_pb2.PredictRequest, deadline: float | None,
+               settings: TfsSettings) -> predict_pb2.PredictResponse:
+    """Runs a PredictRequest on one loaded version; warmup calls this directly."""
+    signature_name = model_specs.signature_name_of(request.model_spec)
+    check_predict_signature(servable, signature_name, settings.check_method_name)
+    inputs = {alias: tensor_proto_to_ndarray(tensor, alias)
+              for alias, tensor in request.inputs.items()}
+    outputs = servable.run(signature_name, inputs, list(request.output_filter), deadline=deadline)
+    response = predict_pb2.PredictResponse()
+    model_specs.fill_model_spec(response.model_spec, request.model_spec.name, servable.version,
+                                signature_name)
+    for alias, array in outputs.items():
+        ndarray_to_tensor_proto(array, use_tensor_content=settings.tensor_content_outputs,
+                                out=response.outputs[alias])
+    return response
+
+
+def check_predict_signature(servable, signature_name: str, check_method_name: bool) -> None:
+    """TF Serving's order: an unknown signature is reported before any input is looked at."""
+    signature = servable.signature_defs.get(signature_name)
+    if signature is None:
+        raise errors.FailedPrecondition(f'Serving signature key "{signature_name}" not found.')
+    if check_method_name and signature.method_name not in _PREDICT_METHODS:
+        # TF Serving reports this as INTERNAL; it is the model, not the request, at fault.
+        raise errors.Internal(
+            f"Expected prediction signature method_name to be one of "
+            f"{{{', '.join(_PREDICT_METHODS)}}}. Was: {signature.method_name}")

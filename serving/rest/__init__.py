@@ -1,6 +1,0 @@
-"""The HTTP/REST port: TF Serving's /v1 REST API, the Open Inference Protocol's /v2 endpoints and
-the Prometheus page, dispatched in one place (`routing.RestDispatcher`).
-
-Importing this package is cheap; the modules that need TensorFlow's protos import them when the
-server is built.
-"""

@@ -1,0 +1,143 @@
+"""TensorFlow Serving's REST API (g3doc/api_rest.md): JSON in and out of serving/apis/tfs.
+
+    GET  /v1/models/NAME[/versions/N|/labels/L]             status (GetModelStatus as JSON)
+    GET  /v1/models/NAME[/versions/N|/labels/L]/metadata    GetModelMetadata (signature_def)
+    POST /v1/models/NAME[/versions/N|/labels/L]:predict     instances / inputs
+    POST /v1/models/NAME[/versions/N|/labels/L]:classify    context / examples
+    POST /v1/models/NAME[/versions/N|/labels/L]:regress     context / examples
+
+As TF Serving's REST handler does, each route turns its JSON into the API's request message, runs
+the same API function as the gRPC service, and prints the answer: protobuf responses the way TF
+Serving's REST layer does (proto field names, every field, int64 as strings), Predict outputs in
+its row or columnar JSON. Paths are matched case-insensitively, as TF Serving's regular
+expressions do.
+"""
+
+from __future__ import annotations
+
+import re
+
+from google.protobuf import json_format
+from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
+                                     get_model_status_pb2, model_pb2, predict_pb2, regression_pb2)
+
+from serving import contract, errors
+from serving.apis import endpoints
+from serving.apis.tfs import classify_regress, metadata, model_specs, predict, status
+from serving.apis.tfs.settings import TfsSettings
+from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+from serving.transports.rest import tfs_examples, tfs_tensors
+from serving.transports.rest.dispatcher import Route
+from serving.transports.rest.json_io import parse_json_object
+from serving.transports.rest.messages import RestRequest, RestResponse, json_response
+
+_INT64_MAX = 2**63 - 1
+_SERVABLE = r"/v1/models/(?P<model>[^/:]+)(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
+
+
+def tfs_routes(manager, settings: TfsSettings) -> list[Route]:
+    """The /v1 routes, answering from `manager` with `settings`' checks."""
+    api = _TfsRoutes(manager, settings)
+    return [
+        Route("POST", _pattern(_SERVABLE + ":predict"), api.predict, endpoints.PREDICT),
+        Route("POST", _pattern(_SERVABLE + ":classify"), api.classify, endpoints.CLASSIFY),
+        Route("POST", _pattern(_SERVABLE + ":regress"), api.regress, endpoints.REGRESS),
+        Route("GET", _pattern(_SERVABLE + "/metadata"), api.metadata,
+              endpoints.GET_MODEL_METADATA),
+        Route("GET", _pattern(_SERVABLE), api.status, endpoints.GET_MODEL_STATUS),
+        Route("GET", _pattern(r"/v1/models/?"), _missing_model_name, endpoints.UNROUTED,
+              model_call=False),
+    ]
+
+
+class _TfsRoutes:
+    def __init__(self, manager, settings: TfsSettings):
+        self._manager = manager
+        self._settings = settings
+        # REST decodes Predict outputs itself: tensor_content is the cheapest way to carry them.
+        self._predict_settings = TfsSettings(tensor_content_outputs=True,
+                                             check_method_name=settings.check_method_name)
+
+    def status(self, request: RestRequest, params: dict, call) -> RestResponse:
+        status_request = get_model_status_pb2.GetModelStatusRequest(
+            model_spec=_model_spec(params, call))
+        response = status.get_model_status(self._manager, status_request, call)
+        return json_response(_to_json(response))
+
+    def metadata(self, request: RestRequest, params: dict, call) -> RestResponse:
+        metadata_request = get_model_metadata_pb2.GetModelMetadataRequest(
+            model_spec=_model_spec(params, call), metadata_field=[metadata.SIGNATURE_DEF_FIELD])
+        response = metadata.get_model_metadata(self._manager, metadata_request, call)
+        signature_defs = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata[metadata.SIGNATURE_DEF_FIELD].Unpack(signature_defs)
+        return json_response({"model_spec": _to_json(response.model_spec),
+                              "metadata": {metadata.SIGNATURE_DEF_FIELD: _to_json(signature_defs)}})
+
+    def predict(self, request: RestRequest, params: dict, call) -> RestResponse:
+        model_spec = _model_spec(params, call)
+        document = parse_json_object(request.body)
+        signature_name = tfs_tensors.signature_name(document) or contract.DEFAULT_SIGNATURE
+        predict_request = predict_pb2.PredictRequest(model_spec=model_spec)
+        predict_request.model_spec.signature_name = signature_name
+        # The JSON is decoded against the signature of the version that will run it.
+        with model_specs.servable_for(self._manager, model_spec) as servable:
+            signature_def = servable.signature_defs.get(signature_name)
+            if signature_def is None:
+                raise errors.InvalidArgument(
+                    f'Serving signature name: "{signature_name}" not found in signature def')
+            inputs = tfs_tensors.decode_predict_inputs(document, signature_def.inputs)
+            predict_request.model_spec.version.value = servable.version
+        for alias, array in inputs.arrays.items():
+            ndarray_to_tensor_proto(array, out=predict_request.inputs[alias])
+        response = predict.predict(self._manager, predict_request, call, self._predict_settings)
+        outputs = {alias: tensor_proto_to_ndarray(tensor, alias)
+                   for alias, tensor in response.outputs.items()}
+        return json_response(tfs_tensors.encode_predict_outputs(outputs, inputs.format))
+
+    def classify(self, request: RestRequest, params: dict, call) -> RestResponse:
+        model_spec = _model_spec(params, call)
+        document = parse_json_object(request.body)
+        model_spec.signature_name = tfs_tensors.signature_name(document)
+        classify_request = classification_pb2.ClassificationRequest(
+            model_spec=model_spec, input=tfs_examples.input_from_json(document, "classify"))
+        response = classify_regress.classify(self._manager, classify_request, call, self._settings)
+        return json_response(tfs_examples.classification_json(response.result))
+
+    def regress(self, request: RestRequest, params: dict, call) -> RestResponse:
+        model_spec = _model_spec(params, call)
+        document = parse_json_object(request.body)
+        model_spec.signature_name = tfs_tensors.signature_name(document)
+        regress_request = regression_pb2.RegressionRequest(
+            model_spec=model_spec, input=tfs_examples.input_from_json(document, "regress"))
+        response = classify_regress.regress(self._manager, regress_request, call, self._settings)
+        return json_response(tfs_examples.regression_json(response.result))
+
+
+def _missing_model_name(request: RestRequest, params: dict, call) -> RestResponse:
+    raise errors.InvalidArgument("Missing model name in request.")
+
+
+def _model_spec(params: dict, call) -> model_pb2.ModelSpec:
+    """The ModelSpec the path names: a model and at most one of a version or a label. The guard
+    learns it first, so a request whose body is unusable is still counted for its model."""
+    spec = model_pb2.ModelSpec(name=params["model"])
+    if "version" in params:
+        version = int(params["version"])
+        if version > _INT64_MAX:
+            raise errors.InvalidArgument(
+                f"Failed to convert version: {params['version']} to numeric.")
+        spec.version.value = version
+    if "label" in params:
+        spec.version_label = params["label"]
+    model_specs.target(call, spec)
+    return spec
+
+
+def _to_json(message) -> dict:
+    """A message as TF Serving's REST layer prints it: proto names, every field, int64 strings."""
+    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True,
+                                     preserving_proto_field_name=True)
+
+
+def _pattern(path: str) -> re.Pattern:
+    return re.compile(path, re.IGNORECASE)
