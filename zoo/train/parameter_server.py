@@ -1,4 +1,4 @@
-"""Parameter-server training: the cluster's roles, and a training loop for its coordinator.
+"""Parameter-server training: the training loop of the cluster's coordinator.
 
 Keras 3's `model.fit` has no ParameterServerStrategy support (keras/src/backend/tensorflow/
 trainer.py only distributes datasets with `experimental_distribute_dataset`, which this strategy
@@ -6,7 +6,8 @@ refuses), so the chief runs this loop instead, built on `tf.distribute.experimen
 ClusterCoordinator`:
 
 - every task runs the same command (`zoo launch --workers N --ps M -- zoo train ...`); `worker`
-  and `ps` tasks only start a `tf.distribute.Server` and serve until stopped (`cluster_strategy`);
+  and `ps` tasks only start a `tf.distribute.Server` and serve until stopped
+  (`zoo.train.strategy.cluster_strategy`), so only the chief reaches this loop;
 - the chief builds the model in the strategy's scope, so its variables live on the ps tasks;
 - each worker reads its own per-worker dataset: its shard of the training split, reshuffled every
   pass, repeated; an epoch is `steps_per_epoch` steps scheduled on whichever
@@ -24,9 +25,7 @@ in-memory datasets of the zoo (up to a few hundred MB); bigger data should be re
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 from typing import TYPE_CHECKING, Any
 
 import keras
@@ -37,42 +36,6 @@ from zoo.data.pipelines import keras_targets
 
 if TYPE_CHECKING:
     from zoo.train.trainer import Run
-
-log = logging.getLogger(__name__)
-
-SERVING_ROLES = ("worker", "ps")
-
-
-def is_parameter_server(strategy) -> bool:
-    return isinstance(strategy, tf.distribute.ParameterServerStrategy)
-
-
-def cluster_strategy() -> tf.distribute.ParameterServerStrategy:
-    """The strategy for the chief; on a worker or ps task, serve the cluster until stopped instead.
-
-    Every task of a parameter-server cluster runs the same command, so this is where the roles
-    part: only the chief (the coordinator) returns.
-    """
-    # Workers may come and go; RPCs to them must fail fast so the coordinator can reschedule.
-    os.environ.setdefault("GRPC_FAIL_FAST", "use_caller")
-    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
-    if resolver.task_type in SERVING_ROLES:
-        serve_task(resolver)
-    return tf.distribute.ParameterServerStrategy(resolver)
-
-
-def serve_task(resolver) -> None:
-    """Runs this process's `worker` or `ps` server and blocks until the process is stopped."""
-    server = tf.distribute.Server(
-        resolver.cluster_spec(),
-        job_name=resolver.task_type,
-        task_index=resolver.task_id,
-        protocol=resolver.rpc_layer or "grpc",
-        start=True,
-    )
-    log.info("%s %d serving the parameter-server cluster at %s", resolver.task_type, resolver.task_id, server.target)
-    print(f"{resolver.task_type} {resolver.task_id} serving; stop it when the chief has finished", flush=True)
-    server.join()
 
 
 class CoordinatedTraining:

@@ -25,8 +25,8 @@ from zoo.tables import format_table
 from zoo.train.callbacks import ThroughputMeter, make_callbacks
 from zoo.train.config import TrainConfig
 from zoo.train.optim import loss_and_metrics, make_optimizer
-from zoo.train.parameter_server import CoordinatedTraining, is_parameter_server, local_copy
-from zoo.train.strategy import is_chief, make_strategy
+from zoo.train.parameter_server import CoordinatedTraining, local_copy
+from zoo.train.strategy import is_chief, is_parameter_server, make_strategy
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
