@@ -74,7 +74,7 @@ class PortReport:
 
 def lite0_layer_mapping(include_top: bool) -> list[tuple[str, str, _LayerKind]]:
     """(torch module prefix, Keras layer name, kind) for every layer that holds weights."""
-    from zoo.models.efficientnet_lite import mbconv_blocks
+    from zoo.models.efficientnet_lite.efficientnet_lite_backbone import mbconv_blocks
 
     mapping = [("_conv_stem", "stem_conv", _CONV), ("_bn0", "stem_bn", _BATCH_NORM)]
     for index, (block, stage, _) in enumerate(mbconv_blocks()):

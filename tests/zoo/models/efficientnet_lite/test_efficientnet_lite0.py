@@ -15,7 +15,7 @@ from zoo.errors import ConfigError
 from zoo.models.efficientnet_lite import EfficientNetLite0, preprocess_input
 from zoo.weights import imagenet_class_names
 
-REFERENCE_LOGITS = Path(__file__).resolve().parents[2] / "data" / "lite0" / "reference_logits.npy"
+REFERENCE_LOGITS = Path(__file__).resolve().parents[3] / "data" / "lite0" / "reference_logits.npy"
 PHOTOS = ("china.jpg", "flower.jpg")
 DAISY = 985
 # china.jpg is a Chinese temple hall by a lake: any of these is a sensible top-1. Indices of

