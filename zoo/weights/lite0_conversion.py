@@ -75,9 +75,11 @@ class PortReport:
 def lite0_layer_mapping(include_top: bool) -> list[tuple[str, str, _LayerKind]]:
     """(torch module prefix, Keras layer name, kind) for every layer that holds weights."""
     from zoo.models.efficientnet_lite.efficientnet_lite_backbone import mbconv_blocks
+    from zoo.models.efficientnet_lite.efficientnet_lite_presets import BACKBONE_PRESETS
 
+    stages = BACKBONE_PRESETS["efficientnet_lite0"]["config"]["stages"]
     mapping = [("_conv_stem", "stem_conv", _CONV), ("_bn0", "stem_bn", _BATCH_NORM)]
-    for index, (block, stage, _) in enumerate(mbconv_blocks()):
+    for index, (block, stage, _) in enumerate(mbconv_blocks(stages)):
         for module, (suffix, kind) in _BLOCK_MODULES.items():
             if module in _EXPANSION_MODULES and stage.expand_ratio == 1:
                 continue

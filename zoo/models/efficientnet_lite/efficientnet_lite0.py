@@ -12,9 +12,11 @@ import keras
 
 from zoo.errors import ConfigError
 from zoo.models.efficientnet_lite.efficientnet_lite_backbone import checked_arguments, efficientnet_lite_backbone
+from zoo.models.efficientnet_lite.efficientnet_lite_presets import BACKBONE_PRESETS
 from zoo.weights import load_imagenet_weights
 
 WEIGHTS_SUFFIXES = (".weights.h5", ".h5", ".keras")
+_LITE0 = BACKBONE_PRESETS["efficientnet_lite0"]["config"]
 
 
 def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructors
@@ -45,11 +47,11 @@ def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructor
     Inputs are raw pixels scaled by `preprocess_input` (not part of the model).
     """
     _check_weights(weights)
-    input_shape = checked_arguments(include_top, input_shape, pooling, classes)
+    input_shape = checked_arguments(include_top, input_shape, pooling, classes, _LITE0["default_input_size"])
     if weights == "imagenet":
         _check_imagenet_fits(include_top, input_shape, classes, classifier_activation)
     model = efficientnet_lite_backbone(
-        include_top=include_top, input_shape=input_shape, pooling=pooling, classes=classes,
+        **_LITE0, include_top=include_top, input_shape=input_shape, pooling=pooling, classes=classes,
         classifier_activation=classifier_activation, name=name,
     )
     if weights == "imagenet":
