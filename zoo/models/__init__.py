@@ -6,6 +6,7 @@ importing it imports Keras).
 """
 
 import zoo.models.layers  # noqa: F401 - registers the custom layers for deserialisation
-from zoo.models.registry import MODELS, ModelConfig, ModelEntry, build_model, get_model_entry, model_names
+from zoo.models.config import ModelConfig
+from zoo.models.registry import MODELS, ModelEntry, build_model, get_model_entry, model_names
 
 __all__ = ["MODELS", "ModelConfig", "ModelEntry", "build_model", "get_model_entry", "model_names"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from zoo.errors import ConfigError
 from zoo.models.layers import BATCH_NORM_MOMENTUM, model_input, normalization_layer, output_head
-from zoo.models.registry import ModelConfig, check_bool, check_float, check_positive_int, check_positive_ints
+from zoo.models.config import ModelConfig, check_bool, check_float, check_positive_int, check_positive_ints
 from zoo.spec import DataSpec
 
 # Pool only while the map stays at least 2x2 afterwards: the last blocks of an 8x8 input then

@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo.errors import ConfigError
 from zoo.models.layers import BATCH_NORM_MOMENTUM, model_input, normalization_layer, output_head
-from zoo.models.registry import ModelConfig, check_bool, check_choice, check_float, check_positive_ints
+from zoo.models.config import ModelConfig, check_bool, check_choice, check_float, check_positive_ints
 from zoo.spec import DataSpec
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu")

@@ -1,17 +1,13 @@
-"""The model registry: which names exist, which family builds each, and how configs are checked.
+"""The model registry: which names exist, which family builds each, and what it is shown with.
 
 Every registered name is a `ModelEntry`: a family (mlp, cnn, rnn, transfer) plus the config
 values that make the entry what it is (`lstm` is the rnn family with `cell="lstm"`). A family
-module holds a config dataclass (a `ModelConfig`, defined here with its `check_*` helpers) and a
-builder. The registry imports a family module when an entry first needs it: the families import
-this module, so importing them here at the top would be circular.
+module holds a config dataclass (a `ModelConfig`, from zoo/models/config.py) and a builder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import math
 import types
 from collections.abc import Mapping
 from typing import Any, Callable
@@ -19,15 +15,20 @@ from typing import Any, Callable
 import numpy as np
 
 from zoo.errors import ConfigError, UnknownNameError
+from zoo.models.cnn import CNNConfig, build_cnn
+from zoo.models.config import ModelConfig, received
+from zoo.models.mlp import MLPConfig, build_mlp
+from zoo.models.rnn import RNNConfig, build_rnn
+from zoo.models.transfer import TransferConfig, build_transfer
 from zoo.spec import DataSpec
 
-# family -> (module, config class, builder function). Builders take (name, spec, config,
-# adapt_data) and return an uncompiled functional keras.Model named `name`.
-_FAMILIES = {
-    "mlp": ("zoo.models.mlp", "MLPConfig", "build_mlp"),
-    "cnn": ("zoo.models.cnn", "CNNConfig", "build_cnn"),
-    "rnn": ("zoo.models.rnn", "RNNConfig", "build_rnn"),
-    "transfer": ("zoo.models.transfer", "TransferConfig", "build_transfer"),
+# family -> (config class, builder function). Builders take (name, spec, config, adapt_data) and
+# return an uncompiled functional keras.Model named `name`.
+_FAMILIES: Mapping[str, tuple[type[ModelConfig], Callable[..., Any]]] = {
+    "mlp": (MLPConfig, build_mlp),
+    "cnn": (CNNConfig, build_cnn),
+    "rnn": (RNNConfig, build_rnn),
+    "transfer": (TransferConfig, build_transfer),
 }
 
 # The input each family is shown with by `zoo models` (to count its parameters).
@@ -45,109 +46,6 @@ _DEFAULT_SPECS = {
         name="example_images", kind="image", task="classification", input_shape=(96, 96, 3), num_outputs=10
     ),
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    """Base of the families' config dataclasses: validation on construction and a dict round trip.
-
-    Subclasses are frozen dataclasses whose `__post_init__` calls the `check_*` helpers below, so
-    a config that exists is a valid one, however it was made. Tuples become lists in
-    `get_config()` (YAML/JSON friendly) and come back as tuples, so
-    `Cls.from_config(cfg.get_config()) == cfg`.
-    """
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            field.name: list(value) if isinstance(value, tuple) else value
-            for field in dataclasses.fields(self)
-            for value in [getattr(self, field.name)]
-        }
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "ModelConfig":
-        cls.refuse_unknown_keys(config, owner=cls.__name__)
-        return cls(**config)
-
-    @classmethod
-    def refuse_unknown_keys(cls, config: Mapping[str, Any], owner: str) -> None:
-        unknown = sorted(set(config) - set(cls.keys()))
-        if unknown:
-            raise ConfigError(
-                f"Unknown config key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-                f"for {owner}. Valid keys: {', '.join(cls.keys())}"
-            )
-
-    @classmethod
-    def keys(cls) -> tuple[str, ...]:
-        return tuple(field.name for field in dataclasses.fields(cls))
-
-    def _set(self, key: str, value: Any) -> None:
-        """Stores a normalised value on this frozen instance (only from `__post_init__`)."""
-        object.__setattr__(self, key, value)
-
-
-def _received(key: str, value: Any) -> str:
-    return f"Received: {key}={value!r}"
-
-
-def check_choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ConfigError(f"{key} must be one of {', '.join(choices)}. {_received(key, value)}")
-    return value
-
-
-def check_choices(key: str, value: Any, choices: tuple[str, ...]) -> tuple[str, ...]:
-    """Distinct items of `choices`, possibly none (a list from YAML/JSON is accepted)."""
-    items = tuple(value) if isinstance(value, (list, tuple)) else None
-    if items is None or any(item not in choices for item in items) or len(set(items)) != len(items):
-        raise ConfigError(
-            f"{key} must be a list of distinct items from {', '.join(choices)}. {_received(key, value)}"
-        )
-    return items
-
-
-def check_bool(key: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{key} must be true or false. {_received(key, value)}")
-    return bool(value)
-
-
-def check_positive_int(key: str, value: Any) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{key} must be a positive integer. {_received(key, value)}")
-    return int(value)
-
-
-def check_positive_ints(key: str, value: Any) -> tuple[int, ...]:
-    """A non-empty sequence of positive integers (a list from YAML/JSON is accepted)."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or not value:
-        raise ConfigError(f"{key} must be a non-empty list of positive integers. {_received(key, value)}")
-    for item in value:
-        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer)) or item < 1:
-            raise ConfigError(f"{key} must be a non-empty list of positive integers. {_received(key, value)}")
-    return tuple(int(item) for item in value)
-
-
-def check_float(key: str, value: Any, low: float, high: float, high_inclusive: bool = False) -> float:
-    """A number in [low, high) (or [low, high]). Numeric strings are accepted because PyYAML
-    reads `1e-4` (no dot) as a string."""
-    number = _as_float(value)
-    in_range = number is not None and low <= number and (number <= high if high_inclusive else number < high)
-    if not in_range:
-        bracket = "]" if high_inclusive else ")"
-        raise ConfigError(f"{key} must be a number in [{low:g}, {high:g}{bracket}. {_received(key, value)}")
-    return number
-
-
-def _as_float(value: Any) -> float | None:
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,13 +71,11 @@ class ModelEntry:
 
     @property
     def config_class(self) -> type[ModelConfig]:
-        module, class_name, _ = _FAMILIES[self.family]
-        return getattr(importlib.import_module(module), class_name)
+        return _FAMILIES[self.family][0]
 
     @property
     def builder(self) -> Callable[..., Any]:
-        module, _, builder_name = _FAMILIES[self.family]
-        return getattr(importlib.import_module(module), builder_name)
+        return _FAMILIES[self.family][1]
 
     def default_spec(self) -> DataSpec:
         return _DEFAULT_SPECS[self.family]
@@ -196,7 +92,7 @@ class ModelEntry:
     def _fixed_key_message(self, key: str, value: Any) -> str:
         alternatives = [entry.name for entry in MODELS.values() if entry.fixed.get(key, object()) == value]
         hint = f"use model {' or '.join(alternatives)} instead" if alternatives else "no model has that value"
-        return f"Model {self.name!r} always has {key}={self.fixed[key]!r}; {hint}. {_received(key, value)}"
+        return f"Model {self.name!r} always has {key}={self.fixed[key]!r}; {hint}. {received(key, value)}"
 
 
 def _entries(*entries: ModelEntry) -> Mapping[str, ModelEntry]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from zoo.errors import ConfigError
 from zoo.models.layers import LastValueShift, model_input, normalization_layer, output_head
-from zoo.models.registry import ModelConfig, check_bool, check_choice, check_float, check_positive_int
+from zoo.models.config import ModelConfig, check_bool, check_choice, check_float, check_positive_int
 from zoo.spec import DataSpec
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}

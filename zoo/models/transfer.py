@@ -23,7 +23,7 @@ import numpy as np
 
 from zoo.errors import ConfigError, ZooError
 from zoo.models.layers import BackbonePreprocessing, model_input, output_head
-from zoo.models.registry import ModelConfig, check_choice, check_choices, check_float, check_positive_int
+from zoo.models.config import ModelConfig, check_choice, check_choices, check_float, check_positive_int
 from zoo.spec import DataSpec
 
 # Keras downloads every application's weights from this host.

@@ -1,4 +1,4 @@
-"""Parameter-server training: the cluster's roles, and a training loop for its coordinator.
+"""Parameter-server training: the training loop of the cluster's coordinator.
 
 Keras 3's `model.fit` has no ParameterServerStrategy support (keras/src/backend/tensorflow/
 trainer.py only distributes datasets with `experimental_distribute_dataset`, which this strategy
@@ -6,7 +6,8 @@ refuses), so the chief runs this loop instead, built on `tf.distribute.experimen
 ClusterCoordinator`:
 
 - every task runs the same command (`zoo launch --workers N --ps M -- zoo train ...`); `worker`
-  and `ps` tasks only start a `tf.distribute.Server` and serve until stopped (`cluster_strategy`);
+  and `ps` tasks only start a `tf.distribute.Server` and serve until stopped
+  (`zoo.train.strategy.cluster_strategy`), so only the chief reaches this loop;
 - the chief builds the model in the strategy's scope, so its variables live on the ps tasks;
 - each worker reads its own per-worker dataset: its shard of the training split, reshuffled every
   pass, repeated; an epoch is `steps_per_epoch` steps scheduled on whichever
@@ -24,86 +25,56 @@ in-memory datasets of the zoo (up to a few hundred MB); bigger data should be re
 
 from __future__ import annotations
 
-import logging
 import math
-import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.pipelines import keras_targets
+from zoo.spec import DataSpec
 
-if TYPE_CHECKING:
-    from zoo.train.trainer import Run
-
-log = logging.getLogger(__name__)
-
-SERVING_ROLES = ("worker", "ps")
-
-
-def is_parameter_server(strategy) -> bool:
-    return isinstance(strategy, tf.distribute.ParameterServerStrategy)
-
-
-def cluster_strategy() -> tf.distribute.ParameterServerStrategy:
-    """The strategy for the chief; on a worker or ps task, serve the cluster until stopped instead.
-
-    Every task of a parameter-server cluster runs the same command, so this is where the roles
-    part: only the chief (the coordinator) returns.
-    """
-    # Workers may come and go; RPCs to them must fail fast so the coordinator can reschedule.
-    os.environ.setdefault("GRPC_FAIL_FAST", "use_caller")
-    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
-    if resolver.task_type in SERVING_ROLES:
-        serve_task(resolver)
-    return tf.distribute.ParameterServerStrategy(resolver)
-
-
-def serve_task(resolver) -> None:
-    """Runs this process's `worker` or `ps` server and blocks until the process is stopped."""
-    server = tf.distribute.Server(
-        resolver.cluster_spec(),
-        job_name=resolver.task_type,
-        task_index=resolver.task_id,
-        protocol=resolver.rpc_layer or "grpc",
-        start=True,
-    )
-    log.info("%s %d serving the parameter-server cluster at %s", resolver.task_type, resolver.task_id, server.target)
-    print(f"{resolver.task_type} {resolver.task_id} serving; stop it when the chief has finished", flush=True)
-    server.join()
+# (inputs, targets): targets already as the loss wants them (zoo.data.pipelines.keras_targets).
+Split = tuple[np.ndarray, np.ndarray]
 
 
 class CoordinatedTraining:
-    """Trains `model` (built in `run.strategy`'s scope and compiled) from the chief."""
+    """Trains `model` (built in `strategy`'s scope and compiled) from the chief.
 
-    def __init__(self, run: "Run", model: keras.Model):
-        self.run = run
+    Takes what the loop needs as arguments, not the trainer's `Run`, so it can be read (and
+    driven) without the trainer: the loss and metrics the model was compiled with, and the
+    `spec` of the data, which fixes the dtypes and shapes of an evaluation batch.
+    """
+
+    def __init__(self, model: keras.Model, strategy: tf.distribute.ParameterServerStrategy, *,
+                 loss: keras.losses.Loss, metrics: list, spec: DataSpec):
         self.model = model
-        self.strategy = run.strategy
-        self.coordinator = tf.distribute.experimental.coordinator.ClusterCoordinator(self.strategy)
+        self.strategy = strategy
+        self.loss = loss
+        self.coordinator = tf.distribute.experimental.coordinator.ClusterCoordinator(strategy)
         cluster = tf.distribute.cluster_resolver.TFConfigClusterResolver().cluster_spec()
         self.num_workers = cluster.num_tasks("worker")
-        self._example_metrics = _example_metric_functions(run.metrics)
-        spec = run.dataset.spec
+        self._example_metrics = _example_metric_functions(metrics)
         target_shape = () if spec.is_classification else (spec.num_outputs,)
         self._batch_signature = (
             tf.TensorSpec((None, *spec.input_shape), tf.string if spec.input_dtype == "string" else tf.float32),
             tf.TensorSpec((None, *target_shape), tf.int64 if spec.is_classification else tf.float32),
         )
 
-    def fit(self, *, epochs: int, initial_epoch: int, callbacks: list, verbose: int) -> dict[str, list[float]]:
-        """Epochs [initial_epoch, epochs) of scheduled steps; returns the history `model.fit` would."""
-        model, steps = self.model, self.run.steps_per_epoch
+    def fit(self, train: Split, validation: Split, *, batch_size: int, steps_per_epoch: int, seed: int,
+            epochs: int, initial_epoch: int, callbacks: list, verbose: int) -> dict[str, list[float]]:
+        """Epochs [initial_epoch, epochs) of `steps_per_epoch` scheduled steps of `batch_size` examples
+        each, validated on all of `validation`; returns the history `model.fit` would."""
+        model = self.model
         with self.strategy.scope():  # on the ps tasks, before any step needs them
             model.optimizer.build(model.trainable_variables)
         callback_list = keras.callbacks.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose, epochs=epochs,
-            steps=steps, model=model,
+            steps=steps_per_epoch, model=model,
         )
         train_step = self._train_step()
-        batches = iter(self.coordinator.create_per_worker_dataset(self._training_dataset_fn()))
+        dataset_fn = self._training_dataset_fn(train, batch_size, seed)
+        batches = iter(self.coordinator.create_per_worker_dataset(dataset_fn))
         model.stop_training = False
         callback_list.on_train_begin()
         # BackupAndRestore sets this on restore, as for model.fit.
@@ -111,10 +82,11 @@ class CoordinatedTraining:
         logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
-            results = [self.coordinator.schedule(train_step, args=(batches,)) for _ in range(steps)]
+            results = [self.coordinator.schedule(train_step, args=(batches,)) for _ in range(steps_per_epoch)]
             self.coordinator.join()
             logs = _mean_logs([result.fetch() for result in results])
-            logs.update({f"val_{name}": value for name, value in self.evaluate(*self._validation_split()).items()})
+            val_logs = self.evaluate(*validation, batch_size=batch_size)
+            logs.update({f"val_{name}": value for name, value in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
@@ -123,38 +95,32 @@ class CoordinatedTraining:
         callback_list.on_train_end(logs)
         return {key: [float(v) for v in values] for key, values in model.history.history.items()}
 
-    def evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    def evaluate(self, x: np.ndarray, y: np.ndarray, *, batch_size: int) -> dict[str, float]:
         """Loss and metrics over (x, y), each batch scheduled exactly once on some worker."""
         eval_step = self._eval_step()
-        size = self.run.config.batch_size
         results = [
-            self.coordinator.schedule(eval_step, args=(tf.constant(x[start:start + size]),
-                                                       tf.constant(y[start:start + size])))
-            for start in range(0, len(x), size)
+            self.coordinator.schedule(eval_step, args=(tf.constant(x[start:start + batch_size]),
+                                                       tf.constant(y[start:start + batch_size])))
+            for start in range(0, len(x), batch_size)
         ]
         self.coordinator.join()
         return _mean_logs([result.fetch() for result in results])
 
-    def _validation_split(self) -> tuple[np.ndarray, np.ndarray]:
-        dataset = self.run.dataset
-        return dataset.x_val, keras_targets(dataset, dataset.y_val)
-
-    def _training_dataset_fn(self):
-        dataset, config, num_workers = self.run.dataset, self.run.config, self.num_workers
-        x, y = dataset.x_train, keras_targets(dataset, dataset.y_train)
+    def _training_dataset_fn(self, train: Split, batch_size: int, seed: int):
+        (x, y), num_workers = train, self.num_workers
         shard_size = math.ceil(len(x) / num_workers)
 
         def dataset_fn():
             worker = tf.cast(tf.distribute.coordinator.experimental_get_current_worker_index(), tf.int64)
             elements = tf.data.Dataset.from_tensor_slices((x, y)).shard(num_workers, worker)
             # Each worker shuffles its own shard, so one seed still gives every worker its own order.
-            elements = elements.cache().shuffle(shard_size, seed=config.seed, reshuffle_each_iteration=True)
-            return elements.repeat().batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+            elements = elements.cache().shuffle(shard_size, seed=seed, reshuffle_each_iteration=True)
+            return elements.repeat().batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
         return dataset_fn
 
     def _train_step(self):
-        model, strategy, loss_function = self.model, self.strategy, self.run.loss
+        model, strategy, loss_function = self.model, self.strategy, self.loss
         optimizer, summarise = model.optimizer, self._summarise
 
         def replica_step(x, y):
@@ -176,7 +142,7 @@ class CoordinatedTraining:
         return train_step
 
     def _eval_step(self):
-        model, loss_function, summarise = self.model, self.run.loss, self._summarise
+        model, loss_function, summarise = self.model, self.loss, self._summarise
 
         @tf.function(input_signature=self._batch_signature)
         def eval_step(x, y):
@@ -212,10 +178,10 @@ def _mean_logs(sums: list[dict[str, np.ndarray]]) -> dict[str, float]:
     return {name: sum(float(s[name]) for s in sums) / count for name in names} if count else {}
 
 
-def local_copy(run: "Run", model: keras.Model) -> keras.Model:
+def local_copy(model: keras.Model, *, loss: keras.losses.Loss, metrics: list) -> keras.Model:
     """The trained model with its weights copied out of the ps tasks into ordinary variables,
     compiled for evaluation, so evaluating, saving and exporting need no cluster."""
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
-    copy.compile(loss=run.loss, metrics=run.metrics)
+    copy.compile(loss=loss, metrics=metrics)
     return copy

@@ -1,8 +1,13 @@
-"""Choose and build the tf.distribute strategy. It must exist before any model is built.
+"""Choose and build the tf.distribute strategy, and say which role this task plays in its cluster.
 
-On a machine without accelerators, `mirrored` splits the CPU into logical devices so the
-multi-replica code path really runs (and can be tested) here. That split has to happen before
-TensorFlow initialises its devices, which is why the trainer builds the strategy first.
+The strategy must exist before any model is built. On a machine without accelerators, `mirrored`
+splits the CPU into logical devices so the multi-replica code path really runs (and can be
+tested) here. That split has to happen before TensorFlow initialises its devices, which is why
+the trainer builds the strategy first.
+
+Roles: in a multi-worker run only the chief writes (`is_chief`); in a parameter-server cluster
+every task runs the same command, and the `worker` and `ps` tasks serve the cluster instead of
+training (`cluster_strategy`), so only the chief coordinates.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ log = logging.getLogger(__name__)
 # Environment variables that point at a TPU; TPUClusterResolver with none of them set would
 # query the cloud metadata server, which must never happen on an ordinary machine.
 TPU_ENV_VARS = ("TPU_NAME", "COLAB_TPU_ADDR", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "TPU_ACCELERATOR_TYPE")
+# The parameter-server cluster's tasks that only serve variables and steps; the chief coordinates.
+SERVING_ROLES = ("worker", "ps")
 
 
 def tpu_configured(tpu: str = "") -> bool:
@@ -75,8 +82,6 @@ def make_strategy(name: str, *, num_devices: int = 2, tpu: str = "") -> tf.distr
         return _tpu_strategy(tpu)
     if resolved == "parameter_server":
         _require_tf_config("parameter_server", ("worker", "ps"))
-        from zoo.train.parameter_server import cluster_strategy
-
         return cluster_strategy()  # on worker and ps tasks: serves the cluster until stopped
     raise ConfigError(f"unknown strategy {name!r}")
 
@@ -119,3 +124,36 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
         return True
     cluster = resolver.cluster_spec().as_dict()
     return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in cluster
+
+
+def is_parameter_server(strategy) -> bool:
+    """Keras' fit cannot drive this strategy: the chief trains with zoo/train/parameter_server.py."""
+    return isinstance(strategy, tf.distribute.ParameterServerStrategy)
+
+
+def cluster_strategy() -> tf.distribute.ParameterServerStrategy:
+    """The strategy for the chief; on a worker or ps task, serve the cluster until stopped instead.
+
+    Every task of a parameter-server cluster runs the same command, so this is where the roles
+    part: only the chief (the coordinator) returns.
+    """
+    # Workers may come and go; RPCs to them must fail fast so the coordinator can reschedule.
+    os.environ.setdefault("GRPC_FAIL_FAST", "use_caller")
+    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    if resolver.task_type in SERVING_ROLES:
+        serve_task(resolver)
+    return tf.distribute.ParameterServerStrategy(resolver)
+
+
+def serve_task(resolver) -> None:
+    """Runs this process's `worker` or `ps` server and blocks until the process is stopped."""
+    server = tf.distribute.Server(
+        resolver.cluster_spec(),
+        job_name=resolver.task_type,
+        task_index=resolver.task_id,
+        protocol=resolver.rpc_layer or "grpc",
+        start=True,
+    )
+    log.info("%s %d serving the parameter-server cluster at %s", resolver.task_type, resolver.task_id, server.target)
+    print(f"{resolver.task_type} {resolver.task_id} serving; stop it when the chief has finished", flush=True)
+    server.join()

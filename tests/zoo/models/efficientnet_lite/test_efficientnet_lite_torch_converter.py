@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from zoo.models.efficientnet_lite import EfficientNetLite0
-from zoo.weights.lite0_conversion import port_lite0_weights
+from zoo.models.efficientnet_lite.efficientnet_lite_torch_converter import port_lite0_weights
 
 NUM_BATCH_NORMS = 49
 CLASSIFIER_PARAMETERS = 1280 * 1000 + 1000

@@ -1,7 +1,10 @@
-"""Put the reference PyTorch EfficientNet-Lite0 state_dict into the Keras EfficientNet-Lite0.
+"""Put the reference PyTorch EfficientNet-Lite0 state_dict into the Keras EfficientNet-Lite0 backbone.
 
 The source is `efficientnet_lite_pytorch`'s naming (`_conv_stem`, `_blocks.<i>._expand_conv`,
-`_bn0`..`_bn2`, `_conv_head`, `_fc`); the target is `zoo.models.efficientnet_lite`'s layer names.
+`_bn0`..`_bn2`, `_conv_head`, `_fc`); the target is efficientnet_lite_backbone.py's layer names,
+block by block as `mbconv_blocks` lists them for the Lite0 preset's stages (this module imports
+the backbone, never the reverse).
+
 Every source tensor must land in exactly one Keras weight with exactly the right shape, and every
 Keras weight must be filled: anything else is an error, because a silently skipped tensor gives a
 model that runs and is wrong.
@@ -13,6 +16,9 @@ import dataclasses
 from typing import Callable
 
 import numpy as np
+
+from zoo.models.efficientnet_lite.efficientnet_lite_backbone import mbconv_blocks
+from zoo.models.efficientnet_lite.efficientnet_lite_presets import BACKBONE_PRESETS
 
 # Torch's BatchNorm step counter: training bookkeeping with no Keras counterpart.
 _BATCH_COUNTER = "num_batches_tracked"
@@ -74,10 +80,9 @@ class PortReport:
 
 def lite0_layer_mapping(include_top: bool) -> list[tuple[str, str, _LayerKind]]:
     """(torch module prefix, Keras layer name, kind) for every layer that holds weights."""
-    from zoo.models.efficientnet_lite import mbconv_blocks
-
+    stages = BACKBONE_PRESETS["efficientnet_lite0"]["config"]["stages"]
     mapping = [("_conv_stem", "stem_conv", _CONV), ("_bn0", "stem_bn", _BATCH_NORM)]
-    for index, (block, stage, _) in enumerate(mbconv_blocks()):
+    for index, (block, stage, _) in enumerate(mbconv_blocks(stages)):
         for module, (suffix, kind) in _BLOCK_MODULES.items():
             if module in _EXPANSION_MODULES and stage.expand_ratio == 1:
                 continue

