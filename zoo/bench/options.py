@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from serving.contract import DEFAULT_SIGNATURE
+
 
 @dataclasses.dataclass(frozen=True)
 class BenchOptions:
@@ -25,7 +27,7 @@ class BenchOptions:
     timeout: float = 10.0            # deadline of each request, in seconds
     version: int | None = None
     label: str | None = None
-    signature: str = "serving_default"
+    signature: str = DEFAULT_SIGNATURE
     token: str | None = None
     root_certificates: bytes | None = None   # PEM; with `tls`, None means the system's roots
     tls: bool = False

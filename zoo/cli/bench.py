@@ -7,6 +7,7 @@ import json
 import sys
 
 from zoo.cli.parser import non_negative_float, positive_float, positive_int, positive_int_list
+from serving.contract import DEFAULT_SIGNATURE
 from zoo.cli.predict import add_connection_arguments, read_root_certificates
 from zoo.errors import ConfigError, ZooError
 from zoo.tables import format_table
@@ -27,7 +28,7 @@ def add_parsers(subparsers) -> None:
     selector = bench.add_mutually_exclusive_group()
     selector.add_argument("--version", type=positive_int, help="a specific version (default: the latest)")
     selector.add_argument("--label", help="a version label, e.g. stable or canary")
-    bench.add_argument("--signature", default="serving_default", help="signature to run (default: %(default)s)")
+    bench.add_argument("--signature", default=DEFAULT_SIGNATURE, help="signature to run (default: %(default)s)")
     bench.add_argument("--concurrency", type=positive_int_list, default=(1, 8, 32), metavar="C[,C...]",
                        help="requests in flight, one level per value (default: 1,8,32)")
     bench.add_argument("--duration", type=positive_float, default=5.0, help="measured seconds per level (default: %(default)s)")

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from serving.contract import DEFAULT_SIGNATURE
 from zoo.cli.parser import positive_float, positive_int
 from zoo.errors import ConfigError, ZooError
 
@@ -34,7 +35,7 @@ def add_parsers(subparsers) -> None:
     selector = predict.add_mutually_exclusive_group()
     selector.add_argument("--version", type=positive_int, help="a specific version (default: the latest)")
     selector.add_argument("--label", help="a version label, e.g. stable or canary")
-    predict.add_argument("--signature", default="serving_default", help="signature to run (default: %(default)s)")
+    predict.add_argument("--signature", default=DEFAULT_SIGNATURE, help="signature to run (default: %(default)s)")
     predict.add_argument("--top-k", type=positive_int, default=5, help="classes shown per example (default: %(default)s)")
     predict.add_argument("--labels", metavar="FILE", help="class names, one a line, when the server does not send them")
     predict.add_argument("--json", action="store_true", help="print machine-readable JSON")

@@ -28,10 +28,8 @@ from tensorflow.core.protobuf import saved_model_pb2
 from zoo.export.signatures import build_signatures
 from zoo.export.tflite import tflite_card_entry
 from zoo.export.warmup import write_warmup_requests
+from serving import contract
 from zoo.spec import DataSpec
-
-MODEL_CARD_FILE = "model_card.json"
-LABELS_FILE = "labels.txt"
 
 
 def next_version(model_dir: Path) -> int:
@@ -92,7 +90,8 @@ def _write_version(
     module.model_variables = list(model.variables)
     with tempfile.TemporaryDirectory() as scratch:
         if spec.is_classification:
-            labels = Path(scratch) / LABELS_FILE
+            # The Asset is copied into assets/ under its own file name.
+            labels = Path(scratch) / contract.LABELS_FILE[-1]
             names = spec.class_names or tuple(str(i) for i in range(spec.num_outputs))
             labels.write_text("".join(f"{name}\n" for name in names))
             module.labels = tf.saved_model.Asset(str(labels))
@@ -106,8 +105,8 @@ def _write_version(
     if tflite:
         model_card = {**model_card, "tflite": tflite_card_entry(target, spec, warmup_examples)}
 
-    extra = target / "assets.extra"
-    extra.mkdir()
+    card_path = Path(target, *contract.MODEL_CARD_FILE)
+    card_path.parent.mkdir()
     card = {
         **model_card,
         "name": model_name,
@@ -117,9 +116,9 @@ def _write_version(
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
     }
-    (extra / MODEL_CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
+    card_path.write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
     if warmup_examples is not None:
-        write_warmup_requests(extra, model_name, spec, warmup_examples)
+        write_warmup_requests(target, model_name, spec, warmup_examples)
 
 
 def _set_method_names(saved_model_dir: Path, methods: dict[str, str]) -> None:
@@ -135,5 +134,5 @@ def _set_method_names(saved_model_dir: Path, methods: dict[str, str]) -> None:
 
 def read_model_card(version_dir: str | os.PathLike) -> dict[str, Any]:
     """The model card an export wrote (empty for SavedModels exported elsewhere)."""
-    path = Path(version_dir) / "assets.extra" / MODEL_CARD_FILE
+    path = Path(version_dir, *contract.MODEL_CARD_FILE)
     return json.loads(path.read_text()) if path.exists() else {}

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from serving.contract import (CLASSES_OUTPUT, CLASSIFY_METHOD, DEFAULT_SIGNATURE, EXAMPLES_INPUT,
+                              PREDICT_METHOD, REGRESS_METHOD, REGRESSION_OUTPUT, SCORES_OUTPUT)
 from zoo.spec import DataSpec
-
-PREDICT_METHOD = "tensorflow/serving/predict"
-CLASSIFY_METHOD = "tensorflow/serving/classify"
-REGRESS_METHOD = "tensorflow/serving/regress"
 
 
 def input_tensor_spec(spec: DataSpec) -> tf.TensorSpec:
@@ -43,9 +41,9 @@ def build_signatures(module: tf.Module, spec: DataSpec) -> tuple[dict, dict[str,
         return tf.io.parse_example(serialized, example_feature_spec(spec))[spec.input_name]
 
     serving_default = tf.function(predict, input_signature=[input_tensor_spec(spec)])
-    signatures = {"serving_default": serving_default.get_concrete_function()}
-    methods = {"serving_default": PREDICT_METHOD}
-    examples_spec = tf.TensorSpec([None], tf.string, name="inputs")
+    signatures = {DEFAULT_SIGNATURE: serving_default.get_concrete_function()}
+    methods = {DEFAULT_SIGNATURE: PREDICT_METHOD}
+    examples_spec = tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)
 
     if spec.is_classification:
         class_names = tf.constant(list(spec.class_names) or [str(i) for i in range(spec.num_outputs)])
@@ -54,7 +52,7 @@ def build_signatures(module: tf.Module, spec: DataSpec) -> tuple[dict, dict[str,
         def classify(serialized):
             scores = predict(parse(serialized))["probabilities"]
             classes = tf.tile(class_names[tf.newaxis, :], [tf.shape(scores)[0], 1])
-            return {"classes": classes, "scores": scores}
+            return {CLASSES_OUTPUT: classes, SCORES_OUTPUT: scores}
 
         signatures["classify"] = classify.get_concrete_function()
         methods["classify"] = CLASSIFY_METHOD
@@ -62,7 +60,7 @@ def build_signatures(module: tf.Module, spec: DataSpec) -> tuple[dict, dict[str,
 
         @tf.function(input_signature=[examples_spec])
         def regress(serialized):
-            return {"outputs": tf.reshape(predict(parse(serialized))["values"], [-1])}
+            return {REGRESSION_OUTPUT: tf.reshape(predict(parse(serialized))["values"], [-1])}
 
         signatures["regress"] = regress.get_concrete_function()
         methods["regress"] = REGRESS_METHOD

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import re
 import warnings
 from pathlib import Path
@@ -25,13 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from serving import contract
 from zoo.errors import ZooError
 from zoo.spec import DataSpec
 
-TFLITE_FILE = "model.tflite"
-_SERVING_DEFAULT = "serving_default"
+TFLITE_FILE = os.path.join(*contract.TFLITE_MODEL_FILE)
+_SERVING_DEFAULT = contract.DEFAULT_SIGNATURE
 # Methods whose signatures parse tf.Example protos (TF Serving's Classify and Regress APIs).
-_EXAMPLE_METHODS = ("tensorflow/serving/classify", "tensorflow/serving/regress")
+_EXAMPLE_METHODS = (contract.CLASSIFY_METHOD, contract.REGRESS_METHOD)
 _EXAMPLE_SKIP_REASON = ("takes serialized tf.Example protos; parsing them needs TensorFlow's "
                         "ParseExampleV2, which TF Lite's builtin ops lack")
 # TF Lite against TensorFlow on the same inputs: float kernels differ in the last bits only.

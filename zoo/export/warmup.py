@@ -12,24 +12,26 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
+from serving import contract
 from zoo.spec import DataSpec
 
-WARMUP_FILE = "tf_serving_warmup_requests"
 WARMUP_BATCH_SIZES = (1, 8)
 
 
-def write_warmup_requests(extra_dir: Path, model_name: str, spec: DataSpec, examples: np.ndarray) -> Path:
-    """One predict request per batch size in WARMUP_BATCH_SIZES, built from real examples."""
+def write_warmup_requests(version_dir: Path, model_name: str, spec: DataSpec,
+                          examples: np.ndarray) -> Path:
+    """One predict request per batch size in WARMUP_BATCH_SIZES, built from real examples, in
+    the warmup file of the version directory `version_dir` (its assets.extra must exist)."""
     if len(examples) == 0:
         raise ValueError("warmup needs at least one example. Received: 0 examples")
-    path = extra_dir / WARMUP_FILE
+    path = Path(version_dir, *contract.WARMUP_FILE)
     with tf.io.TFRecordWriter(str(path)) as writer:
         for batch_size in WARMUP_BATCH_SIZES:
             batch = np.resize(examples, (batch_size, *examples.shape[1:]))
             if spec.input_dtype != "string":
                 batch = batch.astype(np.float32)
             request = predict_pb2.PredictRequest(
-                model_spec=model_pb2.ModelSpec(name=model_name, signature_name="serving_default")
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name=contract.DEFAULT_SIGNATURE)
             )
             request.inputs[spec.input_name].CopyFrom(tf.make_tensor_proto(batch))
             log = prediction_log_pb2.PredictionLog(

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
+from serving.contract import DEFAULT_SIGNATURE
 from zoo.data import load_dataset, make_pipelines
 from zoo.data.pipelines import keras_targets
 from zoo.export import export_saved_model
@@ -280,7 +281,7 @@ def _verbosity(config: TrainConfig) -> int:
 
 def evaluate_saved_model(version_dir: str | Path, dataset: Dataset, batch_size: int = 256) -> dict[str, float]:
     """Score an exported SavedModel's serving_default signature on a dataset's test split."""
-    serving = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+    serving = tf.saved_model.load(str(version_dir)).signatures[DEFAULT_SIGNATURE]
     spec = dataset.spec
     outputs = []
     for start in range(0, len(dataset.x_test), batch_size):
