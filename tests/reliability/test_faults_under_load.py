@@ -32,6 +32,7 @@ from tensorflow_serving.apis import (
 
 from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
+from tests.support.batching_helpers import export_sleeper
 from tests.support.reliability_harness import ClientLoad
 from tests.support.server_harness import free_port, model_config_text, wait_until
 
@@ -178,28 +179,9 @@ def test_model_with_a_missing_base_path_is_not_found_naming_the_path(start_serve
 # === SIGTERM with requests in flight ===
 
 
-def export_sleeper(base_path, seconds: float) -> None:
-    """serving_default(x float32 [None]) -> y = 2x, answered after `seconds` without using CPU
-    (tf.data's SleepDataset)."""
-    import tensorflow as tf
-
-    class Sleeper(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
-        def serve(self, x):
-            dataset = tf.data.Dataset.from_tensors(x)
-            slept = tf.raw_ops.SleepDataset(
-                input_dataset=dataset._variant_tensor, sleep_microseconds=int(seconds * 1e6),
-                output_types=[tf.float32], output_shapes=[tf.TensorShape([None])])
-            value = tf.data.experimental.from_variant(slept, dataset.element_spec).get_single_element()
-            return {"y": value * 2.0}
-
-    module = Sleeper()
-    tf.saved_model.save(module, str(base_path / "1"), signatures={"serving_default": module.serve})
-
-
 @pytest.mark.slow
 def test_sigterm_under_load_lets_every_request_in_flight_finish_and_exits_0(tmp_path):
-    export_sleeper(tmp_path / "sleeper", seconds=1.0)
+    export_sleeper(tmp_path / "sleeper", 1, sleep_seconds=1.0)
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "serving", f"--model_base_path={tmp_path / 'sleeper'}",

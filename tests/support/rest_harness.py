@@ -45,24 +45,6 @@ def export_bytes_echo(base_path: Path) -> None:
     tf.saved_model.save(module, str(base_path / "1"), signatures={"serving_default": module.serve})
 
 
-def export_sleeper(base_path: Path) -> None:
-    import tensorflow as tf
-
-    class Sleeper(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x"),
-                                      tf.TensorSpec([], tf.int64, name="sleep_micros")])
-        def serve(self, x, sleep_micros):
-            dataset = tf.data.Dataset.from_tensors(x)
-            slept = tf.raw_ops.SleepDataset(
-                input_dataset=dataset._variant_tensor, sleep_microseconds=sleep_micros,
-                output_types=[tf.float32], output_shapes=[tf.TensorShape([None])])
-            value = tf.data.experimental.from_variant(slept, dataset.element_spec).get_single_element()
-            return {"y": value * 2.0}
-
-    module = Sleeper()
-    tf.saved_model.save(module, str(base_path / "1"), signatures={"serving_default": module.serve})
-
-
 def self_signed_ssl_config() -> tuple[str, bytes]:
     """(SSLConfig text, certificate PEM): a fresh self-signed certificate for 127.0.0.1."""
     import datetime

@@ -205,6 +205,31 @@ def export_call_counter(base_path, version: int = 1, *, warmup_requests=None) ->
                                   "call_count": module.call_count}), warmup_requests)
 
 
+def export_request_sleeper(base_path, version: int = 1) -> str:
+    """serving_default(x float32 [None], sleep_micros int64 []) -> y = 2x, after sleeping.
+
+    The sleep is tf.data's SleepDataset, so a request stays in flight without burning CPU, for
+    as long as the request itself asks.
+    """
+
+    class Sleeper(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x"),
+                                      tf.TensorSpec([], tf.int64, name="sleep_micros")])
+        def serve(self, x, sleep_micros):
+            dataset = tf.data.Dataset.from_tensors(x)
+            slept = tf.raw_ops.SleepDataset(
+                input_dataset=dataset._variant_tensor, sleep_microseconds=sleep_micros,
+                output_types=[tf.float32], output_shapes=[tf.TensorShape([None])])
+            value = tf.data.experimental.from_variant(slept, dataset.element_spec).get_single_element()
+            return {"y": value * 2.0}
+
+    def write(path: str) -> None:
+        module = Sleeper()
+        tf.saved_model.save(module, path, signatures={"serving_default": module.serve})
+
+    return _export_atomically(base_path, version, write)
+
+
 def _as_prediction_log(request: protobuf_message.Message) -> prediction_log_pb2.PredictionLog:
     if isinstance(request, prediction_log_pb2.PredictionLog):
         return request

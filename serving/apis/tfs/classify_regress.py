@@ -84,12 +84,9 @@ def regression_outputs(signature, *, check_method_name: bool) -> list[str]:
 def classify(manager, request: classification_pb2.ClassificationRequest, call,
              settings: TfsSettings) -> classification_pb2.ClassificationResponse:
     """Classifies the request's examples with the version its model_spec names."""
-    model_spec = model_specs.required_model_spec(request)
-    model_specs.target(call, model_spec)
-    with model_specs.servable_for(manager, model_spec) as servable:
-        response = classify_on(servable, request, call.deadline, settings)
-    call.served_by(response.model_spec.version.value)
-    return response
+    return model_specs.answer_on_named_version(
+        manager, model_specs.required_model_spec(request), call,
+        lambda servable: classify_on(servable, request, call.deadline, settings))
 
 
 def classify_on(servable, request: classification_pb2.ClassificationRequest,
@@ -115,12 +112,9 @@ def classify_on(servable, request: classification_pb2.ClassificationRequest,
 def regress(manager, request: regression_pb2.RegressionRequest, call, settings: TfsSettings
             ) -> regression_pb2.RegressionResponse:
     """Regresses the request's examples with the version its model_spec names."""
-    model_spec = model_specs.required_model_spec(request)
-    model_specs.target(call, model_spec)
-    with model_specs.servable_for(manager, model_spec) as servable:
-        response = regress_on(servable, request, call.deadline, settings)
-    call.served_by(response.model_spec.version.value)
-    return response
+    return model_specs.answer_on_named_version(
+        manager, model_specs.required_model_spec(request), call,
+        lambda servable: regress_on(servable, request, call.deadline, settings))
 
 
 def regress_on(servable, request: regression_pb2.RegressionRequest, deadline: float | None,

@@ -4,11 +4,13 @@ which one answered.
 
 from __future__ import annotations
 
-from typing import ContextManager
+from typing import Callable, ContextManager, TypeVar
 
 from tensorflow_serving.apis import model_pb2
 
 from serving import contract, errors
+
+Response = TypeVar("Response")
 
 
 def required_model_spec(request) -> model_pb2.ModelSpec:
@@ -41,6 +43,17 @@ def servable_for(manager, model_spec: model_pb2.ModelSpec) -> ContextManager:
         raise errors.InvalidArgument("ModelSpec has no name specified.")
     version, label = version_choice(model_spec)
     return manager.servable(model_spec.name, version=version, label=label)
+
+
+def answer_on_named_version(manager, model_spec: model_pb2.ModelSpec, call,
+                            answer: Callable[[object], Response]) -> Response:
+    """`answer(servable)` on the version `model_spec` names, held for the call; tells the
+    guard's `call` what was asked and which version answered."""
+    target(call, model_spec)
+    with servable_for(manager, model_spec) as servable:
+        response = answer(servable)
+        call.served_by(servable.version)
+    return response
 
 
 def signature_name_of(model_spec: model_pb2.ModelSpec) -> str:

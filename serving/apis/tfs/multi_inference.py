@@ -23,11 +23,9 @@ def multi_inference(manager, request: inference_pb2.MultiInferenceRequest, call,
     """Runs the request's tasks on the version its first task names (an unnamed spec when there
     is no task, as TF Serving does)."""
     first_spec = request.tasks[0].model_spec if request.tasks else model_pb2.ModelSpec()
-    model_specs.target(call, first_spec)
-    with model_specs.servable_for(manager, first_spec) as servable:
-        response = multi_inference_on(servable, request, call.deadline, settings)
-        call.served_by(servable.version)
-    return response
+    return model_specs.answer_on_named_version(
+        manager, first_spec, call,
+        lambda servable: multi_inference_on(servable, request, call.deadline, settings))
 
 
 def multi_inference_on(servable, request: inference_pb2.MultiInferenceRequest,

@@ -26,12 +26,9 @@ def predict(manager, request: predict_pb2.PredictRequest, call, settings: TfsSet
         errors.FailedPrecondition: no such signature.
         errors.DeadlineExceeded: `call.deadline` passed before the model ran.
     """
-    model_spec = model_specs.required_model_spec(request)
-    model_specs.target(call, model_spec)
-    with model_specs.servable_for(manager, model_spec) as servable:
-        response = predict_on(servable, request, call.deadline, settings)
-    call.served_by(response.model_spec.version.value)
-    return response
+    return model_specs.answer_on_named_version(
+        manager, model_specs.required_model_spec(request), call,
+        lambda servable: predict_on(servable, request, call.deadline, settings))
 
 
 def predict_on(servable, request: predict_pb2.PredictRequest, deadline: float | None,

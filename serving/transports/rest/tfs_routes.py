@@ -95,22 +95,25 @@ class _TfsRoutes:
         return json_response(tfs_tensors.encode_predict_outputs(outputs, inputs.format))
 
     def classify(self, request: RestRequest, params: dict, call) -> RestResponse:
-        model_spec = _model_spec(params, call)
-        document = parse_json_object(request.body)
-        model_spec.signature_name = tfs_tensors.signature_name(document)
-        classify_request = classification_pb2.ClassificationRequest(
-            model_spec=model_spec, input=tfs_examples.input_from_json(document, "classify"))
-        response = classify_regress.classify(self._manager, classify_request, call, self._settings)
+        response = self._on_examples(request, params, call, "classify",
+                                     classification_pb2.ClassificationRequest,
+                                     classify_regress.classify)
         return json_response(tfs_examples.classification_json(response.result))
 
     def regress(self, request: RestRequest, params: dict, call) -> RestResponse:
+        response = self._on_examples(request, params, call, "regress",
+                                     regression_pb2.RegressionRequest, classify_regress.regress)
+        return json_response(tfs_examples.regression_json(response.result))
+
+    def _on_examples(self, request: RestRequest, params: dict, call, verb: str, request_type,
+                     api):
+        """Classify or Regress: the JSON `examples` (and `context`) as the API's request."""
         model_spec = _model_spec(params, call)
         document = parse_json_object(request.body)
         model_spec.signature_name = tfs_tensors.signature_name(document)
-        regress_request = regression_pb2.RegressionRequest(
-            model_spec=model_spec, input=tfs_examples.input_from_json(document, "regress"))
-        response = classify_regress.regress(self._manager, regress_request, call, self._settings)
-        return json_response(tfs_examples.regression_json(response.result))
+        api_request = request_type(model_spec=model_spec,
+                                   input=tfs_examples.input_from_json(document, verb))
+        return api(self._manager, api_request, call, self._settings)
 
 
 def _missing_model_name(request: RestRequest, params: dict, call) -> RestResponse:

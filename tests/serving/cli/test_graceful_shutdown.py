@@ -11,36 +11,14 @@ import time
 import grpc
 import numpy as np
 import pytest
-import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+from tests.support.savedmodels import export_request_sleeper
 
 from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 STRUCTURED_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+ ")
-
-
-def export_sleeping_model(base_path, version: int = 1) -> str:
-    """serving_default(x float32 [None], sleep_micros int64 []) -> y = 2x, after sleeping.
-
-    The sleep is tf.data's SleepDataset, so a request stays in flight without burning CPU.
-    """
-    path = os.path.join(base_path, str(version))
-
-    class Sleeper(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x"),
-                                      tf.TensorSpec([], tf.int64, name="sleep_micros")])
-        def serve(self, x, sleep_micros):
-            dataset = tf.data.Dataset.from_tensors(x)
-            slept = tf.raw_ops.SleepDataset(
-                input_dataset=dataset._variant_tensor, sleep_microseconds=sleep_micros,
-                output_types=[tf.float32], output_shapes=[tf.TensorShape([None])])
-            value = tf.data.experimental.from_variant(slept, dataset.element_spec).get_single_element()
-            return {"y": value * 2.0}
-
-    module = Sleeper()
-    tf.saved_model.save(module, path, signatures={"serving_default": module.serve})
-    return path
 
 
 def _read_line_containing(stream, text: str, timeout_seconds: float) -> str:
@@ -61,7 +39,7 @@ def _read_line_containing(stream, text: str, timeout_seconds: float) -> str:
 def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(tmp_path, free_tcp_port):
     """Also checks the start-up path of a real process: TF thread flags applied before TensorFlow
     runs, one warning for the unimplemented --enable_profiler, structured log lines."""
-    export_sleeping_model(str(tmp_path / "sleeper"))
+    export_request_sleeper(tmp_path / "sleeper")
     command = [sys.executable, "-m", "serving", f"--model_base_path={tmp_path / 'sleeper'}",
                "--model_name=sleeper", f"--port={free_tcp_port}", "--grpc_bind_address=127.0.0.1",
                "--file_system_poll_wait_seconds=0", "--enable_profiler",

@@ -20,7 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.support.rest_harness import MAX_REQUEST_BYTES, TIMEOUT_MS, RestClient, export_bytes_echo, export_sleeper
+from tests.support.rest_harness import MAX_REQUEST_BYTES, TIMEOUT_MS, RestClient, export_bytes_echo
+from tests.support.savedmodels import export_request_sleeper
 from tests.support.server_harness import free_port
 
 
@@ -30,7 +31,7 @@ def rest_models(model_root, tmp_path_factory) -> dict[str, Path]:
     other server tests in this session) plus bytes_echo and sleeper."""
     root = tmp_path_factory.mktemp("rest-models")
     export_bytes_echo(root / "bytes_echo")
-    export_sleeper(root / "sleeper")
+    export_request_sleeper(root / "sleeper")
     return {"half_plus_two": model_root / "half_plus_two", "multi_io": model_root / "multi_io",
             "tf1": model_root / "tf1", "bytes_echo": root / "bytes_echo", "sleeper": root / "sleeper"}
 
