@@ -222,8 +222,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("tensorflow_inter_op_parallelism", RUNTIME, _parse_int,
          "Ops run concurrently; 0 lets TensorFlow choose."),
     Flag("enable_serialization_as_tensor_content", RUNTIME, _parse_bool,
-         "Send Predict outputs in tensor_content (fast). tfzoo's default is true; TF Serving's "
-         "is false: set false to get typed fields (float_val...) for clients that read them."),
+         "Send Predict outputs in tensor_content (one copy of the raw bytes) instead of the typed "
+         "fields (float_val, int64_val...) that clients such as TF Serving's examples read; both "
+         "are written at numpy speed."),
     Flag("tensorflow_session_config_file", RUNTIME, _parse_str,
          "A TensorFlow ConfigProto text file." + _NOT_YET, implemented=False),
     Flag("platform_config_file", RUNTIME, _parse_str,

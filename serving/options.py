@@ -64,7 +64,7 @@ class ServerOptions:
     tensorflow_session_parallelism: int = 0
     tensorflow_intra_op_parallelism: int = 0
     tensorflow_inter_op_parallelism: int = 0
-    enable_serialization_as_tensor_content: bool = True  # (tfzoo) TF Serving: false
+    enable_serialization_as_tensor_content: bool = False
     tensorflow_session_config_file: str = ""
     platform_config_file: str = ""
     per_process_gpu_memory_fraction: float = 0.0

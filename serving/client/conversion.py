@@ -10,8 +10,8 @@ The rule for dtypes is "convert when nothing is lost, refuse otherwise":
 - lists and Python scalars carry no precision of their own, so their floats are rounded to a
   float target (float64 0.1 -> float32 0.1) as long as none overflows;
 - strings go only to string inputs (str is sent as UTF-8) and numbers only to number inputs.
-Shapes are checked against the signature's known dimensions, with a hint when only the batch
-dimension is missing: the server would refuse them anyway, after a round trip.
+Shapes are sent as given: as TensorFlow Serving does, the server feeds a tensor of any shape to
+the model and only the model's own failure is an error (which names the signature's shape).
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ def signature_inputs(inputs: Any, signature: SignatureInfo) -> dict[str, np.ndar
     """Returns `inputs` as {alias: array}, each converted to the dtype `signature` declares.
 
     `inputs` is a mapping of alias -> value, or one value when the signature has one input.
-    Raises errors.InvalidArgument for missing or unknown aliases, lossy dtype conversions and
-    incompatible shapes.
+    Raises errors.InvalidArgument for missing or unknown aliases and lossy dtype conversions.
     """
     expected = signature.inputs
     if not isinstance(inputs, Mapping):
@@ -57,14 +56,13 @@ def signature_inputs(inputs: Any, signature: SignatureInfo) -> dict[str, np.ndar
 
 
 def tensor_input(value: Any, info: TensorInfo) -> np.ndarray:
-    """One input value as an array of `info`'s dtype and a shape compatible with `info`'s."""
+    """One input value as an array of `info`'s dtype, in the shape it was given."""
     target = info.numpy_dtype
     array, declared = _as_array(value, strings=target == np.dtype(object))
     if target == np.dtype(object):
         converted = _to_strings(array, info)
     else:
         converted = _to_numbers(array, target, declared, info)
-    _check_shape(converted.shape, info)
     return converted
 
 
@@ -142,24 +140,6 @@ def _same_values(round_trip: np.ndarray, original: np.ndarray) -> np.ndarray:
     if original.dtype.kind in "fc":
         same |= np.isnan(round_trip) & np.isnan(original)
     return same
-
-
-def _check_shape(shape: tuple[int, ...], info: TensorInfo) -> None:
-    expected = info.shape
-    if expected is None:
-        return
-    if len(shape) == len(expected) and all(e is None or e == s for e, s in zip(expected, shape)):
-        return
-    received = "[" + ",".join(str(size) for size in shape) + "]"
-    hint = ""
-    if len(shape) == len(expected) - 1 and all(e is None or e == s for e, s in zip(expected[1:], shape)):
-        hint = (
-            ". It looks like one example without the batch dimension: send "
-            "np.expand_dims(value, 0) (or a list of one example)"
-        )
-    raise errors.InvalidArgument(
-        f'Input "{info.name}" takes shape {info.shape_text}; received shape {received}{hint}'
-    )
 
 
 def _describe(array: np.ndarray) -> str:

@@ -88,16 +88,18 @@ class Servable:
             ) -> dict[str, np.ndarray]:
         """Runs one signature on a batch of inputs and returns its outputs as numpy arrays.
 
-        Inputs are checked against the SignatureDef first, so a bad request gets a message naming
-        the signature, the alias and the expected vs received dtype or shape. An empty
-        `signature_name` means "serving_default". String tensors are object arrays of bytes.
-        Batched signatures run through the batcher, merged with concurrent requests. `deadline`
-        (time.monotonic() seconds) is when the caller stops waiting: a request still not run by
-        then is skipped.
+        Aliases, dtypes and the output filter are checked against the SignatureDef first, with
+        messages naming the signature, the alias and what was expected and received. Shapes are
+        the model's to judge, as in TF Serving: a tensor of another shape is fed as it is, and
+        only if the model fails on it is the answer an error naming the expected and received
+        shape. An empty `signature_name` means "serving_default". String tensors are object
+        arrays of bytes. Batched signatures run through the batcher, merged with concurrent
+        requests of the same shapes. `deadline` (time.monotonic() seconds) is when the caller
+        stops waiting: a request still not run by then is skipped.
 
         Raises:
             errors.FailedPrecondition: no signature `signature_name`.
-            errors.InvalidArgument: wrong aliases, dtype, shape or output filter, or the runtime
+            errors.InvalidArgument: wrong aliases, dtype or output filter, or the runtime
                 rejected the values while running.
             errors.DeadlineExceeded: `deadline` passed before the model ran.
             errors.Unavailable: the batching queue is full.
@@ -114,17 +116,32 @@ class Servable:
         signature_check.check_input_aliases(signature_name, signature_def, inputs)
         wanted = signature_check.check_output_filter(signature_name, signature_def, output_filter)
         feeds = {}
+        mismatches = []
         for alias, value in inputs.items():
             array = np.asarray(value)
-            signature_check.check_input_array(signature_name, alias, signature_def.inputs[alias],
-                                              array)
+            tensor_info = signature_def.inputs[alias]
+            signature_check.check_input_dtype(signature_name, alias, tensor_info, array)
+            mismatch = signature_check.shape_mismatch(signature_name, alias, tensor_info,
+                                                      array.shape)
+            if mismatch is not None:
+                mismatches.append(mismatch)
             feeds[alias] = array
-        if self._batcher is not None and signature_name in self._batched_signatures:
+        # A request shaped as the signature says may share a batch; any other runs on its own,
+        # since the batcher could not know what its dimension 0 means.
+        if not mismatches and self._batcher is not None \
+                and signature_name in self._batched_signatures:
             return self._batcher.run(signature_name, feeds, wanted, deadline)
         if deadline is not None and time.monotonic() >= deadline:
             raise errors.DeadlineExceeded("Deadline exceeded before the model ran; the request "
                                           "was not run")
-        return self.backend.run(signature_name, feeds, wanted)
+        try:
+            return self.backend.run(signature_name, feeds, wanted)
+        except errors.InvalidArgument as error:
+            if not mismatches:
+                raise
+            # The model refused a tensor the signature did not describe: say how it differed.
+            raise errors.InvalidArgument(f"{mismatches[0]}; the model failed on it: "
+                                         f"{error.message}") from error
 
     def unload(self) -> None:
         """Stops the batcher (what it has queued runs first), then lets the backend free the

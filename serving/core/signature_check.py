@@ -1,9 +1,14 @@
-"""Checks a request's inputs and output filter against a SignatureDef before TensorFlow runs.
+"""Checks a request's inputs and output filter against a SignatureDef, as TF Serving does.
 
-TensorFlow's own errors for a bad feed ("Expects arg[0] to be float but string is provided") do
-not say which signature or alias is wrong; these checks do, naming the expected dtype and shape
-from the SignatureDef next to what was received. Alias mismatches use TF Serving's message form
-(predict_util.cc) so clients that parse it keep working.
+Aliases and dtypes are refused before the model runs, as TF Serving refuses them; the alias
+message keeps TF Serving's form (predict_util.cc) so clients that parse it keep working, and the
+dtype message names what TensorFlow's own error ("Expects arg[0] to be float but string is
+provided") does not: the signature, the alias, the expected and received dtypes.
+
+Shapes are not refused up front: TF Serving feeds a tensor of any shape and lets the graph
+decide (half_plus_two, declared [-1, 1], computes an input of shape [3]). `shape_mismatch` only
+describes a difference, so that when the model does fail on such a tensor the error can still
+name the input, the signature's shape and the received one.
 """
 
 from __future__ import annotations
@@ -33,30 +38,34 @@ def check_input_aliases(signature_name: str, signature_def, inputs: Mapping[str,
     )
 
 
-def check_input_array(signature_name: str, alias: str, tensor_info, array: np.ndarray) -> None:
-    """Raises InvalidArgument if `array` does not have the dtype and shape `tensor_info` declares.
-
-    A dimension of -1 matches any size and an unknown rank matches any shape, as in TensorFlow.
-    """
+def check_input_dtype(signature_name: str, alias: str, tensor_info, array: np.ndarray) -> None:
+    """Raises InvalidArgument if `array`'s dtype is not the one `tensor_info` declares."""
     import tensorflow as tf
 
     expected_dtype = tf.dtypes.as_dtype(tensor_info.dtype)
-    where = f'signature "{signature_name}" input "{alias}"'
     if not _dtype_matches(expected_dtype, array.dtype):
         raise errors.InvalidArgument(
-            f"{where}: expected dtype {_describe_tf_dtype(expected_dtype)}, "
-            f"received {_describe_numpy_dtype(array.dtype)}"
+            f'signature "{signature_name}" input "{alias}": expected dtype '
+            f"{_describe_tf_dtype(expected_dtype)}, received {_describe_numpy_dtype(array.dtype)}"
         )
-    shape_proto = tensor_info.tensor_shape
-    if shape_proto.unknown_rank:
-        return
-    expected_shape = [dim.size for dim in shape_proto.dim]
-    received_shape = list(array.shape)
+
+
+def shape_mismatch(signature_name: str, alias: str, tensor_info, shape: Sequence[int]
+                   ) -> str | None:
+    """None when `shape` fits the shape `tensor_info` declares, else a message saying how it
+    differs. A dimension of -1 matches any size; an unknown rank, or no shape at all (old TF1
+    exports), matches any shape.
+    """
+    if not tensor_info.HasField("tensor_shape") or tensor_info.tensor_shape.unknown_rank:
+        return None
+    expected_shape = [dim.size for dim in tensor_info.tensor_shape.dim]
+    received_shape = list(shape)
     if _shape_matches(expected_shape, received_shape):
-        return
+        return None
     message = (
-        f"{where}: expected shape {_format_shape(expected_shape)} (-1 matches any size), "
-        f"received shape {_format_shape(received_shape)}"
+        f'signature "{signature_name}" input "{alias}": expected shape '
+        f"{_format_shape(expected_shape)} (-1 matches any size), received shape "
+        f"{_format_shape(received_shape)}"
     )
     if len(received_shape) + 1 == len(expected_shape) and _shape_matches(expected_shape[1:],
                                                                           received_shape):
@@ -64,7 +73,7 @@ def check_input_array(signature_name: str, alias: str, tensor_info, array: np.nd
             f". The signature has a batch dimension: send one example as shape "
             f"{_format_shape([1, *received_shape])}"
         )
-    raise errors.InvalidArgument(message)
+    return message
 
 
 def check_output_filter(signature_name: str, signature_def, output_filter: Sequence[str]

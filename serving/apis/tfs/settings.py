@@ -8,8 +8,9 @@ import dataclasses
 @dataclasses.dataclass(frozen=True)
 class TfsSettings:
     """`tensor_content_outputs`: Predict outputs in tensor_content rather than the typed *_val
-    fields (--enable_serialization_as_tensor_content). `check_method_name`: signatures must carry
-    the method_name of the API that runs them (--enable_signature_method_name_check)."""
+    fields (--enable_serialization_as_tensor_content; off by default, as in TF Serving).
+    `check_method_name`: signatures must carry the method_name of the API that runs them
+    (--enable_signature_method_name_check)."""
 
-    tensor_content_outputs: bool = True
+    tensor_content_outputs: bool = False
     check_method_name: bool = False

@@ -25,6 +25,7 @@ import numpy as np
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 
 from serving import errors
+from serving.apis.tfs.packed_fields import merge_packed_field
 
 DataType = types_pb2.DataType
 
@@ -192,13 +193,12 @@ def ndarray_to_tensor_proto(array, *, use_tensor_content: bool = True,
 
 def _fill_typed_field(proto: tensor_pb2.TensorProto, array: np.ndarray) -> None:
     field, _ = _TYPED_FIELDS[proto.dtype]
-    flat = array.ravel()
+    flat = np.ascontiguousarray(array).ravel()
     if proto.dtype in (types_pb2.DT_HALF, types_pb2.DT_BFLOAT16):
-        flat = flat.view(np.uint16)
+        flat = flat.view(np.uint16)  # half_val carries the raw 16 bits
     elif proto.dtype in (types_pb2.DT_COMPLEX64, types_pb2.DT_COMPLEX128):
-        flat = flat.view(flat.real.dtype)
-    # tolist() first: extending a repeated field from Python scalars is far faster than from numpy.
-    getattr(proto, field).extend(flat.tolist())
+        flat = flat.view(flat.real.dtype)  # real and imaginary parts interleaved
+    merge_packed_field(proto, field, flat)
 
 
 def _shape(shape_proto: tensor_shape_pb2.TensorShapeProto, name: str) -> tuple[int, ...]:

@@ -130,11 +130,14 @@ def _status_code(tf_error_code: int) -> grpc.StatusCode:
 def _tensorflow_message(message: str) -> str:
     """TensorFlow's error without the Python stack of where the graph was built.
 
-    Eager execution prefixes "Graph execution error:" and a "Detected at node ... defined at"
-    traceback of the export script, which means nothing to a client; the cause is the last part.
+    Eager execution prefixes "Graph execution error:" and a "Detected at node ... defined at
+    (most recent call last):" traceback of the export script (or "<stack traces unavailable>"),
+    which means nothing to a client; the cause is the last part.
     """
     if message.startswith("Graph execution error:"):
         message = message.rsplit("\n\n", 1)[-1]
+    if message.startswith("Detected at node"):
+        message = message.rsplit("\n", 1)[-1]
     # Graph-mode kernels append the node that failed ("\n\t [[{{node ParseExample}}]]").
     message = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", message)
     return re.sub(r"\s*\[Op:[^\]]*\]$", "", message).strip()

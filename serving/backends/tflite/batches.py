@@ -16,8 +16,14 @@ from serving.backends.tflite.layouts import SignatureLayout
 
 
 def common_batch_size(layout: SignatureLayout, feeds: Mapping[str, np.ndarray]) -> int | None:
-    """The batch size shared by every input, or None if the batch cannot be split or joined."""
+    """The batch size shared by every input, or None if the batch cannot be split or joined.
+
+    Only a request of the signature's ranks has a batch dimension to split: any other shape is
+    the model's to interpret, whole.
+    """
     if not layout.batch_splittable:
+        return None
+    if any(array.ndim != len(layout.inputs[alias].shape) for alias, array in feeds.items()):
         return None
     sizes = {array.shape[0] for array in feeds.values()}
     return sizes.pop() if len(sizes) == 1 else None

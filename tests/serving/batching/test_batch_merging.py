@@ -134,3 +134,33 @@ def test_unbatched_request_whose_deadline_passed_is_not_run(tmp_path):
         assert servable.run("call_count", {})["calls"] == 0
     finally:
         servable.unload()
+
+
+class RecordingBatcher:
+    """Stands in for a DynamicBatcher: records what reaches it, runs it alone."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.shapes = []
+
+    def run(self, signature_name, feeds, output_aliases, deadline=None):
+        self.shapes.append({alias: array.shape for alias, array in feeds.items()})
+        return self.backend.run(signature_name, feeds, output_aliases)
+
+    def stop(self):
+        pass
+
+
+def test_a_request_shaped_otherwise_than_the_signature_never_joins_a_batch(tmp_path):
+    path = savedmodels.export_call_counter(tmp_path / "counter", 1)
+    servable = VersionLoader(warmup_iterations=None).load("counter", 1, path)
+    recorder = RecordingBatcher(servable.backend)
+    batched = servable.with_batcher(recorder, ["serving_default"])
+    try:
+        batched.run("serving_default", {"x": np.array([1.0, 2.0], np.float32)})
+        # x is [-1] in the signature: [2, 2] has no batch dimension the batcher may merge along.
+        answer = batched.run("serving_default", {"x": np.ones((2, 2), np.float32)})
+    finally:
+        batched.unload()
+    assert recorder.shapes == [{"x": (2,)}]
+    assert answer["y"].shape == (2, 2)

@@ -104,16 +104,10 @@ def test_strings_are_refused_for_a_number_input():
         tensor_input(["1.0"], FLOAT_VECTOR)
 
 
-def test_missing_batch_dimension_gets_a_hint():
-    with pytest.raises(errors.InvalidArgument) as refused:
-        tensor_input(np.zeros((2, 2, 1), np.float32), IMAGES)
-    assert "[-1,2,2,1]" in refused.value.message and "[2,2,1]" in refused.value.message
-    assert "batch dimension" in refused.value.message
-
-
-def test_wrong_fixed_dimension_is_refused_with_both_shapes():
-    with pytest.raises(errors.InvalidArgument, match=r"takes shape \[-1,2,2,1\]; received shape \[1,3,2,1\]$"):
-        tensor_input(np.zeros((1, 3, 2, 1), np.float32), IMAGES)
+@pytest.mark.parametrize("shape", [(2, 2, 1), (1, 3, 2, 1)])
+def test_a_shape_other_than_the_signatures_is_sent_as_given_for_the_model_to_judge(shape):
+    # TF Serving feeds any shape to the model; refusing it here would be stricter than the server.
+    assert tensor_input(np.zeros(shape, np.float32), IMAGES).shape == shape
 
 
 def test_one_value_fills_a_single_input_signature():

@@ -27,13 +27,13 @@ def test_predict_with_tensor_content_returns_outputs_and_model_spec(prediction_s
     assert response.model_spec.signature_name == "serving_default"
 
 
-def test_predict_outputs_are_sent_in_tensor_content_and_strings_in_string_val(prediction_stub):
+def test_predict_outputs_are_sent_in_typed_fields_by_default_as_tf_serving_does(prediction_stub):
     request = predict_request("multi_io", {
         "features": np.ones((1, 3), np.float32), "ids": np.array([4], np.int64), "names": np.array([b"ann"], object),
     })
     outputs = prediction_stub.Predict(request, timeout=RPC_TIMEOUT_SECONDS).outputs
-    assert outputs["total"].tensor_content and not outputs["total"].float_val
-    assert outputs["doubled_ids"].dtype == types_pb2.DT_INT64 and outputs["doubled_ids"].tensor_content
+    assert list(outputs["total"].float_val) == [7.0] and not outputs["total"].tensor_content
+    assert outputs["doubled_ids"].dtype == types_pb2.DT_INT64 and list(outputs["doubled_ids"].int64_val) == [8]
     assert list(outputs["greeting"].string_val) == [b"hello ann"]
 
 
@@ -142,10 +142,21 @@ def test_wrong_dtype_names_alias_expected_and_received(prediction_stub):
     assert '"x"' in error.details() and "DT_FLOAT" in error.details() and "DT_INT64" in error.details()
 
 
-def test_incompatible_shape_names_expected_and_received_shapes(prediction_stub):
-    error = call_error(prediction_stub.Predict, predict_request("half_plus_two", {"x": np.ones((2, 2), np.float32)}))
+def test_a_shape_other_than_the_signatures_is_fed_to_the_model_as_tf_serving_does(prediction_stub):
+    request = predict_request("half_plus_two", {"x": np.ones((2, 2), np.float32)}, version=1)
+    response = prediction_stub.Predict(request, timeout=RPC_TIMEOUT_SECONDS)
+    np.testing.assert_allclose(outputs_of(response)["y"], np.full((2, 2), 2.5))
+
+
+def test_a_shape_the_model_fails_on_names_expected_and_received_shapes(prediction_stub):
+    inputs = {"features": np.ones(3, np.float32), "ids": np.array([1], np.int64),
+              "names": np.array([b"a"], object)}
+    error = call_error(prediction_stub.Predict, predict_request("multi_io", inputs))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert '"x"' in error.details() and "[-1]" in error.details() and "[2,2]" in error.details()
+    assert error.details().startswith(
+        'signature "serving_default" input "features": expected shape [-1,3] (-1 matches any '
+        "size), received shape [3]. The signature has a batch dimension: send one example as "
+        "shape [1,3]; the model failed on it: ")
 
 
 def test_unknown_output_filter_alias_lists_the_outputs(prediction_stub):
@@ -180,8 +191,8 @@ def test_unknown_signature_is_reported_before_a_malformed_input(prediction_stub)
     assert call_error(prediction_stub.Predict, request).code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
-def test_typed_field_outputs_when_tensor_content_serialization_is_off(tfs_server):
+def test_tensor_content_outputs_when_tensor_content_serialization_is_on(tfs_server):
     request = predict_request("half_plus_two", {"x": np.array([2.0, 4.0], np.float32)}, version=1)
     output = predict.predict(tfs_server.manager, request, Call(endpoints.PREDICT, GRPC),
-                             TfsSettings(tensor_content_outputs=False)).outputs["y"]
-    assert not output.tensor_content and list(output.float_val) == [3.0, 4.0]
+                             TfsSettings(tensor_content_outputs=True)).outputs["y"]
+    assert not output.float_val and np.frombuffer(output.tensor_content, np.float32).tolist() == [3.0, 4.0]
