@@ -2,9 +2,11 @@
 
 Everything else is built here and nowhere else: the security settings (TLS, token), the version
 loader (backend, warmup, batching) behind the model manager, the guard, and the two transports
-(gRPC, REST) over the same APIs. `start()` binds the ports first (so a taken port fails at once,
-not after the models load), loads the models, then starts serving; `stop(grace)` stops
-accepting calls, lets in-flight ones finish for up to `grace` seconds, and unloads the models.
+(gRPC, REST) over the same APIs. `start()` checks that the ports are free (so a taken port fails
+at once), loads the models, and only then listens, as TF Serving does: a client that connects
+during the load is refused and retries rather than waiting on a port that does not answer.
+`stop(grace)` stops accepting calls, lets in-flight ones finish for up to `grace` seconds, and
+unloads the models.
 """
 
 from __future__ import annotations
@@ -63,13 +65,16 @@ class ModelServer:
         _configure_tensorflow_threads(self.options)
         self._build()
         try:
+            self.grpc.check_port()
+            if self.rest is not None:
+                self.rest.check_port()
+            self.manager.start()
             self.grpc.bind()
             self.port = self.grpc.port
             self.addresses = list(self.grpc.addresses)
             if self.rest is not None:
                 self.rest.bind()
                 self.addresses.append(self.rest.address)
-            self.manager.start()
             self.grpc.start()
             if self.rest is not None:
                 self.rest.start()

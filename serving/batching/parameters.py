@@ -16,6 +16,7 @@ import dataclasses
 import os
 
 from serving import contract
+from serving.text_config import TextProtoError, parse_text_proto
 
 # The file TF Serving reads from a SavedModel version directory with
 # --enable_per_model_batching_parameters (bundle_factory_util.cc).
@@ -115,19 +116,16 @@ def parse_batching_parameters(text: str, source: str = "batching parameters",
     the server-wide value, as TF Serving shares its batch threads across models).
 
     Raises:
-        BatchingParametersError: the text does not parse, or a value is impossible; the message
-            starts with `source`.
+        BatchingParametersError: the text does not parse (TF Serving's text, naming `source`),
+            or a value is impossible (the message starts with `source`).
     """
-    from google.protobuf import text_format
-
     from serving.batching import batching_parameters_pb2
 
-    message = batching_parameters_pb2.BatchingParameters()
     try:
-        text_format.Parse(text, message)
-    except text_format.ParseError as error:
-        raise BatchingParametersError(
-            f"{source} is not a valid BatchingParameters text proto: {error}") from None
+        message = parse_text_proto(text, batching_parameters_pb2.BatchingParameters(),
+                                   source=source)
+    except TextProtoError as error:
+        raise BatchingParametersError(str(error)) from None
     fields = {}
     for name in ("max_batch_size", "batch_timeout_micros", "max_enqueued_batches",
                  "num_batch_threads", "thread_pool_name", "enable_large_batch_splitting",

@@ -7,9 +7,8 @@ An empty path means TF Serving's default path.
 
 from __future__ import annotations
 
-from google.protobuf import text_format
-
 from serving import errors
+from serving.text_config import TextProtoError, parse_text_proto
 from serving.metrics import monitoring_config_pb2
 
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
@@ -27,14 +26,13 @@ def load_monitoring_config(path: str) -> monitoring_config_pb2.MonitoringConfig:
     except OSError as error:
         raise errors.InvalidArgument(
             f"--monitoring_config_file={path} cannot be read: {error.strerror or error}") from None
-    config = monitoring_config_pb2.MonitoringConfig()
     try:
-        text_format.Parse(text, config)
-    except text_format.ParseError as error:
+        config = parse_text_proto(text, monitoring_config_pb2.MonitoringConfig(),
+                                  source=f"--monitoring_config_file={path}")
+    except TextProtoError as error:
         raise errors.InvalidArgument(
-            f"--monitoring_config_file={path} is not a MonitoringConfig text proto: {error}. "
-            'Example: prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }'
-        ) from None
+            f"{error}. Example: prometheus_config {{ enable: true path: "
+            '"/monitoring/prometheus/metrics" }') from None
     metrics_path = config.prometheus_config.path
     if metrics_path and not metrics_path.startswith("/"):
         raise errors.InvalidArgument(

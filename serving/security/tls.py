@@ -25,10 +25,10 @@ import ssl
 import tempfile
 
 import grpc
-from google.protobuf import text_format
 
 from serving import errors
 from serving.security import ssl_config_pb2
+from serving.text_config import TextProtoError, parse_text_proto
 
 FLAG = "--ssl_config_file"
 
@@ -101,15 +101,14 @@ def load_ssl_config_file(path: str) -> ServerTls:
 
 def parse_ssl_config_text(text: str, *, source: str = "SSL config") -> ServerTls:
     """Parses SSLConfig text (see the module docstring) and checks it like load_ssl_config_file."""
-    message = ssl_config_pb2.SSLConfig()
     try:
-        text_format.Parse(text, message)
-    except text_format.ParseError as error:
-        where = f"{source}:{error.GetLine()}:{error.GetColumn()}" if error.GetLine() else source
-        # The parser's own text may quote a line of the file, which can be a key: leave it out.
-        raise errors.InvalidArgument(
-            f"{FLAG} {where}: not a valid SSLConfig text proto; fields are server_key, "
-            "server_cert, custom_ca (PEM strings) and client_verify (true/false)") from None
+        # The parser's own explanation may quote a line of the file, which can be a key.
+        message = parse_text_proto(
+            text, ssl_config_pb2.SSLConfig(), source=f"{FLAG} {source}",
+            detail="not a valid SSLConfig; fields are server_key, server_cert, custom_ca (PEM "
+                   "strings) and client_verify (true/false)")
+    except TextProtoError as error:
+        raise errors.InvalidArgument(str(error)) from None
     for field in ("server_key", "server_cert"):
         if not getattr(message, field).strip():
             raise errors.InvalidArgument(f"{FLAG} {source}: {field} is empty; it must hold the "

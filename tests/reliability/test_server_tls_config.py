@@ -175,7 +175,8 @@ def start_error(tmp_path, reliability_models, config_text: str | None) -> str:
 
 def test_ssl_config_with_a_syntax_error_stops_the_server_naming_line_and_column(tmp_path, reliability_models):
     message = start_error(tmp_path, reliability_models, 'server_key: "x"\nserver_certificate: "y"\n')
-    assert "ssl.config:2:" in message and "server_cert" in message
+    assert "Error parsing text-format tensorflow.serving.SSLConfig: 2:" in message
+    assert "ssl.config" in message and "server_cert" in message
 
 
 def test_missing_ssl_config_file_stops_the_server(tmp_path, reliability_models):

@@ -14,18 +14,17 @@ import logging
 import os
 import re
 
-from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from serving import errors
 from serving.core import ModelConfig, VersionPolicy
+from serving.text_config import TextProtoError, parse_text_proto
 
 logger = logging.getLogger("serving.core")
 
 ModelServerConfig = model_server_config_pb2.ModelServerConfig
 
 _PLATFORM = "tensorflow"
-_PARSER_POSITION = re.compile(r"^\d+:\d+ : ")
 _CUSTOM_MODEL_CONFIG = re.compile(r"^\s*custom_model_config\b", re.MULTILINE)
 
 
@@ -36,18 +35,16 @@ def parse_model_config_text(text: str, *, source: str = "model config") -> Model
     paths are made absolute against the current directory.
 
     Raises:
-        errors.InvalidArgument: a syntax error (with line and column) or an invalid field.
+        errors.InvalidArgument: a syntax error, in TF Serving's words with line and column, or an
+            invalid field.
     """
-    config = ModelServerConfig()
     try:
-        text_format.Parse(text, config)
-    except text_format.ParseError as error:
+        config = parse_text_proto(text, ModelServerConfig(), source=source)
+    except TextProtoError as error:
         if _CUSTOM_MODEL_CONFIG.search(text):
             # Its payload is a type only TF Serving's own build knows, so parsing fails first.
             raise errors.InvalidArgument(_custom_model_config_refusal(source)) from None
-        detail = _PARSER_POSITION.sub("", str(error))
-        where = f"{source}:{error.GetLine()}:{error.GetColumn()}" if error.GetLine() else source
-        raise errors.InvalidArgument(f"{where}: {detail}") from None
+        raise errors.InvalidArgument(str(error)) from None
     return validate_model_server_config(config, source=source)
 
 

@@ -20,6 +20,7 @@ from serving.transports.grpc import health, oip_service, tfs_services
 from serving.transports.grpc.handlers import guarded_service
 from serving.transports.grpc.interceptor import AuthInterceptor
 from serving.transports.grpc.reflection import enable_reflection
+from serving.transports.ports import check_port_free
 
 DEFAULT_CHANNEL_ARGUMENTS = {
     "grpc.max_receive_message_length": INT32_MAX,
@@ -59,6 +60,11 @@ class GrpcTransport:
         self.health = health.ModelHealth(manager)
         self.health.add_to_server(self._server)
         enable_reflection(self._server, (*services, health.HEALTH_SERVICE_NAME))
+
+    def check_port(self) -> None:
+        """Raises ServerStartError now if --port cannot be listened on (see ports.py)."""
+        check_port_free(_host(self._options.grpc_bind_address), self._options.port,
+                        "--port/--grpc_bind_address")
 
     def bind(self) -> None:
         """Binds --port (on --grpc_bind_address) and --grpc_socket_path.

@@ -21,6 +21,7 @@ from serving.transports.rest.http_server import RestHttpServer
 from serving.transports.rest.messages import RestRequest, RestResponse
 from serving.transports.rest.oip_routes import oip_routes
 from serving.transports.rest.tfs_routes import tfs_routes
+from serving.transports.ports import check_port_free
 
 
 class RestServer:
@@ -61,6 +62,11 @@ class RestServer:
         host = self._http.host
         host = f"[{host}]" if ":" in host and not host.startswith("[") else host
         return f"{self.scheme}://{host}:{self.port}"
+
+    def check_port(self) -> None:
+        """Raises ServerStartError now if the REST port cannot be listened on (see ports.py)."""
+        check_port_free(self._http.host, self._http.port, "--rest_api_port/--grpc_bind_address",
+                        what="REST")
 
     def bind(self) -> int:
         """Binds the REST port; returns it.

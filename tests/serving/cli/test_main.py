@@ -88,3 +88,14 @@ def test_log_record_with_traceback_stays_on_one_line():
 @pytest.mark.parametrize("value, expected", [("plain", "plain"), ("", '""'), ('say "hi"', '"say \\"hi\\""')])
 def test_log_values_are_quoted_only_when_needed(value, expected):
     assert serving_main.OneLineFormatter().format(_record("m", key=value)).endswith(f"key={expected}")
+
+
+def test_unparsable_model_config_prints_tf_servings_error_text_and_exits_non_zero(tmp_path):
+    config = tmp_path / "models.config"
+    config.write_text("improperly formatted file")
+    result = subprocess.run([sys.executable, "-m", "serving", f"--model_config_file={config}",
+                             "--port=0", f"--grpc_socket_path={tmp_path / 'grpc.sock'}"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "Error parsing text-format tensorflow.serving.ModelServerConfig: 1:1: " in result.stderr
+    assert str(config) in result.stderr

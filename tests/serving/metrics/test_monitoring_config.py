@@ -42,9 +42,11 @@ def test_field_numbers_match_tf_serving():
 
 def test_unknown_field_is_an_error_naming_the_file(tmp_path):
     path = _write(tmp_path, "prometheus_config { enabled: true }")
-    with pytest.raises(errors.InvalidArgument, match=f"--monitoring_config_file={path} is not a "
-                                                     "MonitoringConfig text proto"):
+    with pytest.raises(errors.InvalidArgument) as caught:
         load_monitoring_config(path)
+    assert caught.value.message.startswith(
+        "Error parsing text-format tensorflow.serving.MonitoringConfig: 1:21: ")
+    assert f"--monitoring_config_file={path}" in caught.value.message
 
 
 def test_relative_path_is_refused(tmp_path):

@@ -46,8 +46,9 @@ def test_syntax_error_names_file_line_and_field(tmp_path):
     path.write_text('model_config_list {\n  config {\n    name: "a"\n    bse_path: "/x"\n  }\n}\n')
     with pytest.raises(errors.InvalidArgument) as caught:
         config_lib.load_model_config_file(str(path))
-    assert caught.value.message.startswith(f"{path}:4:")
-    assert "bse_path" in caught.value.message
+    assert caught.value.message.startswith(
+        "Error parsing text-format tensorflow.serving.ModelServerConfig: 4:5: ")
+    assert str(path) in caught.value.message and "bse_path" in caught.value.message
 
 
 def test_duplicate_model_names_are_refused_naming_both_entries():

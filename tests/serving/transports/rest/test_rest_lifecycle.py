@@ -47,7 +47,8 @@ def test_invalid_monitoring_config_stops_start_up(rest_models, tmp_path):
     config.write_text("prometheus_config { enable: maybe }\n")
     server = ModelServer(_options(rest_models["sleeper"], f"--rest_api_port={free_port()}",
                                   f"--monitoring_config_file={config}"))
-    with pytest.raises(errors.InvalidArgument, match="is not a MonitoringConfig text proto"):
+    with pytest.raises(errors.InvalidArgument,
+                       match="Error parsing text-format tensorflow.serving.MonitoringConfig: 1:"):
         server.start()
 
 
