@@ -1,6 +1,7 @@
 """State events: what a listener of the manager sees, in order, through each version's life."""
 
 import logging
+import threading
 
 import grpc
 from tests.support.fake_backends import write_version
@@ -63,6 +64,35 @@ def test_failed_load_goes_from_loading_to_end_once_retries_are_spent(make_manage
     manager.start()
     wait_until(lambda: len(events) >= 3, message="the load gives up")
     assert _life(events, "m", 1) == ["LOADING", "END"]  # retries publish nothing
+
+
+def test_events_of_a_version_stay_in_order_when_a_listener_is_slow(make_manager, tmp_path,
+                                                                   wait_until):
+    # The replacement's AVAILABLE and the old version's UNLOADING are published by the loading
+    # thread; the old version's END by the request that lets go of it. While a slow listener
+    # holds the first thread, the END must wait its turn.
+    write_version(tmp_path / "m", 1)
+    manager = make_manager(_models(tmp_path, "m"), start=False)
+    in_slow_listener, go_on = threading.Event(), threading.Event()
+
+    def slow_on_version_2(event):
+        if event == StateEvent("m", 2, "AVAILABLE"):
+            in_slow_listener.set()
+            go_on.wait(timeout=30)
+
+    events = []
+    manager.add_listener(slow_on_version_2)
+    manager.add_listener(events.append)
+    manager.start()
+    try:
+        with manager.servable("m"):
+            write_version(tmp_path / "m", 2)
+            assert in_slow_listener.wait(timeout=30), "version 2 never became AVAILABLE"
+    finally:
+        go_on.set()
+    wait_until(lambda: "END" in _life(events, "m", 1), message="version 1 ends")
+    assert _life(events, "m", 1) == ["LOADING", "AVAILABLE", "UNLOADING", "END"]
+    assert _life(events, "m", 2) == ["LOADING", "AVAILABLE"]
 
 
 def test_listener_that_raises_is_logged_and_loads_go_on(make_manager, tmp_path, caplog,
