@@ -74,6 +74,7 @@ class ModelManager:
         self._poll_thread: threading.Thread | None = None
         self._listeners = StateListeners()
         self._events: list[StateEvent] = []  # collected under _lock, published outside it
+        self._delivering = False  # a thread is handing _events to the listeners
 
     # === Lifecycle ===
 
@@ -127,7 +128,8 @@ class ModelManager:
 
     def add_listener(self, listener: Callable[[StateEvent], None]) -> None:
         """Calls `listener(event)` after every state change, outside the manager's lock (so it
-        may call back into the manager). A listener that raises is logged and kept."""
+        may call back into the manager), one event at a time and in the order they happened.
+        A listener that raises is logged and kept."""
         self._listeners.add(listener)
 
     # === Requests ===
@@ -398,11 +400,29 @@ class ModelManager:
         return servable
 
     def _publish_events(self) -> None:
-        """Outside the lock: hands the events collected so far to the listeners."""
+        """Outside the lock: hands the events collected so far to the listeners, in order.
+
+        One thread delivers at a time. A thread that finds another delivering leaves its events
+        to that one, which delivers until none are left: otherwise, while a slow listener held
+        one thread, another could deliver a later event first (a version's END before its
+        UNLOADING).
+        """
         with self._lock:
-            events, self._events = self._events, []
-        if events:
-            self._listeners.publish(events)
+            if self._delivering:
+                return
+            self._delivering = True
+        try:
+            while True:
+                with self._lock:
+                    events, self._events = self._events, []
+                    if not events:
+                        self._delivering = False
+                        return
+                self._listeners.publish(events)
+        except BaseException:  # listeners' Exceptions are caught in publish; this is ^C and such
+            with self._lock:
+                self._delivering = False
+            raise
 
     @staticmethod
     def _release_servables(servables: list[Servable]) -> None:

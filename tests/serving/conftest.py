@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from tests.support.managers import ManagerFactory
 from tests.support.server_harness import RunningServer, ServerStarter, free_port, model_config_text
 from tests.support.server_harness import wait_until as harness_wait_until
 
@@ -81,11 +82,6 @@ def free_tcp_port() -> int:
     return free_port()
 
 
-# Fast polling and retries, so version changes show up within a fraction of a second.
-FAST_OPTIONS = dict(file_system_poll_wait_seconds=0.1, load_retry_interval_seconds=0.05,
-                    max_num_load_retries=1)
-
-
 @pytest.fixture
 def wait_until():
     """wait_until(predicate, timeout=30, message=...): polls every 20 ms until true, fails on
@@ -97,24 +93,17 @@ def wait_until():
 def make_manager():
     """make_manager(config, start=True, warmup_iterations=1, **options): a ModelManager loading
     real SavedModels, stopped after the test; `config` is a validated ModelServerConfig."""
-    managers = []
-
     from serving.apis.tfs.model_config import model_configs
-    from serving.core import ModelManager
     from serving.version_loader import VersionLoader
+
+    managers = ManagerFactory()
 
     def make(config, start: bool = True, warmup_iterations: int | None = 1, **options):
         loader = VersionLoader(warmup_iterations=warmup_iterations)
-        manager = ModelManager(model_configs(config), load=loader.load,
-                               **{**FAST_OPTIONS, **options})
-        managers.append(manager)
-        if start:
-            manager.start()
-        return manager
+        return managers.make(model_configs(config), loader.load, start=start, **options)
 
     yield make
-    for manager in managers:
-        manager.stop()
+    managers.stop_all()
 
 
 @pytest.fixture(scope="session")

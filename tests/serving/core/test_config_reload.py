@@ -1,77 +1,29 @@
-"""Replacing the model list: ModelManager.reload_config and ConfigFileWatcher."""
-
-import logging
+"""Replacing the model list: ModelManager.reload_config."""
 
 import pytest
 
 from serving import errors
-from serving.apis.tfs import model_config as config_lib
-from serving.apis.tfs.config_watcher import ConfigFileWatcher
+from serving.core import ModelConfig, VersionPolicy
 
 
-def _config_text(shared_models, *names, labels=""):
-    paths = {"half": "half_plus_two", "multi": "multi_io"}
-    entries = "".join(
-        f'config {{ name: "{name}" base_path: "{shared_models / paths[name]}" '
-        f'model_version_policy {{ all {{}} }} {labels} }} '
-        for name in names)
-    return f"model_config_list {{ {entries} }}"
+def _models(fake_models, *names, labels=None):
+    return [ModelConfig(name, str(fake_models / name), VersionPolicy(kind="all"), labels or {})
+            for name in names]
 
 
-def _config(shared_models, *names, labels=""):
-    return config_lib.parse_model_config_text(_config_text(shared_models, *names, labels=labels))
-
-
-def test_reload_adds_new_models_and_unloads_removed_ones(make_manager, shared_models):
-    manager = make_manager(_config(shared_models, "half"))
-    manager.reload_config(config_lib.model_configs(_config(shared_models, "multi")))
-    assert manager.model_names() == ["multi"]
-    assert manager.is_ready("multi")  # loaded by the time reload_config returns
+def test_reload_adds_new_models_and_unloads_removed_ones(make_manager, fake_models):
+    manager = make_manager(_models(fake_models, "half"))
+    manager.reload_config(_models(fake_models, "other"))
+    assert manager.model_names() == ["other"]
+    assert manager.is_ready("other")  # loaded by the time reload_config returns
     assert {status.state for status in manager.status("half")} == {"END"}
     with pytest.raises(errors.NotFound, match=r"Latest\(half\)"):
         with manager.servable("half"):
             pass
 
 
-def test_reload_moves_a_label(make_manager, shared_models):
-    manager = make_manager(_config(shared_models, "half",
-                                   labels='version_labels { key: "stable" value: 1 }'))
-    manager.reload_config(config_lib.model_configs(_config(
-        shared_models, "half", labels='version_labels { key: "stable" value: 2 }')))
+def test_reload_moves_a_label(make_manager, fake_models):
+    manager = make_manager(_models(fake_models, "half", labels={"stable": 1}))
+    manager.reload_config(_models(fake_models, "half", labels={"stable": 2}))
     with manager.servable("half", label="stable") as servable:
         assert servable.version == 2
-
-
-def test_watcher_applies_a_changed_config_file(make_manager, shared_models, tmp_path, wait_until):
-    path = tmp_path / "models.config"
-    path.write_text(_config_text(shared_models, "half"))
-    manager = make_manager(config_lib.load_model_config_file(str(path)))
-    watcher = ConfigFileWatcher(str(path), manager, poll_wait_seconds=0.1)
-    watcher.start()
-    try:
-        path.write_text(_config_text(shared_models, "half", "multi"))
-        wait_until(lambda: manager.is_ready("multi"), message="the new model from the changed file")
-    finally:
-        watcher.stop()
-    assert manager.model_names() == ["half", "multi"]
-
-
-def test_watcher_keeps_the_running_config_when_the_file_is_invalid(make_manager, shared_models,
-                                                                   tmp_path, caplog):
-    path = tmp_path / "models.config"
-    path.write_text(_config_text(shared_models, "half"))
-    manager = make_manager(config_lib.load_model_config_file(str(path)))
-    watcher = ConfigFileWatcher(str(path), manager, poll_wait_seconds=60)
-    path.write_text("model_config_list { config { name: ")
-    assert watcher.poll_once() is False
-    assert manager.model_names() == ["half"] and manager.is_ready("half")
-    errors_logged = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert "event=config_reload_failed" in errors_logged[-1].getMessage()
-    assert str(path) in errors_logged[-1].getMessage()
-
-
-def test_watcher_needs_a_positive_poll_interval(make_manager, shared_models, tmp_path):
-    path = tmp_path / "models.config"
-    path.write_text(_config_text(shared_models, "half"))
-    with pytest.raises(ValueError, match="Received: poll_wait_seconds=0"):
-        ConfigFileWatcher(str(path), manager=None, poll_wait_seconds=0)

@@ -5,14 +5,13 @@ import threading
 import time
 
 import numpy as np
-from tests.support import savedmodels
+from tests.support.fake_backends import write_version
 
-from serving.apis.tfs import model_config as config_lib
+from serving.core import ModelConfig
 
 
-def _config(base_path):
-    return config_lib.parse_model_config_text(
-        f'model_config_list {{ config {{ name: "m" base_path: "{base_path}" }} }}')
+def _models(base_path):
+    return [ModelConfig("m", str(base_path))]
 
 
 def _states(manager):
@@ -20,8 +19,8 @@ def _states(manager):
 
 
 def test_new_version_is_swapped_in_while_requests_keep_flowing(make_manager, tmp_path, wait_until):
-    savedmodels.export_half_plus_two(tmp_path, 1, offset=1.0)
-    manager = make_manager(_config(tmp_path))
+    write_version(tmp_path, 1, offset=1.0)
+    manager = make_manager(_models(tmp_path))
     answers, failures, done = [], [], threading.Event()
 
     def keep_calling():
@@ -38,7 +37,7 @@ def test_new_version_is_swapped_in_while_requests_keep_flowing(make_manager, tmp
     caller.start()
     try:
         wait_until(lambda: len(answers) > 20, message="requests served by version 1")
-        savedmodels.export_half_plus_two(tmp_path, 2, offset=2.0)
+        write_version(tmp_path, 2, offset=2.0)
         wait_until(lambda: _states(manager) == {1: "END", 2: "AVAILABLE"},
                    message="version 2 replaces version 1")
         served_before = len(answers)
@@ -53,13 +52,15 @@ def test_new_version_is_swapped_in_while_requests_keep_flowing(make_manager, tmp
 
 def test_old_version_is_unloaded_only_after_a_held_handle_is_released(make_manager, tmp_path,
                                                                      wait_until):
-    savedmodels.export_half_plus_two(tmp_path, 1, offset=1.0)
-    manager = make_manager(_config(tmp_path))
+    write_version(tmp_path, 1, offset=1.0)
+    manager = make_manager(_models(tmp_path))
     with manager.servable("m") as held:
-        savedmodels.export_half_plus_two(tmp_path, 2, offset=2.0)
+        write_version(tmp_path, 2, offset=2.0)
         wait_until(lambda: _states(manager) == {1: "UNLOADING", 2: "AVAILABLE"},
                    message="version 1 waits for its handle")
         with manager.servable("m") as latest:
             assert latest.version == 2
         assert held.run("", {"x": np.array([0.0], np.float32)})["y"].tolist() == [1.0]
+        assert not held.backend.unloaded
     assert _states(manager) == {1: "END", 2: "AVAILABLE"}
+    assert held.backend.unloaded

@@ -7,15 +7,16 @@ import threading
 import grpc
 import numpy as np
 import pytest
-from tests.support import savedmodels
+from tests.support.fake_backends import write_version
 
 from serving import errors
-from serving.apis.tfs import model_config as config_lib
+from serving.core import ModelConfig, VersionPolicy
+
+ALL = VersionPolicy(kind="all")
 
 
-def _config(base_path, policy=""):
-    return config_lib.parse_model_config_text(
-        f'model_config_list {{ config {{ name: "m" base_path: "{base_path}" {policy} }} }}')
+def _models(base_path, policy=VersionPolicy()):
+    return [ModelConfig("m", str(base_path), policy)]
 
 
 def _states(manager):
@@ -27,42 +28,46 @@ def _answer(manager, **request):
         return servable.run("", {"x": np.array([2.0], np.float32)})["y"].tolist()
 
 
+def _load_failures(caplog):
+    return [r for r in caplog.records if "event=version_load_failed" in r.getMessage()]
+
+
 @pytest.fixture(scope="module")
 def three_versions(tmp_path_factory):
     base = tmp_path_factory.mktemp("three_versions")
     for version in (1, 2, 3):
-        savedmodels.export_half_plus_two(base, version, offset=float(version))
+        write_version(base, version, offset=float(version))
     (base / "not_a_version").mkdir()
     return base
 
 
 @pytest.mark.parametrize("policy, loaded", [
-    ("", {3}),
-    ("model_version_policy { latest { num_versions: 2 } }", {2, 3}),
-    ("model_version_policy { all {} }", {1, 2, 3}),
-    ("model_version_policy { specific { versions: 1 versions: 3 versions: 9 } }", {1, 3}),
-])
+    (VersionPolicy(), {3}),
+    (VersionPolicy(kind="latest", num_versions=2), {2, 3}),
+    (ALL, {1, 2, 3}),
+    (VersionPolicy(kind="specific", versions=frozenset({1, 3, 9})), {1, 3}),
+], ids=["latest_1_by_default", "latest_2", "all", "specific"])
 def test_version_policy_decides_which_versions_load(make_manager, three_versions, policy, loaded):
-    manager = make_manager(_config(three_versions, policy))
+    manager = make_manager(_models(three_versions, policy))
     assert _states(manager) == {version: "AVAILABLE" for version in loaded}
 
 
 def test_missing_base_path_is_reported_and_polled_until_it_appears(make_manager, tmp_path,
                                                                   wait_until):
     base = tmp_path / "later"
-    manager = make_manager(_config(base))
+    manager = make_manager(_models(base))
     with pytest.raises(errors.NotFound) as caught:
         manager.status("m")
     assert caught.value.message.startswith(
         f"Could not find any versions of model m: Could not find base path {base} for servable m")
     assert not manager.is_ready("m")
-    savedmodels.export_half_plus_two(base, 1)
+    write_version(base, 1)
     wait_until(lambda: manager.is_ready("m"), message="model appears once its base path exists")
     assert _answer(manager) == [3.0]
 
 
 def test_base_path_without_versions_says_how_to_name_them(make_manager, tmp_path):
-    manager = make_manager(_config(tmp_path))
+    manager = make_manager(_models(tmp_path))
     with pytest.raises(errors.NotFound, match=r"Did you forget to name your leaf directory as a "
                                               r"number \(eg. '/1/'\)\?"):
         manager.status("m")
@@ -71,8 +76,8 @@ def test_base_path_without_versions_says_how_to_name_them(make_manager, tmp_path
 def test_deleted_version_dir_is_unloaded_and_others_keep_serving(make_manager, tmp_path,
                                                                  wait_until):
     for version in (1, 2):
-        savedmodels.export_half_plus_two(tmp_path, version, offset=float(version))
-    manager = make_manager(_config(tmp_path, "model_version_policy { all {} }"))
+        write_version(tmp_path, version, offset=float(version))
+    manager = make_manager(_models(tmp_path, ALL))
     shutil.rmtree(tmp_path / "2")
     wait_until(lambda: _states(manager) == {1: "AVAILABLE", 2: "END"},
                message="version 2 unloaded after its directory was deleted")
@@ -82,8 +87,8 @@ def test_deleted_version_dir_is_unloaded_and_others_keep_serving(make_manager, t
 def test_deleting_the_latest_version_falls_back_to_the_previous_one(make_manager, tmp_path,
                                                                     wait_until):
     for version in (1, 2):
-        savedmodels.export_half_plus_two(tmp_path, version, offset=float(version))
-    manager = make_manager(_config(tmp_path))
+        write_version(tmp_path, version, offset=float(version))
+    manager = make_manager(_models(tmp_path))
     assert _states(manager) == {2: "AVAILABLE"}
     shutil.rmtree(tmp_path / "2")
     wait_until(lambda: _states(manager) == {1: "AVAILABLE", 2: "END"},
@@ -92,28 +97,29 @@ def test_deleting_the_latest_version_falls_back_to_the_previous_one(make_manager
 
 
 def test_broken_version_is_reported_and_never_replaces_the_working_one(make_manager, tmp_path,
-                                                                       wait_until, caplog):
-    savedmodels.export_half_plus_two(tmp_path, 1)
-    manager = make_manager(_config(tmp_path), max_num_load_retries=2)
+                                                                       wait_until, caplog,
+                                                                       fake_loader):
+    write_version(tmp_path, 1)
+    manager = make_manager(_models(tmp_path), max_num_load_retries=2)
     caplog.set_level(logging.INFO, logger="serving.core")
-    savedmodels.export_broken_version(tmp_path, 2)
+    write_version(tmp_path, 2, fail=grpc.StatusCode.DATA_LOSS)
     wait_until(lambda: _states(manager).get(2) == "END", message="version 2 load gives up")
     (broken,) = manager.status("m", version=2)
     assert broken.error_code == grpc.StatusCode.DATA_LOSS
-    assert f"Cannot parse the SavedModel in {tmp_path / '2'}" in broken.error_message
+    assert broken.error_message == f"Fake load failure of {tmp_path / '2'}"
     assert _states(manager)[1] == "AVAILABLE"
     assert _answer(manager) == [3.0]
-    failures = [r for r in caplog.records if "event=version_load_failed" in r.getMessage()]
-    assert len(failures) == 3  # the first try and two retries
+    assert len(_load_failures(caplog)) == 3  # the first try and two retries
+    assert fake_loader.loads.count(("m", 2)) == 3
 
 
 def test_broken_version_loads_once_its_files_are_fixed(make_manager, tmp_path, wait_until):
-    savedmodels.export_half_plus_two(tmp_path, 1)
-    manager = make_manager(_config(tmp_path))
-    savedmodels.export_broken_version(tmp_path, 2)
+    write_version(tmp_path, 1)
+    manager = make_manager(_models(tmp_path))
+    write_version(tmp_path, 2, fail=grpc.StatusCode.DATA_LOSS)
     wait_until(lambda: _states(manager) == {1: "AVAILABLE", 2: "END"},
                message="version 2 fails while version 1 keeps serving")
-    savedmodels.export_half_plus_two(tmp_path, 2, slope=1.0)
+    write_version(tmp_path, 2, slope=1.0)
     wait_until(lambda: _states(manager) == {1: "END", 2: "AVAILABLE"},
                message="fixed version 2 loads and replaces version 1")
     assert manager.status("m", version=2)[0].error_code is None
@@ -121,14 +127,13 @@ def test_broken_version_loads_once_its_files_are_fixed(make_manager, tmp_path, w
 
 
 def test_version_stays_loading_while_retries_remain(make_manager, tmp_path, wait_until, caplog):
-    savedmodels.export_broken_version(tmp_path, 1)
-    manager = make_manager(_config(tmp_path), start=False, max_num_load_retries=1,
+    write_version(tmp_path, 1, fail=grpc.StatusCode.DATA_LOSS)
+    manager = make_manager(_models(tmp_path), start=False, max_num_load_retries=1,
                            load_retry_interval_seconds=60.0)
     caplog.set_level(logging.INFO, logger="serving.core")
     starter = threading.Thread(target=manager.start)
     starter.start()
-    wait_until(lambda: any("event=version_load_failed" in r.getMessage() for r in caplog.records),
-               message="first load attempt fails")
+    wait_until(lambda: _load_failures(caplog), message="first load attempt fails")
     assert _states(manager) == {1: "LOADING"}  # waiting to retry, as TF Serving reports it
     manager.stop()  # cancels the pending retry, so start() returns at once
     starter.join(timeout=30)
@@ -138,14 +143,13 @@ def test_version_stays_loading_while_retries_remain(make_manager, tmp_path, wait
 
 
 def test_broken_version_is_not_retried_until_its_files_change(make_manager, tmp_path, wait_until,
-                                                              caplog):
-    savedmodels.export_half_plus_two(tmp_path, 1)
-    savedmodels.export_broken_version(tmp_path, 2)
+                                                              caplog, fake_loader):
+    write_version(tmp_path, 1)
+    write_version(tmp_path, 2, fail=grpc.StatusCode.DATA_LOSS)
     caplog.set_level(logging.INFO, logger="serving.core")
-    manager = make_manager(_config(tmp_path, "model_version_policy { all {} }"),
-                           max_num_load_retries=0)
+    manager = make_manager(_models(tmp_path, ALL), max_num_load_retries=0)
     assert _states(manager) == {1: "AVAILABLE", 2: "END"}
-    savedmodels.export_half_plus_two(tmp_path, 3)
+    write_version(tmp_path, 3)
     wait_until(lambda: _states(manager).get(3) == "AVAILABLE", message="a later poll loads v3")
-    failures = [r for r in caplog.records if "event=version_load_failed" in r.getMessage()]
-    assert len(failures) == 1
+    assert len(_load_failures(caplog)) == 1
+    assert fake_loader.loads.count(("m", 2)) == 1

@@ -1,30 +1,26 @@
-"""Servable: loading real SavedModels, running signatures, and the messages for bad requests."""
+"""Servable: the checks every request passes before a backend runs it (aliases, dtypes, shapes,
+output filter, signature), its deadline, and the batcher, over fake backends shaped like the test
+SavedModels. Loading and running real SavedModels: tests/serving/backends/savedmodel/."""
 
-import grpc
+import time
+
 import numpy as np
 import pytest
-from tests.support import savedmodels
 from tensorflow.core.protobuf import meta_graph_pb2
+from tests.support.fake_backends import INIT_OP_SIGNATURE, half_plus_two_backend, multi_io_backend
 
 from serving import errors
-from serving.core import signature_check
-from serving.core.servable import Servable, ServableLoadError
-from serving.version_loader import VersionLoader
+from serving.core import Servable, signature_check
 
 
-@pytest.fixture(scope="module")
-def half_plus_two(shared_models):
-    return VersionLoader(warmup_iterations=None).load("half_plus_two", 1, str(shared_models / "half_plus_two" / "1"))
+@pytest.fixture
+def half_plus_two():
+    return Servable("half_plus_two", 1, "/models/half_plus_two/1", half_plus_two_backend())
 
 
-@pytest.fixture(scope="module")
-def multi_io(shared_models):
-    return VersionLoader(warmup_iterations=None).load("multi_io", 1, str(shared_models / "multi_io" / "1"))
-
-
-@pytest.fixture(scope="module")
-def tf1(shared_models):
-    return VersionLoader(warmup_iterations=None).load("tf1", 1, str(shared_models / "tf1" / "1"))
+@pytest.fixture
+def multi_io():
+    return Servable("multi_io", 1, "/models/multi_io/1", multi_io_backend())
 
 
 def _multi_io_inputs(batch=2):
@@ -35,21 +31,26 @@ def _multi_io_inputs(batch=2):
     }
 
 
-def test_run_returns_numpy_outputs(half_plus_two):
-    outputs = half_plus_two.run("serving_default", {"x": np.array([1.0, 2.0], np.float32)})
-    np.testing.assert_allclose(outputs["y"], [2.5, 3.0])
-    assert outputs["y"].dtype == np.float32
+class RecordingBatcher:
+    """A Batcher that records what it is asked to run and answers y = [7.0]."""
+
+    def __init__(self, backend):
+        self.runs = []
+        self.stopped = False
+        self.backend_loaded_when_stopped = None
+        self._backend = backend
+
+    def run(self, signature_name, feeds, output_aliases, deadline=None):
+        self.runs.append((signature_name, feeds, list(output_aliases), deadline))
+        return {"y": np.array([7.0], np.float32)}
+
+    def stop(self):
+        self.stopped = True
+        self.backend_loaded_when_stopped = not self._backend.unloaded
 
 
 def test_empty_signature_name_means_serving_default(half_plus_two):
     assert half_plus_two.run("", {"x": np.array([0.0], np.float32)})["y"].tolist() == [2.0]
-
-
-def test_string_outputs_are_object_arrays_of_bytes(multi_io):
-    outputs = multi_io.run("serving_default", _multi_io_inputs())
-    assert outputs["greeting"].dtype == object
-    assert outputs["greeting"].tolist() == [b"hello ann", b"hello bob"]
-    assert outputs["doubled_ids"].tolist() == [0, 2]
 
 
 def test_output_filter_returns_only_the_named_outputs(multi_io):
@@ -62,6 +63,15 @@ def test_unknown_signature_is_failed_precondition(half_plus_two):
     with pytest.raises(errors.FailedPrecondition) as caught:
         half_plus_two.run("predict_images", {"x": np.array([1.0], np.float32)})
     assert caught.value.message == 'Serving signature key "predict_images" not found.'
+
+
+def test_signature_entry_that_cannot_run_is_failed_precondition_listing_runnable_ones(
+        half_plus_two):
+    with pytest.raises(errors.FailedPrecondition) as caught:
+        half_plus_two.run(INIT_OP_SIGNATURE, {})
+    assert caught.value.message == (
+        'Serving signature key "__saved_model_init_op" names an entry of the SavedModel that is '
+        "not a callable signature. Signatures: ['serving_default']")
 
 
 def test_missing_alias_lists_sent_and_required_aliases(multi_io):
@@ -134,54 +144,38 @@ def test_unknown_rank_or_no_shape_matches_any_shape():
     assert signature_check.shape_mismatch("s", "x", tensor_info, (2, 3, 4)) is None
 
 
-def test_tensorflow_runtime_error_becomes_invalid_argument_without_python_stack(tf1):
-    with pytest.raises(errors.InvalidArgument) as caught:
-        tf1.run("regress", {"inputs": np.array([b"not an example"], dtype=object)})
-    assert "Could not parse example input" in caught.value.message
-    assert "most recent call last" not in caught.value.message
+def test_request_whose_deadline_has_passed_is_not_run(half_plus_two):
+    with pytest.raises(errors.DeadlineExceeded) as caught:
+        half_plus_two.run("", {"x": np.array([1.0], np.float32)}, deadline=time.monotonic() - 1)
+    assert caught.value.message == ("Deadline exceeded before the model ran; the request was "
+                                    "not run")
+    assert half_plus_two.backend.calls == {}
 
 
-def test_tf1_signature_defs_keep_classify_and_regress_method_names(tf1):
-    methods = {key: signature.method_name for key, signature in tf1.signature_defs.items()}
-    assert methods == {
-        "classify": "tensorflow/serving/classify",
-        "regress": "tensorflow/serving/regress",
-        "serving_default": "tensorflow/serving/predict",
-    }
-    classify = tf1.signature_defs["classify"]
-    assert set(classify.inputs) == {"inputs"}
-    assert set(classify.outputs) == {"classes", "scores"}
+def test_batched_signatures_run_through_the_batcher_after_the_checks(multi_io):
+    batcher = RecordingBatcher(multi_io.backend)
+    servable = multi_io.with_batcher(batcher, ["sum_only"])
+    features = np.ones((2, 3), np.float32)
+    assert servable.run("sum_only", {"features": features}, deadline=123.0)["y"].tolist() == [7.0]
+    ((signature_name, feeds, aliases, deadline),) = batcher.runs
+    assert (signature_name, aliases, deadline) == ("sum_only", ["total"], 123.0)
+    np.testing.assert_array_equal(feeds["features"], features)
+    with pytest.raises(errors.InvalidArgument, match="expected dtype float"):
+        servable.run("sum_only", {"features": features.astype(np.float64)})
+    # Shaped otherwise than the signature says: no batch to join, so it runs on its own.
+    servable.run("sum_only", {"features": np.ones((2, 4), np.float32)})
+    servable.run("serving_default", _multi_io_inputs())  # not batched: straight to the backend
+    assert len(batcher.runs) == 1
+    assert multi_io.backend.calls == {"sum_only": 1, "serving_default": 1}
 
 
-def test_tf1_classify_signature_runs_on_serialized_examples(tf1):
-    examples = np.array([savedmodels.tf_example(2.0), savedmodels.tf_example(-2.0)], dtype=object)
-    outputs = tf1.run("classify", {"inputs": examples})
-    assert outputs["classes"].tolist() == [list(savedmodels.TF1_CLASSES)] * 2
-    assert outputs["scores"][0, 1] > 0.5 > outputs["scores"][1, 1]
+def test_batched_signatures_need_a_batcher():
+    with pytest.raises(ValueError, match=r"Received: batched_signatures=\['serving_default'\]"):
+        Servable("m", 1, "/m/1", half_plus_two_backend(), batched_signatures=["serving_default"])
 
 
-def test_tf2_signature_defs_are_as_stored_including_init_op(half_plus_two):
-    assert set(half_plus_two.signature_defs) == {"serving_default", "__saved_model_init_op"}
-    assert half_plus_two.signature_defs["serving_default"].inputs["x"].dtype == 1  # DT_FLOAT
-
-
-def test_corrupt_saved_model_fails_to_load_with_data_loss(tmp_path):
-    path = savedmodels.export_broken_version(tmp_path, 1)
-    with pytest.raises(ServableLoadError) as caught:
-        VersionLoader(warmup_iterations=None).load("broken", 1, path)
-    assert caught.value.code == grpc.StatusCode.DATA_LOSS
-    assert path in caught.value.message
-
-
-def test_directory_without_saved_model_fails_with_not_found(tmp_path):
-    with pytest.raises(ServableLoadError) as caught:
-        VersionLoader(warmup_iterations=None).load("empty", 1, str(tmp_path))
-    assert caught.value.code == grpc.StatusCode.NOT_FOUND
-    assert "SavedModel file does not exist at" in caught.value.message
-
-
-def test_missing_tag_set_lists_available_tags(shared_models):
-    with pytest.raises(ServableLoadError) as caught:
-        VersionLoader(tags=("serve", "gpu"), warmup_iterations=None).load("m", 1, str(shared_models / "half_plus_two" / "1"))
-    assert caught.value.code == grpc.StatusCode.NOT_FOUND
-    assert "Available tag sets: [['serve']]" in caught.value.message
+def test_unload_stops_the_batcher_then_unloads_the_backend(half_plus_two):
+    batcher = RecordingBatcher(half_plus_two.backend)
+    half_plus_two.with_batcher(batcher, ["serving_default"]).unload()
+    assert batcher.stopped and batcher.backend_loaded_when_stopped
+    assert half_plus_two.backend.unloaded

@@ -1,38 +1,14 @@
-"""Version policies and version directory discovery (no TensorFlow needed)."""
+"""Version policies and version directory discovery (no TensorFlow needed).
+
+Which versions each policy selects is tested through the manager
+(test_manager_versions.py); reading a policy from TF Serving's config, in
+tests/serving/apis/tfs/test_model_config.py.
+"""
 
 import pytest
-from tensorflow_serving.config import file_system_storage_path_source_pb2
 
 from serving.core.version_dirs import find_version_dirs, version_dir_fingerprint
 from serving.core.version_policy import VersionPolicy
-
-ServableVersionPolicy = (
-    file_system_storage_path_source_pb2.FileSystemStoragePathSourceConfig.ServableVersionPolicy)
-
-
-def test_unset_policy_serves_the_latest_version():
-    policy = VersionPolicy.from_proto(ServableVersionPolicy())
-    assert policy.select([1, 5, 3]) == {5}
-
-
-def test_latest_policy_serves_the_highest_n_versions():
-    proto = ServableVersionPolicy(latest=ServableVersionPolicy.Latest(num_versions=2))
-    assert VersionPolicy.from_proto(proto).select([1, 5, 3]) == {3, 5}
-
-
-def test_latest_zero_versions_means_one_as_in_tf_serving():
-    proto = ServableVersionPolicy(latest=ServableVersionPolicy.Latest(num_versions=0))
-    assert VersionPolicy.from_proto(proto).select([1, 2]) == {2}
-
-
-def test_all_policy_serves_every_version():
-    proto = ServableVersionPolicy(all=ServableVersionPolicy.All())
-    assert VersionPolicy.from_proto(proto).select([1, 5, 3]) == {1, 3, 5}
-
-
-def test_specific_policy_serves_listed_versions_that_exist():
-    proto = ServableVersionPolicy(specific=ServableVersionPolicy.Specific(versions=[1, 4]))
-    assert VersionPolicy.from_proto(proto).select([1, 2, 3]) == {1}
 
 
 def test_unknown_policy_kind_is_refused():
