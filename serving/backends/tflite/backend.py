@@ -21,6 +21,7 @@ from serving.backends.tflite.batches import common_batch_size, empty_outputs, jo
 from serving.backends.tflite.layouts import SignatureLayout, UnsupportedTensorType, read_layouts
 from serving.backends.tflite.options import TfliteOptions
 from serving.backends.tflite.pool import InterpreterPool, new_interpreter
+from serving.backends.tflite.signature_metadata import read_signature_def_map
 from serving.core.servable import ServableLoadError
 
 logger = logging.getLogger("serving.tflite")
@@ -55,7 +56,8 @@ class TfliteBackend:
         Raises:
             ServableLoadError: NOT_FOUND without the file, DATA_LOSS when it is empty or not a TF
                 Lite model, INVALID_ARGUMENT for a model this interpreter cannot run (TensorFlow
-                ops, tensor types TensorFlow lacks).
+                ops, tensor types TensorFlow lacks) or whose embedded SignatureDefs are unreadable
+                or name tensors it lacks.
         """
         model_path = os.path.join(path, TFLITE_MODEL_FILE)
         try:
@@ -76,7 +78,7 @@ class TfliteBackend:
             raise ServableLoadError(f"Cannot run the TF Lite model {model_path}: {error}",
                                     grpc.StatusCode.INVALID_ARGUMENT) from None
         try:
-            layouts = read_layouts(first)
+            layouts = read_layouts(first, read_signature_def_map(content))
             backend = cls(name, version, layouts,
                           InterpreterPool(content, layouts, options, first_interpreter=first),
                           options)

@@ -35,7 +35,8 @@ class SignatureInvoker:
 
 
 class MainGraphInvoker:
-    """Runs the main graph of a model without signatures through the interpreter's tensor API.
+    """Runs a signature on the model's main graph through the interpreter's tensor API: the
+    serving_default of a model without signatures, or a SignatureDef the model embeds.
 
     Here the calls are ours to make, so the shapes each input was last allocated for are kept
     and an input is resized (and the memory planned again) only when its shape changes.
