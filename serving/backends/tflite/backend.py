@@ -4,6 +4,10 @@
 SignatureDefs exactly as for a SavedModel, so TF Serving's gRPC API, KServe v2 and REST serve it
 unchanged, a bad request gets the same error as from the SavedModel next to it, and
 --enable_batching batches it the same way.
+
+Shapes are TF Lite's to judge, as in TF Serving: an input whose shape is not the signature's is
+run with the interpreter's input resized to it, and only what TF Lite cannot run is refused (the
+Servable then names the input, the signature's shape and the received one).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from serving.backends.tflite.batches import common_batch_size, empty_outputs, jo
 from serving.backends.tflite.layouts import SignatureLayout, UnsupportedTensorType, read_layouts
 from serving.backends.tflite.options import TfliteOptions
 from serving.backends.tflite.pool import InterpreterPool, new_interpreter
+from serving.backends.tflite.signature_metadata import read_signature_def_map
 from serving.core.servable import ServableLoadError
 
 logger = logging.getLogger("serving.tflite")
@@ -55,7 +60,8 @@ class TfliteBackend:
         Raises:
             ServableLoadError: NOT_FOUND without the file, DATA_LOSS when it is empty or not a TF
                 Lite model, INVALID_ARGUMENT for a model this interpreter cannot run (TensorFlow
-                ops, tensor types TensorFlow lacks).
+                ops, tensor types TensorFlow lacks) or whose embedded SignatureDefs are unreadable
+                or name tensors it lacks.
         """
         model_path = os.path.join(path, TFLITE_MODEL_FILE)
         try:
@@ -76,7 +82,7 @@ class TfliteBackend:
             raise ServableLoadError(f"Cannot run the TF Lite model {model_path}: {error}",
                                     grpc.StatusCode.INVALID_ARGUMENT) from None
         try:
-            layouts = read_layouts(first)
+            layouts = read_layouts(first, read_signature_def_map(content))
             backend = cls(name, version, layouts,
                           InterpreterPool(content, layouts, options, first_interpreter=first),
                           options)
@@ -90,14 +96,16 @@ class TfliteBackend:
 
     def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
             output_aliases: Sequence[str]) -> dict[str, np.ndarray]:
-        """Runs checked inputs on a free pool (waiting for one if every pool is busy).
+        """Runs inputs of the signature's aliases and dtypes on a free pool (waiting for one if
+        every pool is busy), whatever their shapes.
 
         Raises:
-            errors.InvalidArgument: TF Lite rejected the values while running.
+            errors.InvalidArgument: TF Lite rejected the values or their shapes while running.
         """
         layout = self._layouts[signature_name]
+        # order="C" keeps a scalar a scalar (np.ascontiguousarray would make it shape [1]).
         feeds = {alias: array if array.dtype.kind in ("O", "S", "U")
-                 else np.ascontiguousarray(array) for alias, array in feeds.items()}
+                 else np.asarray(array, order="C") for alias, array in feeds.items()}
         try:
             outputs = self._invoke(layout, feeds)
         except (ValueError, RuntimeError) as error:

@@ -1,9 +1,10 @@
 """Running one signature on one tf.lite.Interpreter: set the inputs, invoke, copy the outputs out.
 
-An interpreter has fixed input shapes; a request with another batch size needs its inputs
-resized and the tensor memory planned again, which is cheap for the plain kernels but makes
-delegates such as XNNPACK (TF Lite's default on CPU) rebuild their plan. Each interpreter
-therefore keeps the shapes of its last call and resizes only when they change.
+An interpreter has fixed input shapes; a request of other shapes (another batch size, or any
+shape: TF Serving resizes a TF Lite input to whatever the request holds) needs its inputs resized
+and the tensor memory planned again, which is cheap for the plain kernels but makes delegates
+such as XNNPACK (TF Lite's default on CPU) rebuild their plan. Each interpreter therefore keeps
+the shapes of its last call and resizes only when they change.
 
 None of this is thread-safe: an interpreter runs one call at a time, which InterpreterPool
 guarantees by handing each request its own interpreters.
@@ -35,7 +36,8 @@ class SignatureInvoker:
 
 
 class MainGraphInvoker:
-    """Runs the main graph of a model without signatures through the interpreter's tensor API.
+    """Runs a signature on the model's main graph through the interpreter's tensor API: the
+    serving_default of a model without signatures, or a SignatureDef the model embeds.
 
     Here the calls are ours to make, so the shapes each input was last allocated for are kept
     and an input is resized (and the memory planned again) only when its shape changes.

@@ -14,6 +14,13 @@ TF Lite keeps no method name, so it is inferred from the aliases TensorFlow's ow
 classification and regression SignatureDefs use: one string input "inputs" with outputs "classes"
 and/or "scores" is a classify signature, with the output "outputs" a regress one; anything else
 is predict.
+
+A model that embeds the TensorFlow SignatureDefs it was converted from (signature_metadata.py) is
+described by those instead, as TF Serving does: their keys, aliases, method names, dtypes and
+shapes are what clients see. Each TensorInfo names an input or output of the main graph, either
+exactly or, for converters that dropped TensorFlow's ":0" suffix, by the part of its name before
+the first ":"; it is renamed to the TF Lite tensor it resolved to. TF Lite's own signatures of
+such a model are not served, as in TF Serving.
 """
 
 from __future__ import annotations
@@ -56,9 +63,13 @@ class SignatureLayout:
     key: str
     inputs: Mapping[str, TensorLayout]
     outputs: Mapping[str, TensorLayout]
-    # False for the serving_default made up for a model without signatures: it runs the main
-    # graph through the interpreter's tensor API instead of a SignatureRunner.
+    # False for a signature that is not one of TF Lite's (the serving_default made up for a model
+    # without signatures, or a SignatureDef the model embeds): it runs the main graph through
+    # the interpreter's tensor API instead of a SignatureRunner.
     has_runner: bool = True
+    # The SignatureDef the model embeds under `key`, its tensor names resolved; None when the
+    # signature is described from its TF Lite tensors.
+    embedded: object | None = None
 
     @property
     def batch_splittable(self) -> bool:
@@ -75,6 +86,10 @@ class SignatureLayout:
         """The SignatureDef proto GetModelMetadata returns and requests are checked against."""
         from tensorflow.core.protobuf import meta_graph_pb2
 
+        if self.embedded is not None:
+            signature_def = meta_graph_pb2.SignatureDef()
+            signature_def.CopyFrom(self.embedded)  # the layout stays as it was read
+            return signature_def
         signature_def = meta_graph_pb2.SignatureDef(method_name=self._method_name())
         for aliases, target in ((self.inputs, signature_def.inputs),
                                 (self.outputs, signature_def.outputs)):
@@ -94,8 +109,19 @@ class SignatureLayout:
         return contract.PREDICT_METHOD
 
 
-def read_layouts(interpreter) -> dict[str, SignatureLayout]:
-    """Every signature of a tf.lite.Interpreter's model, by key (see the module docstring)."""
+def read_layouts(interpreter, embedded: Mapping[str, object]) -> dict[str, SignatureLayout]:
+    """Every signature of a tf.lite.Interpreter's model, by key (see the module docstring).
+
+    `embedded` are the SignatureDefs the model embeds (signature_metadata.read_signature_def_map),
+    served instead of TF Lite's signatures when there are any.
+
+    Raises:
+        ValueError: an embedded TensorInfo names no input or output of the main graph, or
+            declares another dtype than the TF Lite tensor it names.
+    """
+    if embedded:
+        return {key: _embedded_layout(key, signature_def, interpreter)
+                for key, signature_def in sorted(embedded.items())}
     keys = sorted(interpreter.get_signature_list())
     if not keys:
         return {contract.DEFAULT_SIGNATURE: SignatureLayout(
@@ -117,6 +143,47 @@ def read_layouts(interpreter) -> dict[str, SignatureLayout]:
     return layouts
 
 
+def _embedded_layout(key: str, embedded, interpreter) -> SignatureLayout:
+    """The layout of one embedded SignatureDef, run on the main graph's tensors it names."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    signature_def = meta_graph_pb2.SignatureDef()
+    signature_def.CopyFrom(embedded)
+    return SignatureLayout(
+        key=key,
+        inputs=_resolve_tensors(key, "input", signature_def.inputs,
+                                interpreter.get_input_details()),
+        outputs=_resolve_tensors(key, "output", signature_def.outputs,
+                                 interpreter.get_output_details()),
+        has_runner=False,
+        embedded=signature_def,
+    )
+
+
+def _resolve_tensors(key: str, role: str, tensor_infos, details_list) -> dict[str, TensorLayout]:
+    """The TF Lite tensor each TensorInfo of `tensor_infos` names, by alias; renames the
+    TensorInfos to those tensors (see the module docstring for how names match)."""
+    from tensorflow.core.framework import types_pb2
+
+    tensors = {details["name"]: _tensor_layout(details) for details in details_list}
+    resolved = {}
+    for alias, tensor_info in tensor_infos.items():
+        where = f"signature {key!r} {role} {alias!r}"
+        tensor = tensors.get(tensor_info.name) or tensors.get(tensor_info.name.split(":", 1)[0])
+        if tensor is None:
+            raise ValueError(f"{where} names the tensor {tensor_info.name!r}, which is not an "
+                             f"{role} of the TF Lite model's main graph "
+                             f"({', '.join(sorted(tensors))})")
+        dtype = _tf_dtype(tensor, where).as_datatype_enum
+        if tensor_info.dtype != dtype:
+            raise ValueError(f"{where} declares {types_pb2.DataType.Name(tensor_info.dtype)}, but "
+                             f"the TF Lite tensor {tensor.name!r} holds "
+                             f"{types_pb2.DataType.Name(dtype)}")
+        tensor_info.name = tensor.name
+        resolved[alias] = tensor
+    return resolved
+
+
 def _by_legacy_alias(details_list) -> dict[str, TensorLayout]:
     layouts = {}
     for details in details_list:
@@ -133,14 +200,18 @@ def _tensor_layout(details) -> TensorLayout:
 
 
 def _fill_tensor_info(tensor_info, tensor: TensorLayout, where: str) -> None:
+    tensor_info.name = tensor.name
+    tensor_info.dtype = _tf_dtype(tensor, where).as_datatype_enum
+    for size in tensor.shape:
+        tensor_info.tensor_shape.dim.add(size=size)
+
+
+def _tf_dtype(tensor: TensorLayout, where: str):
+    """The TensorFlow dtype of a TF Lite tensor's values (tf.string for TF Lite's strings)."""
     import tensorflow as tf
 
     try:
-        dtype = tf.string if tensor.is_string else tf.dtypes.as_dtype(tensor.dtype)
+        return tf.string if tensor.is_string else tf.dtypes.as_dtype(tensor.dtype)
     except TypeError:
         raise UnsupportedTensorType(
             f"{where} has TF Lite type {tensor.dtype}, which no TensorFlow dtype matches") from None
-    tensor_info.name = tensor.name
-    tensor_info.dtype = dtype.as_datatype_enum
-    for size in tensor.shape:
-        tensor_info.tensor_shape.dim.add(size=size)

@@ -42,14 +42,31 @@ def new_interpreter(model_content: bytes):
 class PoolMember:
     """One pool: its interpreters and, per signature, one invoker for each of them."""
 
-    def __init__(self, interpreters: list, layouts: Mapping[str, SignatureLayout]):
+    def __init__(self, model_content: bytes, layouts: Mapping[str, SignatureLayout],
+                 interpreters: list):
+        self._model_content = model_content
+        self._layouts = layouts
+        self._use(interpreters)
+
+    def _use(self, interpreters: list) -> None:
         self._interpreters = interpreters  # the invokers use them; keep them alive together
         self._invokers = {key: [make_invoker(interpreter, layout) for interpreter in interpreters]
-                          for key, layout in layouts.items()}
+                          for key, layout in self._layouts.items()}
 
     def invokers(self, signature_key: str) -> list:
         """The signature's invokers, one per interpreter of this pool (at least one)."""
         return self._invokers[signature_key]
+
+    def renew(self) -> None:
+        """Replaces every interpreter with a new one of the same model, after TF Lite failed.
+
+        TF Lite's Python wrapper never empties its error buffer (PythonErrorReporter::message
+        clears the stream's state flags, not its text), so an interpreter that failed once would
+        prefix every later error message with all the earlier ones and keep them in memory for
+        good, and a client sending shapes the model cannot run could grow both without bound. A
+        new interpreter starts clean; only requests TF Lite refused pay for building it.
+        """
+        self._use([new_interpreter(self._model_content) for _ in self._interpreters])
 
 
 class InterpreterPool:
@@ -67,14 +84,18 @@ class InterpreterPool:
         for _ in range(options.num_pools):
             interpreters = [spare.pop() if spare else new_interpreter(model_content)
                             for _ in range(options.interpreters_per_pool)]
-            self._free.put(PoolMember(interpreters, layouts))
+            self._free.put(PoolMember(model_content, layouts, interpreters))
 
     @contextlib.contextmanager
     def checkout(self) -> Iterator[PoolMember]:
-        """Waits for a free pool, lends it for the `with` block, and takes it back."""
+        """Waits for a free pool, lends it for the `with` block, and takes it back, renewed if
+        TF Lite failed on it (ValueError or RuntimeError; see PoolMember.renew)."""
         member = self._free.get()
         try:
             yield member
+        except (ValueError, RuntimeError):
+            member.renew()
+            raise
         finally:
             self._free.put(member)
 

@@ -40,6 +40,11 @@ def test_common_batch_size_needs_every_input_to_agree():
     assert common_batch_size(LAYOUT, {"a": np.zeros((4, 2)), "b": np.zeros(3)}) is None
 
 
+@pytest.mark.parametrize("a, b", [((4,), (4,)), ((4, 2), ())], ids=["rank", "scalar"])
+def test_batch_of_other_ranks_than_the_signatures_is_not_split(a, b):
+    assert common_batch_size(LAYOUT, {"a": np.zeros(a), "b": np.zeros(b)}) is None
+
+
 def test_empty_outputs_have_the_outputs_dtypes_and_fixed_dimensions():
     outputs = empty_outputs(LAYOUT)
     assert (outputs["y"].shape, outputs["y"].dtype) == ((0, 3), np.float32)
