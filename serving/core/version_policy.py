@@ -1,7 +1,8 @@
 """Which of a model's versions on disk should be served: TF Serving's `ServableVersionPolicy`.
 
 `model_version_policy` in the model config picks the latest N, all, or a specific list of the
-version directories found under the base path (`FileSystemStoragePathSourceConfig`).
+version directories found under the base path (`FileSystemStoragePathSourceConfig`); reading it
+from TF Serving's config is serving.apis.tfs.model_config's job.
 """
 
 from __future__ import annotations
@@ -30,17 +31,6 @@ class VersionPolicy:
         if self.num_versions < 1:
             raise ValueError(
                 f"num_versions must be positive. Received: num_versions={self.num_versions}")
-
-    @classmethod
-    def from_proto(cls, proto) -> "VersionPolicy":
-        """From a `ServableVersionPolicy` message; unset means latest{1}, as in TF Serving."""
-        choice = proto.WhichOneof("policy_choice")
-        if choice == "all":
-            return cls(kind="all")
-        if choice == "specific":
-            return cls(kind="specific", versions=frozenset(proto.specific.versions))
-        # TF Serving treats latest{num_versions: 0} as 1.
-        return cls(kind="latest", num_versions=max(proto.latest.num_versions, 1))
 
     def select(self, on_disk: Iterable[int]) -> set[int]:
         """The versions to serve among the versions found on disk."""

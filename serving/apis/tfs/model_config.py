@@ -157,6 +157,17 @@ def model_configs(config: ModelServerConfig) -> tuple[ModelConfig, ...]:
     """The manager's ModelConfigs for a validated ModelServerConfig."""
     return tuple(
         ModelConfig(name=model.name, base_path=model.base_path,
-                    policy=VersionPolicy.from_proto(model.model_version_policy),
+                    policy=version_policy(model.model_version_policy),
                     labels=dict(model.version_labels))
         for model in config.model_config_list.config)
+
+
+def version_policy(proto) -> VersionPolicy:
+    """The manager's VersionPolicy for a `ServableVersionPolicy`; unset means latest{1}, and
+    latest{num_versions: 0} means 1, as in TF Serving."""
+    choice = proto.WhichOneof("policy_choice")
+    if choice == "all":
+        return VersionPolicy(kind="all")
+    if choice == "specific":
+        return VersionPolicy(kind="specific", versions=frozenset(proto.specific.versions))
+    return VersionPolicy(kind="latest", num_versions=max(proto.latest.num_versions, 1))

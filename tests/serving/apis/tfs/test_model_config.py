@@ -127,25 +127,25 @@ def test_custom_model_config_with_unknown_payload_type_is_refused_the_same_way()
 
 # model_version_policy, read into the manager's VersionPolicy as model_configs does.
 def test_unset_policy_serves_the_latest_version():
-    policy = VersionPolicy.from_proto(ServableVersionPolicy())
+    policy = config_lib.version_policy(ServableVersionPolicy())
     assert policy.select([1, 5, 3]) == {5}
 
 
 def test_latest_policy_serves_the_highest_n_versions():
     proto = ServableVersionPolicy(latest=ServableVersionPolicy.Latest(num_versions=2))
-    assert VersionPolicy.from_proto(proto).select([1, 5, 3]) == {3, 5}
+    assert config_lib.version_policy(proto).select([1, 5, 3]) == {3, 5}
 
 
 def test_latest_zero_versions_means_one_as_in_tf_serving():
     proto = ServableVersionPolicy(latest=ServableVersionPolicy.Latest(num_versions=0))
-    assert VersionPolicy.from_proto(proto).select([1, 2]) == {2}
+    assert config_lib.version_policy(proto).select([1, 2]) == {2}
 
 
 def test_all_policy_serves_every_version():
     proto = ServableVersionPolicy(all=ServableVersionPolicy.All())
-    assert VersionPolicy.from_proto(proto).select([1, 5, 3]) == {1, 3, 5}
+    assert config_lib.version_policy(proto).select([1, 5, 3]) == {1, 3, 5}
 
 
 def test_specific_policy_serves_listed_versions_that_exist():
     proto = ServableVersionPolicy(specific=ServableVersionPolicy.Specific(versions=[1, 4]))
-    assert VersionPolicy.from_proto(proto).select([1, 2, 3]) == {1}
+    assert config_lib.version_policy(proto).select([1, 2, 3]) == {1}
