@@ -7,14 +7,13 @@ method names and TensorInfo are exactly as exported; GetModelMetadata returns th
 from __future__ import annotations
 
 import os
-import re
 from typing import Mapping, Sequence
 
 import grpc
 import numpy as np
 
-from serving import errors
 from serving.backends.savedmodel.signature_runner import SignatureRunner
+from serving.backends.savedmodel.tensorflow_errors import load_errors, run_errors
 from serving.core.servable import ServableLoadError
 
 
@@ -42,20 +41,8 @@ class SavedModelBackend:
         signature_defs = read_signature_defs(path, tags)
         import tensorflow as tf
 
-        try:
+        with load_errors(path):
             loaded = tf.saved_model.load(path, tags=list(tags))
-        except tf.errors.OpError as error:
-            raise ServableLoadError(f"Loading {path} failed: {error.message}",
-                                    _status_code(error.error_code)) from error
-        except (OSError, ValueError, TypeError) as error:
-            raise ServableLoadError(f"Loading {path} failed: {error}",
-                                    grpc.StatusCode.INVALID_ARGUMENT) from error
-        except (IndexError, EOFError) as error:
-            # TensorFlow's checkpoint reader raises these when a variables file is shorter than
-            # its index says: a truncated or half-copied export.
-            raise ServableLoadError(
-                f"Loading {path} failed: {type(error).__name__}: {error}; a file under "
-                f"{path}/variables is truncated or corrupt", grpc.StatusCode.DATA_LOSS) from error
         # saved_model.pb also lists entries that are not callable (TF2's __saved_model_init_op):
         # they stay in signature_defs, as TF Serving's metadata shows them, but cannot be run.
         functions = {key: loaded.signatures[key] for key in signature_defs
@@ -65,19 +52,13 @@ class SavedModelBackend:
     def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
             output_aliases: Sequence[str]) -> dict[str, np.ndarray]:
         """The model call itself, on inputs the Servable has already checked."""
-        import tensorflow as tf
-
         runner = self._runners.get(signature_name)
         if runner is None:  # built on first use; a race builds two equal runners, harmlessly
             runner = SignatureRunner(self._functions[signature_name],
                                      self.signature_defs[signature_name])
             self._runners[signature_name] = runner
-        try:
+        with run_errors(signature_name):
             return runner(feeds, output_aliases)
-        except tf.errors.OpError as error:
-            raise errors.InvalidArgument(_tensorflow_message(error.message)) from error
-        except (TypeError, ValueError) as error:
-            raise errors.InvalidArgument(f'signature "{signature_name}": {error}') from error
 
     def unload(self) -> None:
         """Drops the references to the model so TensorFlow can free it."""
@@ -117,27 +98,3 @@ def read_signature_defs(path: str, tags: Sequence[str]) -> dict[str, object]:
         f"MetaGraphDef associated with tags {sorted(wanted)} could not be found in the SavedModel "
         f"at {path}. Available tag sets: {available}. Set --saved_model_tags to one of them.",
         grpc.StatusCode.NOT_FOUND)
-
-
-def _status_code(tf_error_code: int) -> grpc.StatusCode:
-    """TensorFlow's error codes are the gRPC codes; map the number to grpc's enum."""
-    for code in grpc.StatusCode:
-        if code.value[0] == tf_error_code:
-            return code
-    return grpc.StatusCode.UNKNOWN
-
-
-def _tensorflow_message(message: str) -> str:
-    """TensorFlow's error without the Python stack of where the graph was built.
-
-    Eager execution prefixes "Graph execution error:" and a "Detected at node ... defined at
-    (most recent call last):" traceback of the export script (or "<stack traces unavailable>"),
-    which means nothing to a client; the cause is the last part.
-    """
-    if message.startswith("Graph execution error:"):
-        message = message.rsplit("\n\n", 1)[-1]
-    if message.startswith("Detected at node"):
-        message = message.rsplit("\n", 1)[-1]
-    # Graph-mode kernels append the node that failed ("\n\t [[{{node ParseExample}}]]").
-    message = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", message)
-    return re.sub(r"\s*\[Op:[^\]]*\]$", "", message).strip()
