@@ -30,15 +30,20 @@ class SavedModelBackend:
         self._runners: dict[str, SignatureRunner] = {}
 
     @classmethod
-    def load(cls, path: str, tags: Sequence[str] = ("serve",)) -> "SavedModelBackend":
+    def load(cls, path: str, tags: Sequence[str] = ("serve",),
+             signature_defs: Mapping[str, object] | None = None) -> "SavedModelBackend":
         """Loads the SavedModel at `path` (a version directory) with the MetaGraph tagged `tags`.
+
+        `signature_defs` are that MetaGraph's, when the caller has already read saved_model.pb
+        (load_saved_model does, to choose a runtime); otherwise they are read here.
 
         Raises:
             ServableLoadError: with the status code TF Serving would report (NOT_FOUND for a
                 missing SavedModel or tag set, DATA_LOSS for a corrupt one, TensorFlow's code
                 for anything TensorFlow rejects).
         """
-        signature_defs = read_signature_defs(path, tags)
+        if signature_defs is None:
+            signature_defs = read_signature_defs(path, tags)
         import tensorflow as tf
 
         with load_errors(path):
@@ -69,6 +74,15 @@ class SavedModelBackend:
 
 def read_signature_defs(path: str, tags: Sequence[str]) -> dict[str, object]:
     """The SignatureDefs of the MetaGraph whose tag set equals `tags`, read from saved_model.pb."""
+    return dict(tagged_meta_graph(read_saved_model(path), path, tags).signature_def)
+
+
+def read_saved_model(path: str):
+    """The SavedModel proto of the version directory `path` (saved_model.pb or .pbtxt).
+
+    Raises:
+        ServableLoadError: NOT_FOUND without either file, DATA_LOSS if it does not parse.
+    """
     from google.protobuf import message, text_format
     from tensorflow.core.protobuf import saved_model_pb2
 
@@ -89,10 +103,19 @@ def read_signature_defs(path: str, tags: Sequence[str]) -> dict[str, object]:
     except (message.DecodeError, text_format.ParseError, UnicodeDecodeError) as error:
         raise ServableLoadError(f"Cannot parse the SavedModel in {path}: {error}",
                                 grpc.StatusCode.DATA_LOSS) from None
+    return saved_model
+
+
+def tagged_meta_graph(saved_model, path: str, tags: Sequence[str]):
+    """The MetaGraphDef of `saved_model` (read from `path`) whose tag set equals `tags`.
+
+    Raises:
+        ServableLoadError: NOT_FOUND, listing the tag sets there are.
+    """
     wanted = set(tags)
     for meta_graph in saved_model.meta_graphs:
         if set(meta_graph.meta_info_def.tags) == wanted:
-            return dict(meta_graph.signature_def)
+            return meta_graph
     available = [sorted(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
     raise ServableLoadError(
         f"MetaGraphDef associated with tags {sorted(wanted)} could not be found in the SavedModel "

@@ -36,17 +36,20 @@ class SessionBackend:
         self._callables: dict[tuple[str, frozenset[str]], tuple] = {}
 
     @classmethod
-    def load(cls, path: str, tags: Sequence[str] = ("serve",)) -> "SessionBackend":
+    def load(cls, path: str, tags: Sequence[str] = ("serve",),
+             signature_defs: Mapping[str, object] | None = None) -> "SessionBackend":
         """Loads the MetaGraph tagged `tags` of the SavedModel at `path` into a new session.
 
         The loader restores the variables and runs the export's main_op (or legacy_init_op) with
         its asset paths fed, as TF Serving's loader does. The session takes the process's
-        TensorFlow threading settings (--tensorflow_*_parallelism).
+        TensorFlow threading settings (--tensorflow_*_parallelism). `signature_defs` are the
+        MetaGraph's when the caller has already read saved_model.pb.
 
         Raises:
             ServableLoadError: with the status codes SavedModelBackend.load reports.
         """
-        signature_defs = read_signature_defs(path, tags)
+        if signature_defs is None:
+            signature_defs = read_signature_defs(path, tags)
         import tensorflow as tf
 
         graph = tf.Graph()

@@ -1,5 +1,5 @@
-"""An early TF1 export that `tf.saved_model.load` rejects, run in a TF1 session the way TF Serving
-runs its own `saved_model_half_plus_three` test model.
+"""An early TF1 export that `tf.saved_model.load` rejects, served through a TF1 session the way
+TF Serving serves its own `saved_model_half_plus_three` test model.
 
 The model is built here with TF1 APIs (a tf.compat.v1 graph, `tf.compat.v1.saved_model.Builder`,
 a main_op reading an asset), then its saved_model.pb is rewritten into what TensorFlow 1.0 wrote:
@@ -13,6 +13,8 @@ import).
 from __future__ import annotations
 
 import concurrent.futures
+import logging
+import logging.handlers
 import os
 import shutil
 
@@ -21,16 +23,22 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
-from tensorflow_serving.apis import input_pb2
+from tensorflow_serving.apis import (classification_pb2, input_pb2, prediction_service_pb2_grpc,
+                                     regression_pb2)
+from tests.support import savedmodels
+from tests.support.rpc_helpers import RPC_TIMEOUT_SECONDS, call_error, outputs_of, predict_request
+from tests.support.server_harness import wait_until
 
 from serving import errors
-from serving.backends.savedmodel import SessionBackend, read_signature_defs
+from serving.backends.savedmodel import (SavedModelBackend, SessionBackend, load_saved_model,
+                                         read_signature_defs)
 from serving.core import ServableLoadError
 
 MODEL = "early_tf1"
 SLOPE, OFFSET = 0.5, 3.0
 CLASSES = (b"small", b"large")
 ASSET_TEXT = b"read by the main_op from its asset"
+FALLBACK_EVENT = "event=savedmodel_session_fallback"
 
 
 def export_early_tf1(base_path, version: int = 1) -> str:
@@ -115,8 +123,37 @@ def _serialized(*xs: float) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def version_dir(tmp_path_factory):
-    return export_early_tf1(tmp_path_factory.mktemp("early_tf1") / MODEL)
+def model_base(tmp_path_factory):
+    base = tmp_path_factory.mktemp("early_tf1") / MODEL
+    export_early_tf1(base)
+    return base
+
+
+@pytest.fixture(scope="module")
+def version_dir(model_base):
+    return str(model_base / "1")
+
+
+@pytest.fixture(scope="module")
+def served(model_base, start_model_server):
+    """The model on a real server, with what serving.savedmodel logged while it loaded."""
+    records = logging.handlers.BufferingHandler(capacity=10_000)
+    logger = logging.getLogger("serving.savedmodel")
+    logger.addHandler(records)
+    try:
+        server = start_model_server(f"--model_base_path={model_base}", f"--model_name={MODEL}",
+                                    "--file_system_poll_wait_seconds=0")
+        wait_until(lambda: server.manager.is_ready(MODEL), message=f"{MODEL} loaded")
+    finally:
+        logger.removeHandler(records)
+    return server, [record.getMessage() for record in records.buffer]
+
+
+@pytest.fixture(scope="module")
+def stub(served):
+    server, _ = served
+    with grpc.insecure_channel(server.target) as channel:
+        yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
 
 
 @pytest.fixture
@@ -129,6 +166,65 @@ def backend(version_dir):
 def test_the_model_is_one_tf_saved_model_load_rejects(version_dir):
     with pytest.raises(ValueError, match="Shapes must be equal rank"):
         tf.saved_model.load(version_dir)
+
+
+def test_server_loads_it_into_a_session_and_logs_the_fallback_once(served):
+    server, messages = served
+    with server.manager.servable(MODEL) as servable:
+        assert isinstance(servable.backend, SessionBackend)
+    fallbacks = [message for message in messages if FALLBACK_EVENT in message]
+    assert len(fallbacks) == 1
+    assert "Shapes must be equal rank" in fallbacks[0]
+
+
+@pytest.mark.parametrize("x, expected", [
+    (np.array([2.0], np.float32), [4.0]),
+    (np.array([[2.0], [4.0]], np.float32), [[4.0], [5.0]]),
+])
+def test_predict_feeds_x_whatever_its_shape(stub, x, expected):
+    response = stub.Predict(predict_request(MODEL, {"x": x}), timeout=RPC_TIMEOUT_SECONDS)
+    y = outputs_of(response)["y"]
+    assert y.shape == x.shape
+    np.testing.assert_allclose(y, expected)
+
+
+def test_classify_scores_serialized_examples(stub):
+    request = classification_pb2.ClassificationRequest(input=_examples(-4.0, 6.0))
+    request.model_spec.name = MODEL
+    request.model_spec.signature_name = "classify"
+    result = stub.Classify(request, timeout=RPC_TIMEOUT_SECONDS).result
+    labels = [[entry.label for entry in row.classes] for row in result.classifications]
+    assert labels == [["small", "large"]] * 2
+    large_scores = [row.classes[1].score for row in result.classifications]
+    assert large_scores[0] < 0.5 < large_scores[1]
+
+
+def test_regress_answers_each_example(stub):
+    request = regression_pb2.RegressionRequest(input=_examples(1.0, 2.0, 5.0))
+    request.model_spec.name = MODEL
+    request.model_spec.signature_name = "regress"
+    result = stub.Regress(request, timeout=RPC_TIMEOUT_SECONDS).result
+    np.testing.assert_allclose([regression.value for regression in result.regressions],
+                               [3.5, 4.0, 5.5])
+
+
+def test_predict_returns_string_outputs(stub):
+    response = stub.Predict(predict_request(MODEL, {"x": np.array([[1.0]], np.float32)},
+                                            signature="describe"), timeout=RPC_TIMEOUT_SECONDS)
+    outputs = outputs_of(response)
+    assert outputs["text"].tolist() == [[b"3.5"]]
+    assert outputs["greeting"].tolist() == ASSET_TEXT
+
+
+def test_an_example_the_graph_cannot_parse_is_invalid_argument(stub):
+    request = regression_pb2.RegressionRequest(input=input_pb2.Input(
+        example_list=input_pb2.ExampleList(examples=[tf.train.Example()])))
+    request.model_spec.name = MODEL
+    request.model_spec.signature_name = "regress"
+    error = call_error(stub.Regress, request)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "Feature: x (data type: float) is required" in error.details()
+    assert "{{node" not in error.details()
 
 
 @pytest.mark.parametrize("shape", [(1,), (2, 1), (3,)])
@@ -197,6 +293,27 @@ def test_missing_saved_model_is_not_found(tmp_path):
     with pytest.raises(ServableLoadError) as caught:
         SessionBackend.load(str(tmp_path))
     assert caught.value.code == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_tf1_export_tf_saved_model_load_accepts_keeps_that_runtime(tmp_path, caplog):
+    path = savedmodels.export_tf1_classify_regress(tmp_path / "tf1")
+    with caplog.at_level(logging.WARNING, logger="serving.savedmodel"):
+        backend = load_saved_model(path)
+    assert isinstance(backend, SavedModelBackend)
+    assert FALLBACK_EVENT not in caplog.text
+
+
+def test_a_tf2_export_tf_saved_model_load_rejects_fails_as_before(tmp_path, caplog):
+    path = savedmodels.export_half_plus_two(tmp_path / "half_plus_two")
+    for name in os.listdir(os.path.join(path, "variables")):
+        os.remove(os.path.join(path, "variables", name))
+    with pytest.raises(ServableLoadError) as direct:
+        SavedModelBackend.load(path)
+    with caplog.at_level(logging.WARNING, logger="serving.savedmodel"), \
+            pytest.raises(ServableLoadError) as chosen:
+        load_saved_model(path)
+    assert (chosen.value.code, chosen.value.message) == (direct.value.code, direct.value.message)
+    assert FALLBACK_EVENT not in caplog.text
 
 
 def test_signature_defs_are_as_stored(backend, version_dir):
