@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from serving.backends.savedmodel import SavedModelBackend
+from serving.backends.savedmodel import load_saved_model
 from serving.backends.tflite import TFLITE_MODEL_FILE, TfliteBackend, TfliteOptions
 
 
@@ -17,11 +17,11 @@ def open_backend(name: str, version: int, path: str, tags: Sequence[str],
                  tflite_options: TfliteOptions | None = None):
     """The version at `path`: from its model.tflite when `tflite_options` is given
     (--prefer_tflite_model) and the file exists, else from its SavedModel, as TF Serving falls
-    back when a version has no TF Lite model.
+    back when a version has no TF Lite model (load_saved_model picks the TensorFlow runtime).
 
     Raises:
         serving.core.ServableLoadError: the model cannot be loaded (its status code says why).
     """
     if tflite_options is not None and os.path.isfile(os.path.join(path, TFLITE_MODEL_FILE)):
         return TfliteBackend.load(name, version, path, tflite_options)
-    return SavedModelBackend.load(path, tags)
+    return load_saved_model(path, tags)

@@ -7,14 +7,13 @@ method names and TensorInfo are exactly as exported; GetModelMetadata returns th
 from __future__ import annotations
 
 import os
-import re
 from typing import Mapping, Sequence
 
 import grpc
 import numpy as np
 
-from serving import errors
 from serving.backends.savedmodel.signature_runner import SignatureRunner
+from serving.backends.savedmodel.tensorflow_errors import load_errors, run_errors
 from serving.core.servable import ServableLoadError
 
 
@@ -31,31 +30,24 @@ class SavedModelBackend:
         self._runners: dict[str, SignatureRunner] = {}
 
     @classmethod
-    def load(cls, path: str, tags: Sequence[str] = ("serve",)) -> "SavedModelBackend":
+    def load(cls, path: str, tags: Sequence[str] = ("serve",),
+             signature_defs: Mapping[str, object] | None = None) -> "SavedModelBackend":
         """Loads the SavedModel at `path` (a version directory) with the MetaGraph tagged `tags`.
+
+        `signature_defs` are that MetaGraph's, when the caller has already read saved_model.pb
+        (load_saved_model does, to choose a runtime); otherwise they are read here.
 
         Raises:
             ServableLoadError: with the status code TF Serving would report (NOT_FOUND for a
                 missing SavedModel or tag set, DATA_LOSS for a corrupt one, TensorFlow's code
                 for anything TensorFlow rejects).
         """
-        signature_defs = read_signature_defs(path, tags)
+        if signature_defs is None:
+            signature_defs = read_signature_defs(path, tags)
         import tensorflow as tf
 
-        try:
+        with load_errors(path):
             loaded = tf.saved_model.load(path, tags=list(tags))
-        except tf.errors.OpError as error:
-            raise ServableLoadError(f"Loading {path} failed: {error.message}",
-                                    _status_code(error.error_code)) from error
-        except (OSError, ValueError, TypeError) as error:
-            raise ServableLoadError(f"Loading {path} failed: {error}",
-                                    grpc.StatusCode.INVALID_ARGUMENT) from error
-        except (IndexError, EOFError) as error:
-            # TensorFlow's checkpoint reader raises these when a variables file is shorter than
-            # its index says: a truncated or half-copied export.
-            raise ServableLoadError(
-                f"Loading {path} failed: {type(error).__name__}: {error}; a file under "
-                f"{path}/variables is truncated or corrupt", grpc.StatusCode.DATA_LOSS) from error
         # saved_model.pb also lists entries that are not callable (TF2's __saved_model_init_op):
         # they stay in signature_defs, as TF Serving's metadata shows them, but cannot be run.
         functions = {key: loaded.signatures[key] for key in signature_defs
@@ -65,19 +57,13 @@ class SavedModelBackend:
     def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
             output_aliases: Sequence[str]) -> dict[str, np.ndarray]:
         """The model call itself, on inputs the Servable has already checked."""
-        import tensorflow as tf
-
         runner = self._runners.get(signature_name)
         if runner is None:  # built on first use; a race builds two equal runners, harmlessly
             runner = SignatureRunner(self._functions[signature_name],
                                      self.signature_defs[signature_name])
             self._runners[signature_name] = runner
-        try:
+        with run_errors(signature_name):
             return runner(feeds, output_aliases)
-        except tf.errors.OpError as error:
-            raise errors.InvalidArgument(_tensorflow_message(error.message)) from error
-        except (TypeError, ValueError) as error:
-            raise errors.InvalidArgument(f'signature "{signature_name}": {error}') from error
 
     def unload(self) -> None:
         """Drops the references to the model so TensorFlow can free it."""
@@ -88,6 +74,15 @@ class SavedModelBackend:
 
 def read_signature_defs(path: str, tags: Sequence[str]) -> dict[str, object]:
     """The SignatureDefs of the MetaGraph whose tag set equals `tags`, read from saved_model.pb."""
+    return dict(tagged_meta_graph(read_saved_model(path), path, tags).signature_def)
+
+
+def read_saved_model(path: str):
+    """The SavedModel proto of the version directory `path` (saved_model.pb or .pbtxt).
+
+    Raises:
+        ServableLoadError: NOT_FOUND without either file, DATA_LOSS if it does not parse.
+    """
     from google.protobuf import message, text_format
     from tensorflow.core.protobuf import saved_model_pb2
 
@@ -108,36 +103,21 @@ def read_signature_defs(path: str, tags: Sequence[str]) -> dict[str, object]:
     except (message.DecodeError, text_format.ParseError, UnicodeDecodeError) as error:
         raise ServableLoadError(f"Cannot parse the SavedModel in {path}: {error}",
                                 grpc.StatusCode.DATA_LOSS) from None
+    return saved_model
+
+
+def tagged_meta_graph(saved_model, path: str, tags: Sequence[str]):
+    """The MetaGraphDef of `saved_model` (read from `path`) whose tag set equals `tags`.
+
+    Raises:
+        ServableLoadError: NOT_FOUND, listing the tag sets there are.
+    """
     wanted = set(tags)
     for meta_graph in saved_model.meta_graphs:
         if set(meta_graph.meta_info_def.tags) == wanted:
-            return dict(meta_graph.signature_def)
+            return meta_graph
     available = [sorted(meta_graph.meta_info_def.tags) for meta_graph in saved_model.meta_graphs]
     raise ServableLoadError(
         f"MetaGraphDef associated with tags {sorted(wanted)} could not be found in the SavedModel "
         f"at {path}. Available tag sets: {available}. Set --saved_model_tags to one of them.",
         grpc.StatusCode.NOT_FOUND)
-
-
-def _status_code(tf_error_code: int) -> grpc.StatusCode:
-    """TensorFlow's error codes are the gRPC codes; map the number to grpc's enum."""
-    for code in grpc.StatusCode:
-        if code.value[0] == tf_error_code:
-            return code
-    return grpc.StatusCode.UNKNOWN
-
-
-def _tensorflow_message(message: str) -> str:
-    """TensorFlow's error without the Python stack of where the graph was built.
-
-    Eager execution prefixes "Graph execution error:" and a "Detected at node ... defined at
-    (most recent call last):" traceback of the export script (or "<stack traces unavailable>"),
-    which means nothing to a client; the cause is the last part.
-    """
-    if message.startswith("Graph execution error:"):
-        message = message.rsplit("\n\n", 1)[-1]
-    if message.startswith("Detected at node"):
-        message = message.rsplit("\n", 1)[-1]
-    # Graph-mode kernels append the node that failed ("\n\t [[{{node ParseExample}}]]").
-    message = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", message)
-    return re.sub(r"\s*\[Op:[^\]]*\]$", "", message).strip()
