@@ -22,8 +22,14 @@ class ServingError(Exception):
     http_headers: tuple[tuple[str, str], ...] = ()
 
     @property
+    def full_message(self) -> str:
+        """The whole message, as TF Serving's REST API sends it."""
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+    @property
     def message(self) -> str:
-        text = str(self.args[0]) if self.args else self.__class__.__name__
+        """The message cut to MAX_MESSAGE_CHARS, as TF Serving's gRPC status carries it."""
+        text = self.full_message
         if len(text) > MAX_MESSAGE_CHARS:
             text = text[:MAX_MESSAGE_CHARS] + "...TRUNCATED"
         return text

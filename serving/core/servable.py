@@ -84,8 +84,8 @@ class Servable:
                         signature_names)
 
     def run(self, signature_name: str, inputs: Mapping[str, np.ndarray],
-            output_filter: Sequence[str] = (), deadline: float | None = None
-            ) -> dict[str, np.ndarray]:
+            output_filter: Sequence[str] = (), deadline: float | None = None, *,
+            check_dtypes: bool = True) -> dict[str, np.ndarray]:
         """Runs one signature on a batch of inputs and returns its outputs as numpy arrays.
 
         Aliases, dtypes and the output filter are checked against the SignatureDef first, with
@@ -95,7 +95,10 @@ class Servable:
         shape. An empty `signature_name` means "serving_default". String tensors are object
         arrays of bytes. Batched signatures run through the batcher, merged with concurrent
         requests of the same shapes. `deadline` (time.monotonic() seconds) is when the caller
-        stops waiting: a request still not run by then is skipped.
+        stops waiting: a request still not run by then is skipped. `check_dtypes=False` is for
+        inputs the server built itself: Classify and Regress feed serialized tf.Examples as
+        strings whatever dtype the signature declares, as TF Serving does (old exports declare
+        DT_FLOAT for them).
 
         Raises:
             errors.FailedPrecondition: no signature `signature_name`.
@@ -120,7 +123,8 @@ class Servable:
         for alias, value in inputs.items():
             array = np.asarray(value)
             tensor_info = signature_def.inputs[alias]
-            signature_check.check_input_dtype(signature_name, alias, tensor_info, array)
+            if check_dtypes:
+                signature_check.check_input_dtype(signature_name, alias, tensor_info, array)
             mismatch = signature_check.shape_mismatch(signature_name, alias, tensor_info,
                                                       array.shape)
             if mismatch is not None:

@@ -101,7 +101,7 @@ def classify_on(servable, request: classification_pb2.ClassificationRequest,
     output_aliases = classification_outputs(signature, check_method_name=settings.check_method_name)
     examples = serialized_examples(request.input)
     outputs = servable.run(signature_name, {EXAMPLES_INPUT: examples}, output_aliases,
-                           deadline=deadline)
+                           deadline=deadline, check_dtypes=False)
     response = classification_pb2.ClassificationResponse(
         result=classification_result(outputs, len(examples)))
     model_specs.fill_model_spec(response.model_spec, request.model_spec.name, servable.version,
@@ -125,7 +125,7 @@ def regress_on(servable, request: regression_pb2.RegressionRequest, deadline: fl
     output_aliases = regression_outputs(signature, check_method_name=settings.check_method_name)
     examples = serialized_examples(request.input)
     outputs = servable.run(signature_name, {EXAMPLES_INPUT: examples}, output_aliases,
-                           deadline=deadline)
+                           deadline=deadline, check_dtypes=False)
     response = regression_pb2.RegressionResponse(result=regression_result(outputs, len(examples)))
     model_specs.fill_model_spec(response.model_spec, request.model_spec.name, servable.version,
                                 request.model_spec.signature_name)

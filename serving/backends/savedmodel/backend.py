@@ -74,7 +74,20 @@ class SavedModelBackend:
 
 def read_signature_defs(path: str, tags: Sequence[str]) -> dict[str, object]:
     """The SignatureDefs of the MetaGraph whose tag set equals `tags`, read from saved_model.pb."""
-    return dict(tagged_meta_graph(read_saved_model(path), path, tags).signature_def)
+    return signature_defs_of(tagged_meta_graph(read_saved_model(path), path, tags))
+
+
+def signature_defs_of(meta_graph) -> dict[str, object]:
+    """Copies of a MetaGraphDef's SignatureDefs. A copy, not the message itself: a sub-message
+    keeps the whole parsed saved_model.pb alive, graph included (hundreds of MB for a big
+    model), for as long as the version is served."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    copies = {}
+    for key, signature_def in meta_graph.signature_def.items():
+        copies[key] = meta_graph_pb2.SignatureDef()
+        copies[key].CopyFrom(signature_def)
+    return copies
 
 
 def read_saved_model(path: str):

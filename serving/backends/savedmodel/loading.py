@@ -13,7 +13,7 @@ import logging
 from typing import Sequence
 
 from serving.backends.savedmodel.backend import (SavedModelBackend, read_saved_model,
-                                                 tagged_meta_graph)
+                                                 signature_defs_of, tagged_meta_graph)
 from serving.backends.savedmodel.session_backend import SessionBackend
 from serving.core.servable import Backend, ServableLoadError
 
@@ -28,7 +28,7 @@ def load_saved_model(path: str, tags: Sequence[str] = ("serve",)) -> Backend:
             export that neither runtime loads, the session loader's error, as TF Serving's.
     """
     saved_model = read_saved_model(path)
-    signature_defs = dict(tagged_meta_graph(saved_model, path, tags).signature_def)
+    signature_defs = signature_defs_of(tagged_meta_graph(saved_model, path, tags))
     try:
         return SavedModelBackend.load(path, tags, signature_defs)
     except ServableLoadError as error:

@@ -25,6 +25,8 @@ from serving.apis.endpoints import Endpoint
 from serving.apis.guard import REST, Call, Guard
 from serving.transports.rest.messages import RestRequest, RestResponse, error_response, plain_error
 
+# The paths TF Serving's REST handler owns (http_rest_api_handler.cc's kPathRegex).
+_TF_SERVING_PREFIX = re.compile(r"/v1/", re.IGNORECASE)
 CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Methods", "POST, GET"),
@@ -127,11 +129,15 @@ def _preflight(request: RestRequest) -> RestResponse:
 
 
 def _unrouted(request: RestRequest, allowed: list[str]) -> RestResponse:
+    """TF Serving answers every /v1/ request it cannot route with 400 "Malformed request" (its
+    handler owns that prefix); elsewhere an unknown path is a 404 and a wrong method a 405."""
+    malformed = (f"Malformed request: {request.method} {request.path}. Paths: "
+                 "/v1/models/NAME[/versions/N|/labels/L][/metadata|:predict|:classify|:regress], "
+                 "/v2, /v2/health/(live|ready), /v2/models/NAME[/versions/V][/ready|/infer]")
+    if _TF_SERVING_PREFIX.match(request.path):
+        return error_response(errors.InvalidArgument(malformed))
     if allowed:
         return plain_error(
             405, f"Method {request.method} is not allowed for {request.path}; use "
                  f"{' or '.join(allowed)}", headers=(("Allow", ", ".join(allowed)),))
-    return plain_error(
-        404, f"Malformed request: {request.method} {request.path}. Paths: "
-             "/v1/models/NAME[/versions/N|/labels/L][/metadata|:predict|:classify|:regress], "
-             "/v2, /v2/health/(live|ready), /v2/models/NAME[/versions/V][/ready|/infer]")
+    return plain_error(404, malformed)

@@ -18,10 +18,14 @@ from serving import errors
 
 # How much of an offending JSON value an error message quotes (TF Serving: 256 bytes).
 MAX_DEBUG_CHARS = 256
+_DECODER = json.JSONDecoder()
 
 
 def parse_json_object(body: bytes) -> dict:
     """The request body as a JSON object.
+
+    What follows the document is ignored, as TF Serving's parser stops once the document is
+    complete.
 
     Raises errors.InvalidArgument for an empty body, invalid UTF-8 or JSON, a document nested too
     deeply, or a top-level value that is not an object.
@@ -29,7 +33,8 @@ def parse_json_object(body: bytes) -> dict:
     if not body.strip():
         raise errors.InvalidArgument("JSON Parse error: The document is empty")
     try:
-        document = json.loads(body)
+        text = body.decode("utf-8")
+        document, _ = _DECODER.raw_decode(text, len(text) - len(text.lstrip()))
     except RecursionError:
         raise errors.InvalidArgument(
             "JSON Parse error: the document is nested too deeply to parse") from None

@@ -44,7 +44,7 @@ def json_response(document, status: int = 200) -> RestResponse:
 
 
 def error_response(error: errors.ServingError) -> RestResponse:
-    return RestResponse(status=error.http_status, body=error_body(error.message),
+    return RestResponse(status=error.http_status, body=error_body(error.full_message),
                         headers=error.http_headers)
 
 

@@ -260,8 +260,10 @@ def _json_values(name: str, array: np.ndarray):
         return float32_values(array.astype(np.float32)).tolist()
     if array.dtype.kind in "biuf":
         return array.tolist()
-    raise errors.Unimplemented(
-        f"Output \"{name}\" has dtype {array.dtype}, which has no JSON form in TF Serving's REST API")
+    # TF Serving's message and status (json_tensor.cc), naming the output too.
+    raise errors.InvalidArgument(
+        f"Failed to write JSON value for tensor type: {array.dtype} (output \"{name}\": TF "
+        "Serving's REST API has no JSON form for it; use gRPC)")
 
 
 def _string_value(item, as_bytes: bool):

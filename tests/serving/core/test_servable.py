@@ -179,3 +179,13 @@ def test_unload_stops_the_batcher_then_unloads_the_backend(half_plus_two):
     half_plus_two.with_batcher(batcher, ["serving_default"]).unload()
     assert batcher.stopped and batcher.backend_loaded_when_stopped
     assert half_plus_two.backend.unloaded
+
+
+def test_inputs_the_server_built_itself_skip_the_dtype_check(multi_io):
+    # Classify and Regress feed serialized tf.Examples as strings whatever the signature
+    # declares (old TF1 exports say DT_FLOAT), as TF Serving does; the runtime decides.
+    inputs = {**_multi_io_inputs(), "ids": np.array([b"1", b"2"], dtype=object)}
+    with pytest.raises(errors.InvalidArgument, match="expected dtype int64"):
+        multi_io.run("serving_default", inputs)
+    answer = multi_io.run("serving_default", inputs, check_dtypes=False)  # numpy reads b"1" as 1
+    np.testing.assert_allclose(answer["total"], [4.0, 5.0])

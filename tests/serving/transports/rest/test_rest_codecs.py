@@ -1,6 +1,7 @@
 """The REST layer's pure parts: JSON parsing and float32 output digits, request bodies."""
 
 import gzip
+import json
 import io
 
 import numpy as np
@@ -132,3 +133,23 @@ def test_empty_list_becomes_an_empty_tensor_of_the_dtype():
 
     array = json_to_array([[], []], _tensor_info("DT_INT32"), "x")
     assert (array.dtype, array.shape) == (np.int32, (2, 0))
+
+
+def test_what_follows_the_document_is_ignored_as_tf_serving_does():
+    assert json_io.parse_json_object(b'  {"instances": [1.0]} trailing bytes') == {"instances": [1.0]}
+
+
+def test_an_output_with_no_json_form_is_tf_servings_400():
+    from serving.transports.rest.tfs_tensors import encode_predict_outputs
+
+    with pytest.raises(errors.InvalidArgument, match="^Failed to write JSON value for tensor type: "
+                                                     "complex64"):
+        encode_predict_outputs({"z": np.ones(2, np.complex64)}, "row")
+
+
+def test_rest_errors_carry_the_whole_message_unlike_grpc_statuses():
+    from serving.transports.rest.messages import error_response
+
+    error = errors.InvalidArgument("x" * 2000)
+    assert error.message.endswith("...TRUNCATED")  # gRPC: cut, as TF Serving's status is
+    assert json.loads(error_response(error).body)["error"] == "x" * 2000

@@ -121,6 +121,14 @@ def test_unknown_path_is_404_and_wrong_method_405():
     assert (wrong.status, dict(wrong.headers)) == (405, {"Allow": "POST"})
 
 
+def test_unrouted_v1_requests_are_400_malformed_whatever_the_method():
+    dispatcher = _dispatcher([_route("POST", "/v1/x")])
+    for request in (_request("GET", "/v1/x"), _request("GET", "/V1/nothing")):
+        response = dispatcher.dispatch(request)
+        assert response.status == 400
+        assert _body(response)["error"].startswith(f"Malformed request: GET {request.path}.")
+
+
 def test_requests_to_counted_endpoints_are_counted_by_status():
     counted = Endpoint("dispatcher_test")
 

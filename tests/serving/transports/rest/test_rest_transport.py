@@ -22,17 +22,22 @@ def test_unknown_path_is_404_with_a_json_error(rest):
     assert reply.error.startswith("Malformed request: GET /v3/models.")
 
 
-def test_malformed_v1_path_is_404(rest):
-    reply = rest.post("/v1/models/half_plus_two/versions/one:predict", body=BODY)
-    assert reply.status == 404
-    assert "Malformed request: POST /v1/models/half_plus_two/versions/one:predict" in reply.error
+@pytest.mark.parametrize("method, path", [
+    ("POST", "/v1/models/half_plus_two/versions/one:predict"), ("GET", "/v1/foo"),
+    ("POST", "/v1/models"), ("GET", "/v1/models/half_plus_two:predict"),
+    ("POST", "/v1/models/half_plus_two/metadata"),
+])
+def test_a_v1_request_that_matches_no_route_is_400_malformed_as_tf_serving(rest, method, path):
+    reply = rest.get(path) if method == "GET" else rest.post(path, body=BODY)
+    assert reply.status == 400
+    assert reply.error.startswith(f"Malformed request: {method} {path}")
 
 
-def test_wrong_method_is_405_with_allow(rest):
-    reply = rest.get(PREDICT)
+def test_wrong_method_outside_v1_is_405_with_allow(rest):
+    reply = rest.get("/v2/models/half_plus_two/infer")
     assert reply.status == 405
     assert reply.headers["Allow"] == "POST"
-    assert reply.error == f"Method GET is not allowed for {PREDICT}; use POST"
+    assert reply.error == "Method GET is not allowed for /v2/models/half_plus_two/infer; use POST"
     assert rest.call("DELETE", "/v2/health/live").status == 405
 
 
