@@ -23,6 +23,14 @@ def test_columnar_request_answers_outputs(rest):
     assert reply.json() == {"outputs": [3.5, 4.0]}
 
 
+def test_a_shape_other_than_the_signatures_is_computed_as_tf_serving_does(rest):
+    # features is [-1,3] in the signature; the model sums any row length.
+    reply = rest.post("/v1/models/multi_io:predict",
+                      {"inputs": {"features": [[1, 2, 3, 4]], "ids": [1], "names": ["a"]}})
+    assert reply.status == 200
+    assert reply.json()["outputs"]["total"] == [11.0]
+
+
 def test_version_and_label_paths_pick_the_version(rest):
     assert rest.post("/v1/models/half_plus_two/versions/1:predict", {"instances": [2.0]}).json() == {
         "predictions": [3.0]}
