@@ -77,6 +77,7 @@ class Servable:
         self.signature_defs = dict(backend.signature_defs)
         self._batcher = batcher
         self._batched_signatures = frozenset(batched_signatures)
+        self._plans: dict[str, signature_check.SignaturePlan] = {}
 
     def with_batcher(self, batcher: Batcher, signature_names: Sequence[str]) -> "Servable":
         """The same version with `signature_names` sent through `batcher`; unload() stops it."""
@@ -116,20 +117,11 @@ class Servable:
                 f'Serving signature key "{signature_name}" names an entry of the SavedModel that '
                 f"is not a callable signature. Signatures: "
                 f"{sorted(self.backend.runnable_signatures)}")
-        signature_check.check_input_aliases(signature_name, signature_def, inputs)
-        wanted = signature_check.check_output_filter(signature_name, signature_def, output_filter)
-        feeds = {}
-        mismatches = []
-        for alias, value in inputs.items():
-            array = np.asarray(value)
-            tensor_info = signature_def.inputs[alias]
-            if check_dtypes:
-                signature_check.check_input_dtype(signature_name, alias, tensor_info, array)
-            mismatch = signature_check.shape_mismatch(signature_name, alias, tensor_info,
-                                                      array.shape)
-            if mismatch is not None:
-                mismatches.append(mismatch)
-            feeds[alias] = array
+        plan = self._plans.get(signature_name)
+        if plan is None:  # a race builds two equal plans, harmlessly
+            plan = self._plans[signature_name] = signature_check.SignaturePlan(signature_name,
+                                                                               signature_def)
+        feeds, wanted, mismatches = plan.check(inputs, output_filter, check_dtypes)
         # A request shaped as the signature says may share a batch; any other runs on its own,
         # since the batcher could not know what its dimension 0 means.
         if not mismatches and self._batcher is not None \

@@ -22,6 +22,59 @@ from serving import errors
 _STRING_KINDS = ("O", "S", "U")
 
 
+class SignaturePlan:
+    """One signature's checks, worked out once per version: every request to it is checked here.
+
+    The common case (the right aliases, dtypes and shapes) costs a few dictionary and tuple
+    comparisons; the messages of the functions below are built only for a request that fails.
+    """
+
+    def __init__(self, signature_name: str, signature_def):
+        import tensorflow as tf
+
+        self._signature_name = signature_name
+        self._signature_def = signature_def
+        self.aliases = frozenset(signature_def.inputs)
+        self.outputs = list(signature_def.outputs)
+        self._dtypes = {}
+        self._shapes = {}
+        for alias, tensor_info in signature_def.inputs.items():
+            dtype = tf.dtypes.as_dtype(tensor_info.dtype)
+            try:
+                self._dtypes[alias] = None if dtype == tf.string else np.dtype(dtype.as_numpy_dtype)
+            except TypeError:  # resource and variant dtypes have no numpy equivalent
+                self._dtypes[alias] = None
+            shape = tensor_info.tensor_shape
+            self._shapes[alias] = (None if not tensor_info.HasField("tensor_shape")
+                                   or shape.unknown_rank else tuple(dim.size for dim in shape.dim))
+
+    def check(self, inputs: Mapping[str, object], output_filter: Sequence[str],
+              check_dtypes: bool = True) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+        """(feeds as arrays, output aliases to return, how shapes differ from the signature's).
+
+        Raises:
+            errors.InvalidArgument: wrong aliases, dtypes (when `check_dtypes`) or output filter.
+        """
+        name, signature_def = self._signature_name, self._signature_def
+        if inputs.keys() != self.aliases:
+            check_input_aliases(name, signature_def, inputs)
+        wanted = check_output_filter(name, signature_def, output_filter) if output_filter \
+            else self.outputs
+        feeds, mismatches = {}, []
+        for alias, value in inputs.items():
+            array = value if type(value) is np.ndarray else np.asarray(value)
+            expected = self._dtypes[alias]
+            if check_dtypes and array.dtype != expected and not (
+                    expected is None and array.dtype.kind in _STRING_KINDS):
+                check_input_dtype(name, alias, signature_def.inputs[alias], array)
+            shape = self._shapes[alias]
+            if shape is not None and not _shape_matches(shape, array.shape):
+                mismatches.append(shape_mismatch(name, alias, signature_def.inputs[alias],
+                                                 array.shape))
+            feeds[alias] = array
+        return feeds, wanted, mismatches
+
+
 def check_input_aliases(signature_name: str, signature_def, inputs: Mapping[str, object]) -> None:
     """Raises InvalidArgument unless `inputs` has exactly the signature's input aliases."""
     sent = set(inputs)

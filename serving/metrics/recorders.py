@@ -67,17 +67,36 @@ def record_request(model: str, version: int | str | None, api: str, entrypoint: 
         status: the gRPC status code (or its name, "OK", "INVALID_ARGUMENT"...).
         latency_seconds: wall time from receiving the request to having the response.
     """
+    if latency_seconds < 0:
+        raise ValueError(f"latency_seconds must be >= 0. Received: latency_seconds={latency_seconds}")
+    key = (model, version, api, entrypoint, status)
+    series = _request_series.get(key)
+    if series is None:  # first request with these labels: check them, look the series up once
+        series = _request_series.setdefault(key, _bind_request_series(*key))
+    count, latency = series
+    count.inc()
+    if latency is not None:
+        latency.observe(latency_seconds * 1e6)
+
+
+# The label values of a finished request -> (its count series, its latency series or None).
+# Looking a labelled series up costs a few microseconds per request (prometheus_client builds
+# and checks the label tuple under a lock); a server has few distinct combinations.
+_request_series: dict[tuple, tuple] = {}
+
+
+def _bind_request_series(model: str, version: int | str | None, api: str, entrypoint: str,
+                         status: grpc.StatusCode | str) -> tuple:
     if entrypoint not in ENTRYPOINTS:
         raise ValueError(f"entrypoint must be one of {ENTRYPOINTS}. Received: entrypoint={entrypoint!r}")
     if not api:
         raise ValueError(f"api must name the call. Received: api={api!r}")
-    if latency_seconds < 0:
-        raise ValueError(f"latency_seconds must be >= 0. Received: latency_seconds={latency_seconds}")
     status_name = status.name if isinstance(status, grpc.StatusCode) else str(status)
     version_text = _version_label(version)
-    REQUEST_COUNT.labels(model, version_text, api, entrypoint, status_name).inc()
-    if status_name == "OK":
-        REQUEST_LATENCY.labels(model, version_text, api, entrypoint).observe(latency_seconds * 1e6)
+    count = REQUEST_COUNT.labels(model, version_text, api, entrypoint, status_name)
+    latency = (REQUEST_LATENCY.labels(model, version_text, api, entrypoint)
+               if status_name == "OK" else None)
+    return count, latency
 
 
 def observe_batch_size(model: str, version: int | None, size: int) -> None:

@@ -206,15 +206,17 @@ def _shape(shape_proto: tensor_shape_pb2.TensorShapeProto, name: str) -> tuple[i
         raise errors.InvalidArgument(
             f"Tensor {_label(name)} has unknown_rank set; a request tensor needs a full shape"
         )
-    shape = tuple(dim.size for dim in shape_proto.dim)
-    if any(size < 0 for size in shape):
+    shape = tuple([dim.size for dim in shape_proto.dim])
+    if shape and min(shape) < 0:
         raise errors.InvalidArgument(
             f"Tensor {_label(name)} has shape {_shape_text(shape)} with a negative dimension; "
             "every dimension of a request tensor must be known (>= 0)"
         )
     # numpy refuses shapes whose non-zero dimensions multiply past what it can index, even when
     # another dimension is 0 ([0, 2**62] holds no value): refuse them here, by name.
-    if math.prod(size for size in shape if size) > MAX_ELEMENTS:
+    size = math.prod(shape)
+    if size > MAX_ELEMENTS or (size == 0 and math.prod(size for size in shape if size)
+                               > MAX_ELEMENTS):
         raise errors.InvalidArgument(
             f"Tensor {_label(name)} has shape {_shape_text(shape)}: its non-zero dimensions "
             f"multiply to more than {MAX_ELEMENTS} elements, the most a tensor can have here"

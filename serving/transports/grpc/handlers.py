@@ -64,9 +64,12 @@ def metadata_value(metadata, key: str) -> str | None:
 
 
 def _guarded(full_method: str, method: GrpcMethod, guard: Guard):
+    reads_token = guard.requires_token  # the metadata is read only when a token is required
+
     def handle(request, context: grpc.ServicerContext):
-        call = Call(method.endpoint, GRPC, method=full_method,
-                    authorization=metadata_value(context.invocation_metadata(), AUTHORIZATION),
+        authorization = (metadata_value(context.invocation_metadata(), AUTHORIZATION)
+                         if reads_token else None)
+        call = Call(method.endpoint, GRPC, method=full_method, authorization=authorization,
                     deadline=grpc_deadline(context))
         try:
             response = guard.run(call, lambda call: _run(method, request, call))

@@ -15,34 +15,36 @@ def bench():
         yield module
 
 
-def row(batching: bool, concurrency: int, qps: float, p50: float, ratio: float, errors: int = 0):
+def row(batching: bool, concurrency: int, qps: float, p50: float, ratio: float, errors: int = 0,
+        overhead: float = 150.0, rss: float = 650.0):
     return {"model": "cnn", "batching": batching, "concurrency": concurrency, "qps": qps,
             "p50_ms": p50, "p99_ms": p50 * 3, "errors": errors,
             "mean_batch": 8.0 if batching else 1.0,
-            "server_cpu_us_per_request": 600.0, "in_process_batch": 8,
-            "in_process_examples_per_second": qps / ratio, "ratio": ratio,
-            "floor_qps": 3000.0, "of_floor": qps / 3000.0}
+            "server_cpu_us_per_request": 600.0, "overhead_us_per_request": overhead,
+            "in_process_batch": 8, "in_process_examples_per_second": qps / ratio, "ratio": ratio,
+            "floor_qps": 3000.0, "of_floor": qps / 3000.0, "peak_rss_mb": rss}
 
 
 def test_targets_met_are_reported_as_met(bench):
-    rows = [row(False, 1, 500, 1.5, 0.5), row(True, 1, 490, 1.9, 0.5),
+    rows = [row(False, 1, 500, 1.5, 0.5), row(True, 1, 490, 1.6, 0.5),
             row(False, 32, 1000, 30, 0.5), row(True, 32, 2100, 15, 0.8)]
 
     lines = bench.check_targets(rows)
 
     assert all(line.endswith(": met") for line in lines), lines
-    assert len(lines) == 4
+    assert len(lines) == 6
 
 
 def test_each_missed_target_says_not_met_and_by_how_much(bench):
     rows = [row(False, 1, 500, 1.5, 0.5), row(True, 1, 300, 2.8, 0.5),
-            row(False, 32, 1000, 30, 0.5), row(True, 32, 1500, 20, 0.6, errors=3)]
+            row(False, 32, 1000, 30, 0.5),
+            row(True, 32, 1500, 20, 0.6, errors=3, overhead=420.0, rss=760.0)]
 
     lines = bench.check_targets(rows)
 
-    assert [line.rsplit(": ", 1)[1] for line in lines] == ["NOT met"] * 4
-    assert "1.50x" in lines[0] and "60%" in lines[1] and "+1.30 ms" in lines[2]
-    assert "errors in every run: 3" in lines[3]
+    assert [line.rsplit(": ", 1)[1] for line in lines] == ["NOT met"] * 6
+    assert "1.50x" in lines[0] and "60%" in lines[1] and "420 us" in lines[2]
+    assert "+87%" in lines[3] and "760 MB" in lines[4] and "errors in every run: 3" in lines[5]
 
 
 def test_table_has_one_line_per_row_under_its_header(bench):
@@ -50,8 +52,8 @@ def test_table_has_one_line_per_row_under_its_header(bench):
 
     header, rule, *lines = table.splitlines()
     assert header.split() == ["model", "batching", "c", "QPS", "p50", "ms", "p99", "ms", "errors",
-                              "CPU", "us/req", "batch", "in-proc", "ex/s", "ratio", "floor",
-                              "QPS", "of", "floor"]
+                              "CPU", "us/req", "overhead", "us", "batch", "in-proc", "ex/s",
+                              "ratio", "floor", "QPS", "of", "floor", "RSS", "MB"]
     assert set(rule.replace(" ", "")) == {"-"}
-    assert lines[1].split() == ["cnn", "on", "32", "2100", "15.00", "45.00", "0", "600", "8.0",
-                                "2625", "0.80", "3000", "0.70"]
+    assert lines[1].split() == ["cnn", "on", "32", "2100", "15.00", "45.00", "0", "600", "150",
+                                "8.0", "2625", "0.80", "3000", "0.70", "650"]
