@@ -1,6 +1,7 @@
 """`zoo-serve` / `python -m serving`: exit codes, one-line errors, --help, --version, log format."""
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -99,3 +100,39 @@ def test_unparsable_model_config_prints_tf_servings_error_text_and_exits_non_zer
     assert result.returncode != 0
     assert "Error parsing text-format tensorflow.serving.ModelServerConfig: 1:1: " in result.stderr
     assert str(config) in result.stderr
+
+
+def test_the_server_process_leaves_keras_unimported_and_still_serves_keras_exports(tmp_path):
+    # Keras (and scikit-learn through it) cost ~140 MB and ~1.5 s at `import tensorflow`.
+    script = f"""
+import sys
+from serving.main import skip_tensorflows_keras_import
+skip_tensorflows_keras_import()
+import numpy as np
+from serving.version_loader import VersionLoader
+servable = VersionLoader(warmup_iterations=None).load("m", 1, {str(_zoo_mlp_export(tmp_path))!r})
+[alias] = servable.signature_defs["serving_default"].inputs
+outputs = servable.run("serving_default", {{alias: np.zeros((2, 4), np.float32)}})
+assert outputs["probabilities"].shape == (2, 3), outputs
+assert "keras" not in sys.modules and "sklearn" not in sys.modules
+"""
+    environment = {key: value for key, value in os.environ.items() if key != "TF_USE_LEGACY_KERAS"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300, env=environment)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def _zoo_mlp_export(tmp_path) -> str:
+    """A version directory exported by the zoo (Keras 3 layers inside a tf.Module)."""
+    import keras
+
+    from zoo.export.saved_model import export_saved_model
+    from zoo.models import build_model
+    from zoo.spec import DataSpec
+
+    spec = DataSpec(name="toy", kind="tabular", task="classification", input_shape=(4,),
+                    num_outputs=3)
+    version_dir = export_saved_model(build_model("mlp", spec, {}), spec, str(tmp_path), "m",
+                                     version=1)
+    keras.backend.clear_session()
+    return str(version_dir)
