@@ -93,23 +93,54 @@ class Guard:
         Raises:
             errors.ServingError: the request failed; an unexpected exception is INTERNAL.
         """
-        started = time.monotonic()
-        code = grpc.StatusCode.OK
+        with self.guarding(call):
+            return action(call)
+
+    def guarding(self, call: Call) -> "Guarded":
+        """What `run` does, as a context manager, for a transport whose API call is awaited:
+        `with guard.guarding(call): answer = await ...`. Authentication happens on entry."""
+        return Guarded(self, call)
+
+
+class Guarded:
+    """One call under its guard (see Guard.guarding): a class rather than a generator-based
+    context manager because it wraps every request of every transport."""
+
+    __slots__ = ("_guard", "_call", "_started")
+
+    def __init__(self, guard: Guard, call: Call):
+        self._guard = guard
+        self._call = call
+
+    def __enter__(self) -> Call:
+        self._started = time.monotonic()
         try:
-            self.authorize(call)
-            answer = action(call)
-            code = call.status
-            return answer
+            self._guard.authorize(self._call)
         except errors.ServingError as error:
-            code = error.code
-            logger.warning("event=request_failed method=%s code=%s error=%r", call.method,
-                           code.name, error.message)
+            self.__exit__(type(error), error, error.__traceback__)
             raise
-        except Exception:
-            code = grpc.StatusCode.INTERNAL
-            logger.exception("event=request_crashed method=%s", call.method)
-            raise errors.Internal(INTERNAL_ERROR_MESSAGE) from None
-        finally:
-            if call.endpoint.counted:
-                record_request(call.model, call.version, call.endpoint.name, call.entrypoint, code,
-                               time.monotonic() - started)
+        return self._call
+
+    def __exit__(self, exc_type, error, traceback) -> bool:
+        call = self._call
+        if exc_type is None:
+            self._finish(call.status)
+            return False
+        if isinstance(error, errors.ServingError):
+            logger.warning("event=request_failed method=%s code=%s error=%r", call.method,
+                           error.code.name, error.message)
+            self._finish(error.code)
+            return False
+        if not isinstance(error, Exception):  # cancellation, KeyboardInterrupt: not a request failure
+            self._finish(grpc.StatusCode.CANCELLED)
+            return False
+        logger.error("event=request_crashed method=%s", call.method,
+                     exc_info=(exc_type, error, traceback))
+        self._finish(grpc.StatusCode.INTERNAL)
+        raise errors.Internal(INTERNAL_ERROR_MESSAGE) from None
+
+    def _finish(self, code: grpc.StatusCode) -> None:
+        call = self._call
+        if call.endpoint.counted:
+            record_request(call.model, call.version, call.endpoint.name, call.entrypoint, code,
+                           time.monotonic() - self._started)
