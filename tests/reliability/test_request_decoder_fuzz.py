@@ -9,6 +9,8 @@ bounded (a few hundred per decoder) and the database is off, so runs are reprodu
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -214,7 +216,8 @@ def rest_dispatcher(manager):
 def rest_status(dispatcher, method: str, path: str, body: bytes, headers=None) -> int:
     from serving.transports.rest.messages import RestRequest
 
-    return dispatcher.dispatch(RestRequest(method=method, path=path, headers=headers or {}, body=body)).status
+    request = RestRequest(method=method, path=path, headers=headers or {}, body=body)
+    return asyncio.run(dispatcher.dispatch(request)).status
 
 
 OIP_JSON_INPUTS = st.lists(st.fixed_dictionaries(

@@ -1,18 +1,21 @@
 """The REST dispatcher: path -> route, then the route's endpoint under the guard.
 
-Every REST request goes through `RestDispatcher.dispatch`, so what every endpoint needs happens
-once, here and in the guard:
+Every REST request goes through `RestDispatcher.dispatch`, a coroutine run on the HTTP server's
+event loop, so what every endpoint needs happens once, here and in the guard:
 - an unknown path is a 404 and a known path with the wrong method a 405 (with `Allow`);
 - the guard checks the bearer token (the health endpoints are public so probes work without
   credentials), maps errors and records the request metrics (entrypoint REST);
-- model routes run on a pool of `num_threads` workers (--rest_api_num_threads) and are answered
-  with 504 once `timeout_seconds` (--rest_api_timeout_in_ms) pass; TensorFlow cannot be
-  interrupted, so the computation finishes in the background and its result is dropped;
+- model routes run on a pool of `num_threads` workers (--rest_api_num_threads), never on the
+  event loop, so a slow model does not stall other connections; they are answered with 504 once
+  `timeout_seconds` (--rest_api_timeout_in_ms) pass; TensorFlow cannot be interrupted, so the
+  computation finishes in the background and its result is dropped; the other routes (a fixed
+  answer, the metrics page) run on the loop;
 - a `serving.errors.ServingError` becomes `{"error": message}` with its HTTP status.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import dataclasses
 import re
@@ -70,16 +73,16 @@ class RestDispatcher:
     def routes(self) -> tuple[Route, ...]:
         return self._routes
 
-    def dispatch(self, request: RestRequest) -> RestResponse:
+    async def dispatch(self, request: RestRequest) -> RestResponse:
         """Answers one request; never raises."""
         if request.method == "OPTIONS":
             return self._with_cors(_preflight(request))
         matches = [(route, match) for route in self._routes
                    if (match := route.pattern.fullmatch(request.path))]
-        allowed = sorted({route.method for route, _ in matches})
         chosen = next(((route, match) for route, match in matches
                        if route.method == request.method), None)
         if chosen is None:
+            allowed = sorted({route.method for route, _ in matches})
             return self._with_cors(_unrouted(request, allowed))
         route, match = chosen
         params = {key: urllib.parse.unquote(value) for key, value in match.groupdict().items()
@@ -87,7 +90,11 @@ class RestDispatcher:
         call = Call(route.endpoint, REST, method=f"{request.method} {request.path}",
                     authorization=request.headers.get("Authorization"))
         try:
-            response = self._guard.run(call, lambda call: self._run(route, request, params, call))
+            with self._guard.guarding(call):
+                if route.model_call:
+                    response = await self._call_model(route, request, params, call)
+                else:
+                    response = route.handler(request, params, call)
         except errors.ServingError as error:
             response = error_response(error)
         return self._with_cors(response)
@@ -96,9 +103,8 @@ class RestDispatcher:
         """Drops queued model calls; running ones finish in the background."""
         self._workers.shutdown(wait=False, cancel_futures=True)
 
-    def _run(self, route: Route, request: RestRequest, params: dict, call: Call) -> RestResponse:
-        if not route.model_call:
-            return route.handler(request, params, call)
+    async def _call_model(self, route: Route, request: RestRequest, params: dict,
+                          call: Call) -> RestResponse:
         if self._timeout_seconds is not None:
             call.deadline = time.monotonic() + self._timeout_seconds
         try:
@@ -106,13 +112,16 @@ class RestDispatcher:
         except RuntimeError:  # the pool was shut down: the server is stopping
             raise errors.Unavailable("The server is shutting down") from None
         try:
-            return future.result(timeout=self._timeout_seconds)
-        except concurrent.futures.TimeoutError:
+            async with asyncio.timeout(self._timeout_seconds):
+                return await asyncio.wrap_future(future)
+        except TimeoutError:
             future.cancel()
             raise errors.DeadlineExceeded(
                 f"The request did not finish within {self._timeout_seconds * 1000:g} ms "
                 "(--rest_api_timeout_in_ms)") from None
-        except concurrent.futures.CancelledError:
+        except asyncio.CancelledError:
+            if not future.cancelled() or asyncio.current_task().cancelling():
+                raise  # this request's task was cancelled, not its model call
             raise errors.Unavailable("The server is shutting down") from None
 
     def _with_cors(self, response: RestResponse) -> RestResponse:

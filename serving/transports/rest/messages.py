@@ -20,7 +20,7 @@ JSON_CONTENT_TYPE = "application/json"
 class RestRequest:
     """One HTTP request: `path` without the query string, `body` already decompressed.
 
-    `headers` is case-insensitive for `get` (the http.server message object).
+    `headers` is case-insensitive for `get` (the HTTP server's multidict).
     """
 
     method: str

@@ -1,29 +1,26 @@
-"""Reading a request body off the socket: Content-Length or chunked, size-limited, gzip/deflate.
+"""A request body, size-limited and decompressed (gzip/deflate), off an HTTP server's stream.
 
-The limit applies twice: to the bytes on the wire, and to the body after decompression, so a
-small gzip bomb cannot expand into gigabytes. Decompression streams with `max_length`, never
-holding more than the limit.
+The HTTP server (aiohttp) parses the framing (Content-Length or chunked); this module applies
+the REST API's rules to what it yields. The limit applies twice: to the bytes on the wire, and
+to the body after decompression, so a small gzip bomb cannot expand into gigabytes.
+Decompression streams with `max_length`, never holding more than the limit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import zlib
-from typing import BinaryIO, Mapping
+from typing import Awaitable, Callable, Mapping
 
 # zlib's wbits for each Content-Encoding: gzip framing, zlib framing ("deflate" in HTTP).
 _DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
-_MAX_CHUNK_LINE = 1024
-# An oversized body up to this size is read and dropped before the 413 goes out: most clients
-# send the whole body before reading the answer, and would otherwise see a broken pipe.
-MAX_DISCARDED_BYTES = 64 * 1024 * 1024
-_DISCARD_CHUNK = 1024 * 1024
 
 
 class BodyError(Exception):
     """A body that cannot be read; `status` is the HTTP status to answer with.
 
-    `close_connection` is set when unread body bytes are left on the socket, so the connection
-    cannot carry another request.
+    `close_connection` is set when the body was not read to its end, so the connection cannot
+    carry another request: it closes after the answer.
     """
 
     def __init__(self, status: int, message: str, close_connection: bool = False):
@@ -51,28 +48,31 @@ def declared_length(headers: Mapping[str, str], max_bytes: int) -> int | None:
     return length
 
 
-def read_body(stream: BinaryIO, headers: Mapping[str, str], max_bytes: int) -> bytes:
-    """The request body, decompressed per Content-Encoding, at most `max_bytes` either way.
+async def read_body(read_chunk: Callable[[], Awaitable[bytes]], headers: Mapping[str, str],
+                    max_bytes: int, idle_timeout_seconds: float) -> bytes:
+    """The request body as sent (still encoded), at most `max_bytes`.
 
-    Raises BodyError: 400 for a malformed length or chunk, 413 over the limit, 415 for an unknown
-    Content-Encoding.
+    `read_chunk` returns the next piece of the body, b"" at its end. A client that sends nothing
+    for `idle_timeout_seconds` is refused (408), so a stalled body cannot hold the connection.
+
+    Raises BodyError: 413 over the limit (declared or sent), 400 for a malformed length, 408.
     """
-    try:
-        length = declared_length(headers, max_bytes)
-    except BodyError as error:
-        if error.status == 413:
-            _discard(stream, int(headers.get("Content-Length")))
-        raise
-    if length is not None:
-        body = stream.read(length)
-        if len(body) != length:
-            raise BodyError(400, f"The body ended after {len(body)} of {length} bytes",
+    declared_length(headers, max_bytes)
+    parts, total = [], 0
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout_seconds):
+                chunk = await read_chunk()
+        except TimeoutError:
+            raise BodyError(408, f"The body did not arrive: nothing was received for "
+                                 f"{idle_timeout_seconds:g} s", close_connection=True) from None
+        if not chunk:
+            return b"".join(parts)
+        total += len(chunk)
+        if total > max_bytes:
+            raise BodyError(413, _too_large(f"more than {max_bytes} bytes", max_bytes),
                             close_connection=True)
-    elif "chunked" in (headers.get("Transfer-Encoding") or "").lower():
-        body = _read_chunked(stream, max_bytes)
-    else:
-        body = b""
-    return decode_content(body, headers.get("Content-Encoding") or "", max_bytes)
+        parts.append(chunk)
 
 
 def decode_content(body: bytes, content_encoding: str, max_bytes: int) -> bytes:
@@ -94,47 +94,6 @@ def decode_content(body: bytes, content_encoding: str, max_bytes: int) -> bytes:
     if not decompressor.eof:
         raise BodyError(400, f"The {encoding} body is truncated")
     return decoded
-
-
-def _discard(stream: BinaryIO, length: int) -> None:
-    """Reads and drops a refused body that is not too large to bother with."""
-    if length > MAX_DISCARDED_BYTES:
-        return
-    while length > 0:
-        chunk = stream.read(min(length, _DISCARD_CHUNK))
-        if not chunk:
-            return
-        length -= len(chunk)
-
-
-def _read_chunked(stream: BinaryIO, max_bytes: int) -> bytes:
-    parts, total = [], 0
-    while True:
-        line = stream.readline(_MAX_CHUNK_LINE + 1)
-        if len(line) > _MAX_CHUNK_LINE or not line.endswith(b"\n"):
-            raise BodyError(400, "Malformed chunked body: a chunk size line is missing or too long",
-                            close_connection=True)
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise BodyError(400, f"Malformed chunked body: chunk size {line.strip()!r}",
-                            close_connection=True) from None
-        if size == 0:
-            break
-        total += size
-        if total > max_bytes:
-            raise BodyError(413, _too_large(f"more than {max_bytes} bytes (chunked)", max_bytes),
-                            close_connection=True)
-        chunk = stream.read(size)
-        if len(chunk) != size or stream.read(2) != b"\r\n":
-            raise BodyError(400, "Malformed chunked body: a chunk is shorter than its size",
-                            close_connection=True)
-        parts.append(chunk)
-    while True:  # trailer fields, up to the empty line
-        line = stream.readline(_MAX_CHUNK_LINE + 1)
-        if line in (b"\r\n", b"\n", b""):
-            break
-    return b"".join(parts)
 
 
 def _too_large(received: str, max_bytes: int) -> str:

@@ -134,15 +134,24 @@ def test_cors_preflight_needs_an_http_origin(rest):
     assert (reply.status, reply.error) == (400, "Origin header is missing in CORS preflight")
 
 
-def test_unknown_http_method_gets_a_json_501(rest):
+@pytest.mark.parametrize("request_head", [
+    b"BREW /v2 HTTP/1.1\r\nHost: x\r\n\r\n",  # a method HTTP does not define
+    b"GET /v2 HTTP/1.1\r\nContent-Length: ten\r\n\r\n",
+    b"this is not HTTP\r\n\r\n",
+])
+def test_a_request_the_http_parser_cannot_read_is_400_and_the_connection_closes(rest, request_head):
     with socket.create_connection(("127.0.0.1", rest.port), timeout=10) as connection:
-        connection.sendall(b"BREW /v2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        connection.sendall(request_head)
         answer = b""
         while chunk := connection.recv(4096):
             answer += chunk
-    head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 501 ")
-    assert json.loads(body) == {"error": "Unsupported method ('BREW')"}
+    assert answer.split(b" ", 2)[1] == b"400"
+
+
+def test_an_http_method_the_api_has_no_use_for_is_501_with_a_json_error(rest):
+    reply = rest.call("TRACE", "/v2/health/live")
+    assert (reply.status, reply.error) == (501, "Unsupported method ('TRACE')")
+    assert reply.headers["Connection"] == "close"
 
 
 @pytest.mark.parametrize("path", ["/v1/models/half_plus_two", "/v2/health/ready"])
