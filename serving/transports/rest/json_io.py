@@ -60,10 +60,18 @@ def error_body(message: str) -> bytes:
 def debug_string(value) -> str:
     """A JSON rendering of `value` for error messages, cut to MAX_DEBUG_CHARS."""
     try:
-        text = json.dumps(value, separators=(",", ":"))
+        text = json.dumps(value, separators=(",", ":"), default=_as_python)
     except (TypeError, ValueError, RecursionError):
         text = repr(value)
     return text if len(text) <= MAX_DEBUG_CHARS else text[:MAX_DEBUG_CHARS] + "..."
+
+
+def _as_python(value):
+    """JSON values held in another form (dense_json.DenseArray) by their `as_python()`."""
+    as_python = getattr(value, "as_python", None)
+    if as_python is None:
+        raise TypeError(f"{type(value).__name__} is not JSON")
+    return as_python()
 
 
 def json_type_name(value) -> str:

@@ -21,7 +21,8 @@ import numpy as np
 
 from serving import errors
 from serving.apis.oip import datatypes, inference
-from serving.transports.rest.json_io import debug_string, dump_json, float32_values, parse_json_object
+from serving.transports.rest.dense_json import DenseArray, parse_infer_body
+from serving.transports.rest.json_io import debug_string, dump_json, float32_values
 
 HEADER_LENGTH_HEADER = "Inference-Header-Content-Length"
 BINARY_SIZE_PARAMETER = "binary_data_size"
@@ -61,7 +62,7 @@ def decode_infer(body: bytes, headers: Mapping[str, str], model_name: str, model
                  ) -> DecodedInfer:
     """Parses an infer body (JSON and optional binary tensors) for the model in the path."""
     json_part, binary = split_body(body, headers)
-    document = parse_json_object(json_part)
+    document = parse_infer_body(json_part)
     request_id = document.get("id", "")
     if not isinstance(request_id, str):
         raise errors.InvalidArgument(f'"id" must be a string. Received: {debug_string(request_id)}')
@@ -145,7 +146,13 @@ def _decode_inputs(inputs, binary: bytes) -> list[inference.InferInput]:
 
 
 def _decode_data(name: str, datatype: datatypes.Datatype, shape: tuple[int, ...], data):
-    """A JSON `data` list (flat or nested, row-major) as the input's array."""
+    """A JSON `data` list (flat or nested, row-major) or DenseArray as the input's array."""
+    if isinstance(data, DenseArray):
+        values = data.values.ravel()
+        if datatype.numpy_dtype.kind == "f" or (
+                datatype.numpy_dtype.kind == "i" and values.dtype.kind == "i"):
+            return datatypes.decode_values(name, datatype, shape, values, '"data"')
+        data = data.as_python()  # the general path's checks name the offending value
     if not isinstance(data, list):
         data = [data]
     try:

@@ -27,6 +27,7 @@ from serving.apis.tfs import classify_regress, metadata, model_specs, predict, s
 from serving.apis.tfs.settings import TfsSettings
 from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 from serving.transports.rest import tfs_examples, tfs_tensors
+from serving.transports.rest.dense_json import parse_predict_body
 from serving.transports.rest.dispatcher import Route
 from serving.transports.rest.json_io import parse_json_object
 from serving.transports.rest.messages import RestRequest, RestResponse, json_response
@@ -75,7 +76,7 @@ class _TfsRoutes:
 
     def predict(self, request: RestRequest, params: dict, call) -> RestResponse:
         model_spec = _model_spec(params, call)
-        document = parse_json_object(request.body)
+        document = parse_predict_body(request.body)
         signature_name = tfs_tensors.signature_name(document) or contract.DEFAULT_SIGNATURE
         predict_request = predict_pb2.PredictRequest(model_spec=model_spec)
         predict_request.model_spec.signature_name = signature_name

@@ -24,6 +24,7 @@ from typing import Mapping
 import numpy as np
 
 from serving import errors
+from serving.transports.rest.dense_json import DenseArray
 from serving.transports.rest.json_io import debug_string, float32_values, json_type_name
 from serving.apis.tfs.tensor_codec import data_type_name, numpy_dtype
 
@@ -122,9 +123,14 @@ def decode_base64_object(value) -> bytes:
 
 
 def json_to_array(value, tensor_info, name: str) -> np.ndarray:
-    """One tensor from its nested-list JSON value, in the dtype of `tensor_info`."""
+    """One tensor from its nested-list JSON value (or DenseArray), in the dtype of `tensor_info`."""
     dtype = numpy_dtype(tensor_info.dtype)
     type_name = data_type_name(tensor_info.dtype)
+    if isinstance(value, DenseArray):
+        array = _dense_as(value, dtype)
+        if array is not None:
+            return array
+        value = value.as_python()  # the general path's checks name the offending value
     try:
         parsed = np.array(value)
     except (ValueError, OverflowError) as error:
@@ -149,18 +155,33 @@ def json_to_array(value, tensor_info, name: str) -> np.ndarray:
         f"Input \"{name}\": conversion of JSON values to type {type_name} is not supported")
 
 
+def _dense_as(value: DenseArray, dtype: np.dtype) -> np.ndarray | None:
+    """A dense numeric array in `dtype` where its numbers are valid as they are: any numbers for
+    float tensors, integers in range for integer ones; None otherwise."""
+    values = value.values
+    if dtype.kind == "f" or dtype.name == "bfloat16":
+        return values.astype(dtype)
+    if dtype.kind in "iu" and values.dtype.kind == "i":
+        limits = np.iinfo(dtype)
+        if limits.min <= values.min() and values.max() <= limits.max:
+            return values.astype(dtype)
+    return None
+
+
 def _decode_instances(instances, input_infos: Mapping[str, object]) -> dict[str, np.ndarray]:
+    names = sorted(input_infos)
+    if isinstance(instances, DenseArray):  # a plain list of numbers, as one input's rows
+        if len(names) > 1:
+            raise _plain_instances_error(names)
+        return {names[0]: json_to_array(instances, input_infos[names[0]], names[0])}
     if not isinstance(instances, list):
         raise errors.InvalidArgument("Expecting 'instances' to be an list/array")
     if not instances:
         raise errors.InvalidArgument("No values in 'instances' array")
-    names = sorted(input_infos)
     objects = _is_named_object(instances[0])
     if not objects:
         if len(names) > 1:
-            raise errors.InvalidArgument(
-                "instances is a plain list, but expecting list of objects as multiple input "
-                f"tensors required as per tensorinfo_map (inputs: {', '.join(names)})")
+            raise _plain_instances_error(names)
         for index, item in enumerate(instances):
             if _is_named_object(item):
                 raise errors.InvalidArgument(
@@ -175,6 +196,12 @@ def _decode_instances(instances, input_infos: Mapping[str, object]) -> dict[str,
                 f"{debug_string(item)} keys must be equal to: {','.join(names)}")
     return {name: json_to_array([item[name] for item in instances], input_infos[name], name)
             for name in names}
+
+
+def _plain_instances_error(names: list[str]) -> errors.InvalidArgument:
+    return errors.InvalidArgument(
+        "instances is a plain list, but expecting list of objects as multiple input tensors "
+        f"required as per tensorinfo_map (inputs: {', '.join(names)})")
 
 
 def _decode_columns(inputs, input_infos: Mapping[str, object]) -> dict[str, np.ndarray]:
