@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import orjson
 
 from serving import errors
 
@@ -48,8 +49,22 @@ def parse_json_object(body: bytes) -> dict:
 
 
 def dump_json(document) -> bytes:
-    """Serialises a response; NaN and infinities are written as NaN, Infinity, -Infinity."""
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Serialises a response; numpy arrays are written as nested lists; NaN and infinities as
+    NaN, Infinity, -Infinity.
+
+    orjson writes it (numpy arrays in C, no Python float per element) unless the result holds
+    `null`: orjson writes NaN and infinities as null, so such a document is written again by
+    json, which spells them as TF Serving does (a real None is null either way). Both write the
+    shortest decimal that reads back as the same float.
+    """
+    try:
+        text = orjson.dumps(document, default=_as_python, option=orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, a key that is not a string
+        text = None
+    if text is None or b"null" in text:
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False,
+                          default=_as_python).encode("utf-8")
+    return text
 
 
 def error_body(message: str) -> bytes:
@@ -67,7 +82,10 @@ def debug_string(value) -> str:
 
 
 def _as_python(value):
-    """JSON values held in another form (dense_json.DenseArray) by their `as_python()`."""
+    """JSON values held in another form: numpy arrays (those orjson does not write: 0-d,
+    non-contiguous, other dtypes) as lists, dense_json.DenseArray by its `as_python()`."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     as_python = getattr(value, "as_python", None)
     if as_python is None:
         raise TypeError(f"{type(value).__name__} is not JSON")

@@ -220,7 +220,7 @@ def _wants_raw(output: inference.InferOutput, decoded: DecodedInfer) -> bool:
     return decoded.all_raw
 
 
-def _json_data(output: inference.InferOutput) -> list | None:
+def _json_data(output: inference.InferOutput) -> list | np.ndarray | None:
     """The output's flat JSON values, or None when JSON cannot carry it (FP16, BF16, non-UTF-8)."""
     datatype = datatypes.datatype(output.datatype)
     if datatype.contents_field is None:
@@ -231,5 +231,5 @@ def _json_data(output: inference.InferOutput) -> list | None:
         except UnicodeDecodeError:
             return None
     if datatype.name == "FP32":
-        return float32_values(output.array).ravel().tolist()
+        return float32_values(output.array).ravel()
     return datatypes.encode_values(output.array)

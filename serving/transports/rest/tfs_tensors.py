@@ -275,7 +275,8 @@ def _is_number(item) -> bool:
 
 
 def _json_values(name: str, array: np.ndarray):
-    """An output as nested lists of JSON-ready Python values."""
+    """An output as JSON-ready values: a numpy array for numbers (json_io.dump_json writes it),
+    nested lists of strings or base64 objects for strings."""
     array = np.asarray(array)
     if array.dtype == object or array.dtype.kind in "SU":
         flat = array.ravel().tolist()
@@ -284,9 +285,9 @@ def _json_values(name: str, array: np.ndarray):
         texts[:] = [_string_value(item, as_bytes) for item in flat]
         return texts.reshape(array.shape).tolist()
     if array.dtype == np.float32 or array.dtype == np.float16 or array.dtype.name == "bfloat16":
-        return float32_values(array.astype(np.float32)).tolist()
+        return float32_values(array.astype(np.float32))
     if array.dtype.kind in "biuf":
-        return array.tolist()
+        return array
     # TF Serving's message and status (json_tensor.cc), naming the output too.
     raise errors.InvalidArgument(
         f"Failed to write JSON value for tensor type: {array.dtype} (output \"{name}\": TF "

@@ -46,6 +46,19 @@ def test_parse_errors_are_invalid_argument(body, message):
 
 def test_dump_writes_non_finite_floats_as_tf_serving_does():
     assert json_io.dump_json({"v": [float("nan"), float("inf")]}) == b'{"v":[NaN,Infinity]}'
+    assert json_io.dump_json({"v": np.array([1.5, -np.inf])}) == b'{"v":[1.5,-Infinity]}'
+
+
+@pytest.mark.parametrize("value, text", [
+    (np.array([[1.5, 2.0], [3.25, 4.0]]), b"[[1.5,2.0],[3.25,4.0]]"),
+    (np.arange(6, dtype=np.int64).reshape(2, 3)[:, 1], b"[1,4]"),  # not contiguous
+    (np.array(7, dtype=np.int32), b"7"),                             # 0-d
+    (np.array([True, False]), b"[true,false]"),
+    (2**70, b"1180591620717411303424"),                              # beyond 64 bits
+    (None, b"null"),
+])
+def test_dump_writes_numpy_arrays_and_python_values_as_json(value, text):
+    assert json_io.dump_json({"v": value}) == b'{"v":' + text + b"}"
 
 
 def _read(chunks: list[bytes], headers: dict, limit: int = 100, idle_timeout: float = 5.0) -> bytes:
