@@ -15,6 +15,7 @@ import importlib.util
 import json
 import logging
 import os
+import resource
 import signal
 import sys
 import threading
@@ -93,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) would break the one-line logs.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     skip_tensorflows_keras_import()
+    raise_open_file_limit()
     for warning in flags.unimplemented_flag_warnings(options):
         logger.warning(warning)
 
@@ -120,6 +122,19 @@ def skip_tensorflows_keras_import() -> None:
     if ("tensorflow" not in sys.modules and "TF_USE_LEGACY_KERAS" not in os.environ
             and importlib.util.find_spec("tf_keras") is None):
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+
+def raise_open_file_limit() -> None:
+    """Raises the soft limit on open files to the hard one, as servers holding many connections
+    do: each REST or gRPC connection is a descriptor, and at the common soft default of 1,024 a
+    thousand idle clients would leave the REST port unable to accept anyone else."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as error:  # a hard limit the kernel caps lower
+            logger.warning("event=open_file_limit_unchanged soft=%d hard=%d error=%r", soft, hard,
+                           error)
 
 
 def _serve(server, stop_requested: threading.Event) -> int:

@@ -136,3 +136,17 @@ def _zoo_mlp_export(tmp_path) -> str:
                                      version=1)
     keras.backend.clear_session()
     return str(version_dir)
+
+
+def test_the_server_raises_its_open_file_limit_to_the_hard_limit():
+    script = """
+import resource
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))
+from serving.main import raise_open_file_limit
+raise_open_file_limit()
+assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard), resource.getrlimit(resource.RLIMIT_NOFILE)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
