@@ -1,7 +1,7 @@
 """zoo-serve side by side with KServe: the same SavedModel behind each, the same OIP gRPC client.
 
     python benchmarks/peers.py --install      # once: KServe + TensorFlow in a venv of their own
-    python benchmarks/peers.py                # the CNN at c = 1, 8, 32 (about 5 minutes)
+    python benchmarks/peers.py                # the CNN at c = 1, 8, 32, 3 rounds (about 6 minutes)
     python benchmarks/peers.py --quick        # smoke run: c = 1, 4, 1 s levels
 
 The peer is KServe's Python model server (`kserve` KSERVE_VERSION from PyPI) with the SavedModel
@@ -19,9 +19,11 @@ without batching and zoo-serve with benchmarks/serving.py's batching parameters,
 and taking turns at each level (see run_servers). Every server runs TensorFlow with the model's
 flags from benchmarks/serving.py (the CNN: one intra-op and one inter-op thread). Each is driven
 by `zoo bench --protocol oip-grpc` (worker processes of their own, ModelInfer with
-raw_input_contents, batch-1 requests) at each concurrency; the table gives QPS, p50, p99, errors,
-the server's CPU per request and its peak RSS, and the ratios zoo-serve / KServe come last.
-Everything goes to a JSON file too.
+raw_input_contents, batch-1 requests) at each concurrency, and the whole grid runs `--rounds`
+times (3): on a shared machine one level's QPS moves by 30% from one run to the next. The table
+gives each level's median QPS, p50, p99 and server CPU per request over the rounds, its errors and
+the server's peak RSS; the ratios zoo-serve / KServe come last. Everything, each round's levels
+included, goes to a JSON file too.
 
 The peer for other benchmarks (benchmarks/rest.py drives its REST side): load this file as a
 module (it is a script, not a package; tests use tests.support.benchmark_scripts) and
@@ -55,6 +57,7 @@ import importlib.util
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -289,8 +292,6 @@ def run_level(server, label: str, model: str, concurrency: int, duration: float,
         server=server.target, model=model, concurrency=(concurrency,), duration=duration,
         warmup=warmup, protocol="oip-grpc", timeout=10.0)).levels
     answered = level.requests * (duration + warmup) / duration  # warmup requests used CPU too
-    print(f"  {label} c={concurrency}: {level.requests_per_second:.0f} QPS, "
-          f"p50 {_ms(level.p50_ms)} ms, errors {level.errors}", flush=True)
     return {
         "server": label, "concurrency": concurrency, "qps": level.requests_per_second,
         "p50_ms": level.p50_ms, "p99_ms": level.p99_ms, "errors": level.errors,
@@ -302,9 +303,11 @@ def run_level(server, label: str, model: str, concurrency: int, duration: float,
 
 
 def run_servers(options, status: PeerStatus, workdir: Path) -> list[dict]:
-    """Every level on every server. The servers are all up at once (an idle one costs memory,
-    no CPU) and take turns at each concurrency, so that the load of a shared machine, which
-    drifts over minutes, falls on all of them alike rather than on whichever ran last."""
+    """Every level on every server, `options.rounds` times; one row per level run.
+
+    The servers are all up at once (an idle one costs memory, no CPU) and take turns at each
+    concurrency, so that the load of a shared machine, which drifts over minutes, falls on all
+    of them alike rather than on whichever ran last."""
     model = serving_benchmark.MODELS[options.model]
     version_dir = serving_benchmark.in_fresh_process(export_reference_model, options.model,
                                                      str(workdir / "models"))
@@ -321,11 +324,46 @@ def run_servers(options, status: PeerStatus, workdir: Path) -> list[dict]:
                 model.server_flags)
             stack.callback(server.stop)
             servers[label] = server
-        rows = [run_level(server, label, options.model, concurrency, options.duration,
-                          options.warmup)
-                for concurrency in options.concurrency for label, server in servers.items()]
-    order = list(servers)
-    return sorted(rows, key=lambda row: (order.index(row["server"]), row["concurrency"]))
+        rows = []
+        for round_number in range(1, options.rounds + 1):
+            for concurrency in options.concurrency:
+                for label, server in servers.items():
+                    row = run_level(server, label, options.model, concurrency, options.duration,
+                                    options.warmup)
+                    rows.append({"round": round_number, **row})
+                    print(f"  round {round_number} {label} c={concurrency}: {row['qps']:.0f} QPS, "
+                          f"p50 {_ms(row['p50_ms'])} ms, errors {row['errors']}", flush=True)
+    return rows
+
+
+def median_rows(runs: list[dict]) -> list[dict]:
+    """One row per server and concurrency, in the order they first ran: the median of its
+    rounds for QPS, latencies and CPU, the sum of errors, the highest peak RSS."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["server"], run["concurrency"]), []).append(run)
+    servers = list(dict.fromkeys(run["server"] for run in runs))
+    concurrencies = list(dict.fromkeys(run["concurrency"] for run in runs))
+    rows = []
+    for (server, concurrency), group in sorted(groups.items(), key=lambda item: (
+            servers.index(item[0][0]), concurrencies.index(item[0][1]))):
+        errors_by_code: dict[str, int] = {}
+        for run in group:
+            for code, count in run["errors_by_code"].items():
+                errors_by_code[code] = errors_by_code.get(code, 0) + count
+        rows.append({
+            "server": server, "concurrency": concurrency, "rounds": len(group),
+            **{key: _median(run[key] for run in group)
+               for key in ("qps", "p50_ms", "p99_ms", "server_cpu_us_per_request")},
+            "errors": sum(run["errors"] for run in group), "errors_by_code": errors_by_code,
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in group),
+        })
+    return rows
+
+
+def _median(values) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def ratios(rows: list[dict]) -> list[dict]:
@@ -414,6 +452,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--concurrency", default="1,8,32", help="levels, comma-separated")
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per level")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per level")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times every level runs on every server; the table shows medians")
     parser.add_argument("--batching-parameters", default=serving_benchmark.DEFAULT_BATCHING,
                         help="BatchingParameters text for the zoo-serve batching run")
     parser.add_argument("--output", default=str(REPO_ROOT / "runs" / "benchmarks" / "peers.json"),
@@ -422,12 +462,15 @@ def parse_arguments(argv=None):
     options = parser.parse_args(argv)
     if options.quick:
         options.concurrency, options.duration, options.warmup = "1,4", 1.0, 0.5
+        options.rounds = 1
     try:
         options.concurrency = [int(value) for value in options.concurrency.split(",")]
     except ValueError:
         parser.error(f"--concurrency must be integers. Received: {options.concurrency!r}")
     if any(value < 1 for value in options.concurrency) or options.duration <= 0:
         parser.error("concurrency levels and --duration must be positive")
+    if options.rounds < 1:
+        parser.error(f"--rounds must be at least 1. Received: {options.rounds}")
     if options.warmup < 0:
         parser.error(f"--warmup must be >= 0. Received: {options.warmup}")
     return options
@@ -442,9 +485,12 @@ def main(argv=None) -> int:
         return 2
     load_before, started = os.getloadavg(), time.time()
     with tempfile.TemporaryDirectory(prefix="peers-bench-") as scratch:
-        rows = run_servers(options, status, Path(scratch))
+        runs = run_servers(options, status, Path(scratch))
+    rows = median_rows(runs)
     entries = ratios(rows)
     print()
+    if options.rounds > 1:
+        print(f"median of {options.rounds} rounds")
     print(format_table(rows))
     print()
     print(format_ratios(entries))
@@ -461,8 +507,10 @@ def main(argv=None) -> int:
         "batching_parameters": options.batching_parameters,
         "duration": options.duration,
         "warmup": options.warmup,
+        "rounds": options.rounds,
         "rows": rows,
         "ratios": entries,
+        "runs": runs,
     }
     output = Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)

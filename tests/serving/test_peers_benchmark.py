@@ -140,6 +140,24 @@ def test_ratios_are_each_zoo_serve_configuration_over_the_peer(peers):
     assert entry["peak_rss"] == pytest.approx(600 / 700)
 
 
+def test_rounds_are_summarized_by_their_median_in_the_order_they_ran(peers):
+    runs = [{"round": round_number, **row(server, c, qps, cpu=qps), "errors_by_code": {}}
+            for round_number, qps_by_round in ((1, 100), (2, 300), (3, 200))
+            for server in (peers.PEER_NAME, "zoo-serve") for c, qps in ((1, qps_by_round),
+                                                                       (8, 2 * qps_by_round))]
+    runs[0].update(errors=2, errors_by_code={"UNAVAILABLE": 2}, peak_rss_mb=800.0)
+    runs[1]["server_cpu_us_per_request"] = None
+
+    rows = peers.median_rows(runs)
+
+    assert [(r["server"], r["concurrency"]) for r in rows] == [
+        (peers.PEER_NAME, 1), (peers.PEER_NAME, 8), ("zoo-serve", 1), ("zoo-serve", 8)]
+    assert [r["qps"] for r in rows] == [200, 400, 200, 400]
+    assert rows[0]["errors"] == 2 and rows[0]["errors_by_code"] == {"UNAVAILABLE": 2}
+    assert rows[0]["peak_rss_mb"] == 800.0 and rows[0]["rounds"] == 3
+    assert rows[1]["server_cpu_us_per_request"] == 500  # the median of the rounds that measured it
+
+
 def test_table_then_ratios_show_every_row_and_configuration(peers):
     rows = [row(peers.PEER_NAME, 1, 500), row("zoo-serve", 1, 750), row("zoo-serve batching", 1, 600)]
 
