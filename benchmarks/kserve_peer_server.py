@@ -57,6 +57,7 @@ class SavedModelPredictor(kserve.Model):
         self.saved_model_dir = saved_model_dir
         self.function = None
         self.input_specs: dict[str, tf.TensorSpec] = {}
+        self.output_specs: dict[str, tf.TensorSpec] = {}
 
     def load(self) -> bool:
         self.function = tf.saved_model.load(self.saved_model_dir).signatures[SIGNATURE]

@@ -26,7 +26,9 @@ the server's peak RSS; the ratios zoo-serve / KServe come last. Everything, each
 included, goes to a JSON file too.
 
 The peer for other benchmarks (benchmarks/rest.py drives its REST side): load this file as a
-module (it is a script, not a package; tests use tests.support.benchmark_scripts) and
+module (it is a script, not a package: `import peers` from a sibling script run as
+`python benchmarks/X.py`, or by path as tests.support.benchmark_scripts does; importing it takes
+benchmarks/ off sys.path, as serving.py does, so that `import serving` finds the server) and
 
     status = peers.kserve_status()              # PeerStatus: .installed, .reason, .install_command
     if not status.installed:
@@ -479,7 +481,8 @@ def parse_arguments(argv=None):
 def main(argv=None) -> int:
     options = parse_arguments(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    status = install_kserve(options.peers_dir) if options.install else kserve_status(options.peers_dir)
+    install_or_check = install_kserve if options.install else kserve_status
+    status = install_or_check(options.peers_dir)
     if not status.installed:
         print(f"peers.py: {status.message()}", file=sys.stderr)
         return 2

@@ -159,7 +159,8 @@ def test_rounds_are_summarized_by_their_median_in_the_order_they_ran(peers):
 
 
 def test_table_then_ratios_show_every_row_and_configuration(peers):
-    rows = [row(peers.PEER_NAME, 1, 500), row("zoo-serve", 1, 750), row("zoo-serve batching", 1, 600)]
+    rows = [row(peers.PEER_NAME, 1, 500), row("zoo-serve", 1, 750),
+            row("zoo-serve batching", 1, 600)]
 
     table = peers.format_table(rows).splitlines()
     ratios = peers.format_ratios(peers.ratios(rows)).splitlines()
@@ -199,7 +200,8 @@ def test_peer_answers_rest_v1_predict_and_oip_grpc_on_loopback(peers, installed_
         client.close()
         process = peer.process
 
-    assert peer.rest_url.startswith("http://127.0.0.1:") and peer.grpc_target.startswith("127.0.0.1:")
+    assert peer.rest_url.startswith("http://127.0.0.1:")
+    assert peer.grpc_target.startswith("127.0.0.1:")
     assert rest_answer == {"predictions": [2.5, 3.0, 4.5]}
     assert [(t.name, t.datatype, list(t.shape)) for t in metadata.inputs] == [("x", "FP32", [-1])]
     np.testing.assert_array_equal(grpc_answer, np.array([2.5, 3.0, 4.5], np.float32))
