@@ -89,7 +89,8 @@ def wrk_level(url: str, script: Path, concurrency: int, duration: float, warmup:
 
 
 def rest_levels(label: str, url: str, script: Path, options, server=None) -> list[dict]:
-    """wrk at every level against `url`; with `server` (a ServerProcess), its CPU per request."""
+    """wrk at every level against `url`; with `server` (anything with cpu_seconds() and
+    peak_rss_mb(): a ServerProcess, the KServe peer), its CPU per request and peak RSS."""
     rows = []
     for concurrency in options.concurrency:
         cpu_before = server.cpu_seconds() if server else None
@@ -154,15 +155,16 @@ def decode_costs(body: bytes, seconds: float) -> dict:
 
 
 def peer_rows(version_dir: str, script: Path, options) -> tuple[list[dict], str | None]:
-    """KServe's REST v1 under the same wrk runs, or ([], why not)."""
+    """KServe's REST v1 under the same wrk runs (same TensorFlow thread flags), or ([], why not)."""
     from benchmarks import peers
 
-    reason = peers.kserve_unavailable_reason()
-    if reason:
-        return [], reason
-    with peers.running_kserve(version_dir, MODEL) as kserve:
+    status = peers.kserve_status()
+    if not status.installed:
+        return [], status.message()
+    with peers.kserve_peer(version_dir, MODEL,
+                           server_flags=serving_benchmark.MODELS[MODEL].server_flags) as kserve:
         url = f"{kserve.rest_url}{PREDICT_PATH}"
-        return rest_levels("KServe", url, script, options), None
+        return rest_levels("KServe", url, script, options, kserve), None
 
 
 def ratios(rows: list[dict], costs: dict) -> list[str]:

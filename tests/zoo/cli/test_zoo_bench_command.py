@@ -1,5 +1,6 @@
-"""`zoo bench` against a real server serving a real zoo export: a short bounded run with zero
-errors, error counting, and one-line errors."""
+"""`zoo bench` against a real server serving a real zoo export, over TF Serving's Predict and the
+Open Inference Protocol's ModelInfer: a short bounded run with zero errors, error counting, and
+one-line errors."""
 
 import json
 import socket
@@ -13,7 +14,9 @@ from serving import flags
 from serving.server import ModelServer, ServerStartError
 from zoo.bench import BenchOptions, PROTOCOLS
 from zoo.bench.runner import run_level
-from zoo.bench.tfs_grpc import TfsGrpcPlan
+from zoo.bench.grpc_unary import GrpcPlan
+from zoo.bench.oip_grpc import MODEL_INFER_METHOD
+from zoo.bench.tfs_grpc import PREDICT_METHOD
 from zoo.cli.main import main
 from zoo.export import export_saved_model
 from zoo.spec import DataSpec
@@ -88,12 +91,61 @@ def test_table_lists_qps_latency_percentiles_and_errors(target, capsys):
 def test_failed_requests_are_counted_by_status_with_the_servers_message(target):
     request = predict_pb2.PredictRequest()
     request.model_spec.name = "missing"
-    plan = TfsGrpcPlan(target=target, payload=request.SerializeToString())
+    plan = GrpcPlan(target=target, method=PREDICT_METHOD, payload=request.SerializeToString())
     options = BenchOptions(server=target, model="missing", duration=0.5, warmup=0)
     level = run_level(PROTOCOLS["tfs-grpc"], plan, 2, options)
     assert level.requests == 0 and level.errors > 0 and level.p50_ms is None
     assert list(level.errors_by_code) == ["NOT_FOUND"]
     assert "Latest(missing)" in level.error_samples["NOT_FOUND"]
+
+
+def test_oip_run_sends_model_infer_shaped_by_model_metadata_with_zero_errors(target, capsys):
+    code, out, _ = run(capsys, "bench", "--server", target, "--model", "prices", "--protocol", "oip-grpc",
+                       "--concurrency", "1,2", "--duration", "1", "--warmup", "0.2", "--batch", "3", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert (result["protocol"], result["batch"]) == ("oip-grpc", 3)
+    for level in result["levels"]:
+        assert level["errors"] == 0, level["error_samples"]
+        assert level["requests"] > 10
+
+
+def test_oip_plan_holds_one_raw_model_infer_request_for_the_models_inputs(target):
+    from serving.transports.grpc import grpc_predict_v2_pb2 as pb2
+
+    plan = PROTOCOLS["oip-grpc"]().prepare(BenchOptions(server=target, model="prices", batch=2, version=1))
+    request = pb2.ModelInferRequest.FromString(plan.payload)
+
+    assert plan.method == MODEL_INFER_METHOD
+    assert (request.model_name, request.model_version) == ("prices", "1")
+    assert [(tensor.name, tensor.datatype, list(tensor.shape)) for tensor in request.inputs] == [
+        (SPEC.input_name, "FP32", [2, 4])]
+    assert [len(raw) for raw in request.raw_input_contents] == [2 * 4 * 4]
+
+
+def test_oip_failed_requests_are_counted_by_status_with_the_servers_message(target):
+    from serving.transports.grpc import grpc_predict_v2_pb2 as pb2
+
+    request = pb2.ModelInferRequest(model_name="missing")
+    plan = GrpcPlan(target=target, method=MODEL_INFER_METHOD, payload=request.SerializeToString())
+    level = run_level(PROTOCOLS["oip-grpc"], plan, 2, BenchOptions(server=target, model="missing",
+                                                                   duration=0.5, warmup=0))
+    assert level.requests == 0 and level.errors > 0 and list(level.errors_by_code) == ["NOT_FOUND"]
+
+
+def test_oip_unknown_model_is_a_one_line_error(target, capsys):
+    code, _, err = run(capsys, "bench", "--server", target, "--model", "nope", "--protocol", "oip-grpc",
+                       "--duration", "0.5")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("zoo bench: error: NOT_FOUND: ") and "nope" in err
+
+
+@pytest.mark.parametrize("argument, message", [(("--label", "stable"), "no version labels"),
+                                               (("--signature", "other"), "default signature")])
+def test_oip_refuses_what_the_protocol_cannot_select(target, capsys, argument, message):
+    code, _, err = run(capsys, "bench", "--server", target, "--model", "prices", "--protocol", "oip-grpc",
+                       *argument, "--duration", "0.5")
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
 def test_unknown_model_is_a_one_line_error(target, capsys):
