@@ -9,8 +9,9 @@ object is made per element.
 Only an exact result is taken. A tensor is read this way when its JSON text is, level by level,
 arrays of one length holding numbers only; that is checked on the whole body at once: the body's
 skeleton (its text without number characters and whitespace) must equal the skeleton of the
-parsed document with each tensor written as a dense array of its dimensions. Equal skeletons
-leave no room for a ragged row, a string or true among the numbers (see `_dense_tensors`). A body
+parsed document with each tensor written as a dense array of its dimensions, and hold no empty
+array. Equal skeletons leave no room for a ragged row, a string or true among the numbers (see
+`_with_dense_tensors`). A body
 simdjson refuses (NaN or Infinity, bytes after the document, a big integer, deep nesting, bad
 UTF-8) or that fails the check is parsed by json_io.parse_json_object, so values, messages and
 TF Serving's leniencies stay exactly as they were.
@@ -31,8 +32,11 @@ import simdjson
 
 from serving.transports.rest.json_io import parse_json_object
 
-# What a body's skeleton drops: every character a JSON number can hold, and whitespace.
-_NOT_SKELETON = b"0123456789.eE+-" + b" \t\n\r"
+# What a body's skeleton drops: whitespace, then every character a JSON number can hold.
+_WHITESPACE = b" \t\n\r"
+_NUMBER_CHARACTERS = b"0123456789.eE+-"
+# Deeper arrays than numpy can hold are the general path's to refuse.
+_MAX_DIMS = 32
 _MARKER = "\x01dense tensor\x01"  # stands for a tensor in the document before its skeleton is made
 
 
@@ -136,7 +140,8 @@ def _with_dense_tensors(body: bytes, document: dict, places: list[Place]) -> dic
     brackets and commas, so the text before it (ending in a colon or an opening bracket) lines
     up in both, and the balanced group that starts there is the tensor in both: the body's
     tensor has exactly the commas and brackets of a dense array, and nothing but numbers between
-    them (true, a string or an object would leave letters, quotes or braces).
+    them (true, a string or an object would leave letters, quotes or braces). One number and no
+    number leave the same skeleton, so a body holding an empty array anywhere is not taken.
     """
     tensors = []
     for container, key in places:
@@ -149,8 +154,9 @@ def _with_dense_tensors(body: bytes, document: dict, places: list[Place]) -> dic
     expected = _skeleton(json.dumps(document, ensure_ascii=False).encode("utf-8"))
     for _, _, _, dims in tensors:
         expected = expected.replace(_MARKER_SKELETON, _dense_skeleton(dims), 1)
-    if _skeleton(body) != expected:
-        raise _NotDense()
+    compact = body.translate(None, _WHITESPACE)
+    if b"[]" in compact or compact.translate(None, _NUMBER_CHARACTERS) != expected:
+        raise _NotDense()  # an empty array has the skeleton of a one-number array: no fast path
     for container, key, (element, first), dims in tensors:
         container[key] = DenseArray(_numbers(element, first).reshape(dims), element)
     return document
@@ -158,10 +164,10 @@ def _with_dense_tensors(body: bytes, document: dict, places: list[Place]) -> dic
 
 def _first_number(array) -> tuple[int | float | None, tuple[int, ...] | None]:
     """The array's first leaf and the lengths along the way to it; (None, None) if that leaf
-    is not a number."""
+    is not a number, or is deeper than _MAX_DIMS."""
     dims, element = [], array
     while isinstance(element, simdjson.Array):
-        if not len(element):
+        if not len(element) or len(dims) == _MAX_DIMS:
             return None, None
         dims.append(len(element))
         element = element[0]
@@ -207,7 +213,7 @@ def _python(value):
 
 
 def _skeleton(text: bytes) -> bytes:
-    return text.translate(None, _NOT_SKELETON)
+    return text.translate(None, _WHITESPACE).translate(None, _NUMBER_CHARACTERS)
 
 
 def _dense_skeleton(dims: tuple[int, ...]) -> bytes:

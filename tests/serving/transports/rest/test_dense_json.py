@@ -49,6 +49,8 @@ def test_each_named_columnar_input_and_each_infer_input_is_read_on_its_own():
     b'{"instances": [[1, 2], [3]]}',               # ragged
     b'{"instances": [[1, 2, 3], [4], [5, 6]]}',    # ragged with as many numbers as a dense 3x2
     b'{"instances": [[1, [2]], [3, 4]]}',          # mixed depth
+    b'{"instances": [[0], []]}',                   # an empty row: its skeleton is a number's
+    b'{"instances": ' + b"[" * 40 + b"1" + b"]" * 40 + b"}",  # deeper than numpy holds
     b'{"instances": [1, true]}',
     b'{"instances": [1, null]}',
     b'{"instances": [1, "2"]}',
@@ -100,7 +102,7 @@ def _decoded(parse, body: bytes, dtype: int):
     return inputs.format, array.dtype.str, array.shape, array.tolist()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(array=_ARRAYS, key=st.sampled_from(["instances", "inputs"]), dtype=_DTYPES,
        spaced=st.booleans())
 def test_predict_inputs_are_decoded_exactly_as_from_the_general_parser(array, key, dtype, spaced):
