@@ -129,6 +129,7 @@ class Run:
             initial_epoch=initial_epoch,
             callbacks=callbacks,
             verbose=_verbosity(self.config),
+            shuffle=False,  # the pipeline reshuffles every epoch; Keras cannot shuffle a tf.data.Dataset
         ).history
         return {key: [float(v) for v in values] for key, values in history.items()}
 
