@@ -29,7 +29,7 @@ def add_parsers(subparsers) -> None:
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule over the whole run")
     add_common_arguments(train)
-    train.set_defaults(handler=run_train)
+    train.set_defaults(handler=run_train, uses_tensorflow=True)
 
     finetune = subparsers.add_parser(
         "finetune",
@@ -56,7 +56,7 @@ def add_parsers(subparsers) -> None:
     finetune.add_argument("--optimizer", choices=OPTIMIZERS)
     finetune.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule within each phase")
     add_common_arguments(finetune)
-    finetune.set_defaults(handler=run_finetune)
+    finetune.set_defaults(handler=run_finetune, uses_tensorflow=True)
 
     evaluate = subparsers.add_parser(
         "evaluate",
@@ -69,7 +69,7 @@ def add_parsers(subparsers) -> None:
     evaluate.add_argument("--data-dir")
     evaluate.add_argument("--target")
     evaluate.add_argument("--seed", type=int, default=0, help="must match training for user datasets split at random")
-    evaluate.set_defaults(handler=run_evaluate)
+    evaluate.set_defaults(handler=run_evaluate, uses_tensorflow=True)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -125,7 +125,8 @@ def config_from_args(args: argparse.Namespace, config_class):
     overrides = {
         key: value
         for key, value in vars(args).items()
-        if key not in {"config", "recipe", "handler", "command", "model_config", "dataset_options"}
+        if key not in {"config", "recipe", "handler", "command", "uses_tensorflow", "tensorflow_logs",
+                       "model_config", "dataset_options"}
     }
     model_config = {**file_values.get("model_config", {}), **parse_assignments(args.model_config, "--set")}
     dataset_options = {
