@@ -82,7 +82,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tpu", help="TPU name or grpc:// address for --strategy tpu")
     parser.add_argument("--mixed-precision", action="store_true", default=None,
                         help="bfloat16 on CPU/TPU, float16 on GPU")
-    parser.add_argument("--jit-compile", action="store_true", default=None, help="compile the train step with XLA")
+    parser.add_argument("--jit-compile", action="store_true", default=None,
+                        help="compile the train step with XLA (faster on GPUs and TPUs, slower on a CPU)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--early-stopping", dest="early_stopping_patience", type=int, metavar="PATIENCE")
     parser.add_argument("--validation-fraction", type=fraction)

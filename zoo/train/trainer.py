@@ -30,7 +30,7 @@ from zoo.train.callbacks import ThroughputMeter, make_callbacks
 from zoo.train.config import TrainConfig
 from zoo.train.optim import loss_and_metrics, make_optimizer
 from zoo.train.parameter_server import CoordinatedTraining, local_copy
-from zoo.train.strategy import is_chief, is_parameter_server, make_strategy, resolve_strategy_name
+from zoo.train.strategy import check_jit_compile, is_chief, is_parameter_server, make_strategy, resolve_strategy_name
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,7 @@ def train(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = None
 
 def run_training(config: TrainConfig, body, *, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
     """Set up strategy, seed, precision and data, then hand a `Run` to `body`."""
+    check_jit_compile(config.jit_compile, config.strategy, config.tpu)
     # The strategy first: splitting the CPU into logical devices must precede any TF work.
     strategy = strategy or make_strategy(config.strategy, num_devices=config.num_devices, tpu=config.tpu)
     replicas = strategy.num_replicas_in_sync
