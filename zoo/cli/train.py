@@ -11,7 +11,7 @@ import yaml
 from zoo.cli.parser import comma_list, fraction, non_negative_int, positive_float, positive_int
 from zoo.cli.recipes import add_recipe_argument, config_file_from_args
 from zoo.errors import ConfigError
-from zoo.train.config import OPTIMIZERS, SCHEDULES, STRATEGIES
+from zoo.train.config import OPTIMIZERS, SCHEDULES, STRATEGIES, FinetuneConfig, default_and_why
 
 
 def add_parsers(subparsers) -> None:
@@ -36,21 +36,32 @@ def add_parsers(subparsers) -> None:
         help="fine-tune a pretrained backbone on a dataset in two phases, then export it",
         description="Phase 1 trains a new head on the frozen BACKBONE at --head-learning-rate; "
         "phase 2 unfreezes the top blocks (--unfreeze-top K or --unfreeze-from LAYER) and "
-        "continues at --finetune-learning-rate with BatchNormalization kept in inference mode. "
-        "Images are resized and given three channels inside the model, so the export takes the "
-        "dataset's raw images. Same workdir, strategy, checkpoint and export options as `zoo train`.",
+        "continues at --finetune-learning-rate with BatchNormalization kept in inference mode "
+        "(a small dataset's batch statistics would wreck the ImageNet ones). Each default below "
+        "says why it was chosen; together they are the tuned efficientnet_lite0_fashion_mnist "
+        "recipe's settings. Images are resized and given three channels inside the model, so the "
+        "export takes the dataset's raw images. Same workdir, strategy, checkpoint and export "
+        "options as `zoo train`.",
     )
+
+    def why(name: str) -> str:
+        return default_and_why(FinetuneConfig, name).replace("%", "%%")
+
     finetune.add_argument("model", nargs="?", metavar="BACKBONE",
                           help="a transfer model, e.g. efficientnet_lite0, mobilenet_v2, resnet50")
-    finetune.add_argument("--weights", help="imagenet (default), none, or a local .weights.h5/.h5/.keras file")
-    finetune.add_argument("--image-size", type=positive_int, help="side the images are resized to (default 96)")
-    finetune.add_argument("--head-epochs", type=non_negative_int)
-    finetune.add_argument("--finetune-epochs", type=non_negative_int)
+    finetune.add_argument("--weights", help=f"imagenet, none, or a local .weights.h5/.h5/.keras file. {why('weights')}")
+    finetune.add_argument("--image-size", type=positive_int, help=f"side the images are resized to. {why('image_size')}")
+    finetune.add_argument("--head-epochs", type=non_negative_int, help=f"epochs of phase 1. {why('head_epochs')}")
+    finetune.add_argument("--finetune-epochs", type=non_negative_int,
+                          help=f"epochs of phase 2. {why('finetune_epochs')}")
     which = finetune.add_mutually_exclusive_group()
-    which.add_argument("--unfreeze-top", type=non_negative_int, metavar="K", help="unfreeze the top K blocks (default 2)")
+    which.add_argument("--unfreeze-top", type=non_negative_int, metavar="K",
+                       help=f"unfreeze the top K blocks in phase 2. {why('unfreeze_top')}")
     which.add_argument("--unfreeze-from", metavar="LAYER", help="unfreeze every backbone layer from LAYER on")
-    finetune.add_argument("--head-learning-rate", type=positive_float)
-    finetune.add_argument("--finetune-learning-rate", type=positive_float, help="default 1e-5")
+    finetune.add_argument("--head-learning-rate", type=positive_float,
+                          help=f"learning rate of phase 1. {why('head_learning_rate')}")
+    finetune.add_argument("--finetune-learning-rate", type=positive_float,
+                          help=f"learning rate of phase 2. {why('finetune_learning_rate')}")
     finetune.add_argument("--augment", dest="augmentation", type=comma_list, metavar="flip,rotation,zoom",
                           help="augmentation layers, active only in training")
     finetune.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -147,7 +158,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_finetune(args: argparse.Namespace) -> int:
-    from zoo.train.finetune import FinetuneConfig, finetune
+    from zoo.train.finetune import finetune
 
     return report(finetune(config_from_args(args, FinetuneConfig)))
 
