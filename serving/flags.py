@@ -268,6 +268,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("enable_profiler", MONITORING, _parse_bool,
          "Serve the TensorFlow profiler service." + _NOT_YET, implemented=False),
     Flag("version", MONITORING, _parse_bool, "Print the version and exit."),
+    Flag("verbose", MONITORING, _parse_bool,
+         "(tfzoo) Also show TensorFlow's own C++ logs (start-up notices, device probing), as "
+         "TF_CPP_MIN_LOG_LEVEL=0 does; by default only the server's log lines reach stderr."),
 )
 _BY_NAME = {flag.name: flag for flag in FLAGS}
 

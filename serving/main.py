@@ -23,6 +23,7 @@ from typing import Sequence
 
 from serving import errors, flags
 from serving.options import OptionsError
+from serving.tensorflow_startup import find_devices, import_tensorflow
 
 logger = logging.getLogger("serving.main")
 
@@ -83,6 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.version:
             print(flags.version_text())
             return 0
+        # Before the server imports it: TensorFlow's C++ start-up lines (oneDNN, CUDA probing)
+        # would break the one-line logs, and only a first import can keep them out.
+        skip_tensorflows_keras_import()
+        import_tensorflow(verbose=options.verbose)
+        devices = find_devices()
         from serving.server import ModelServer
 
         server = ModelServer(options)  # an unusable --batching_parameters_file: status 2
@@ -91,10 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     configure_logging()
-    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) would break the one-line logs.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    skip_tensorflows_keras_import()
     raise_open_file_limit()
+    logger.info("event=devices_found devices=%r", devices.describe())
     for warning in flags.unimplemented_flag_warnings(options):
         logger.warning(warning)
 

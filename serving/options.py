@@ -84,6 +84,7 @@ class ServerOptions:
     use_alts_credentials: bool = False
     enable_profiler: bool = True
     version: bool = False
+    verbose: bool = False  # (tfzoo) TensorFlow's own C++ logs reach stderr
     # The flags that were given explicitly (some defaults depend on whether a flag was given).
     given: frozenset[str] = frozenset()
 

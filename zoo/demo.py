@@ -8,7 +8,6 @@ predictions next to the true labels with the served and in-process accuracy.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from serving.tensorflow_startup import find_devices, import_tensorflow
 from zoo.launch.cluster import free_ports
 
 PREVIEW = 10
@@ -26,8 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zoo.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", default="runs/demo", help="where the run and the export go")
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show TensorFlow's own C++ logs, here and in zoo-serve (which inherits "
+                        "TF_CPP_MIN_LOG_LEVEL=0)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import_tensorflow(verbose=args.verbose)
+    print(f"devices: {find_devices().describe()}")
 
     from zoo.train import TrainConfig
     from zoo.train.trainer import train

@@ -41,7 +41,7 @@ def add_parsers(subparsers) -> None:
     bench.add_argument("--timeout", type=positive_float, default=10.0, help="deadline of each request in seconds (default: %(default)s)")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     add_connection_arguments(bench)
-    bench.set_defaults(handler=run_bench)
+    bench.set_defaults(handler=run_bench, uses_tensorflow=True)
 
 
 def run_bench(args: argparse.Namespace) -> int:

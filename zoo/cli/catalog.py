@@ -14,7 +14,7 @@ def add_parsers(subparsers) -> None:
         description="List every registered model: its family, its task and its parameter count "
         "at the family's default input shape (built on the fly, so this takes a few seconds).",
     )
-    models.set_defaults(handler=run_models)
+    models.set_defaults(handler=run_models, uses_tensorflow=True)
 
     datasets = subparsers.add_parser(
         "datasets",

@@ -41,7 +41,7 @@ def add_parsers(subparsers) -> None:
     predict.add_argument("--json", action="store_true", help="print machine-readable JSON")
     predict.add_argument("--timeout", type=positive_float, default=30.0, help="seconds per request (default: %(default)s)")
     add_connection_arguments(predict)
-    predict.set_defaults(handler=run_predict)
+    predict.set_defaults(handler=run_predict, uses_tensorflow=True)
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,7 @@ import yaml
 from zoo.cli.parser import comma_list, fraction, non_negative_int, positive_float, positive_int
 from zoo.cli.recipes import add_recipe_argument, config_file_from_args
 from zoo.errors import ConfigError
-from zoo.train.config import OPTIMIZERS, SCHEDULES, STRATEGIES
+from zoo.train.config import OPTIMIZERS, SCHEDULES, STRATEGIES, FinetuneConfig, default_and_why
 
 
 def add_parsers(subparsers) -> None:
@@ -29,34 +29,45 @@ def add_parsers(subparsers) -> None:
     train.add_argument("--optimizer", choices=OPTIMIZERS)
     train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule over the whole run")
     add_common_arguments(train)
-    train.set_defaults(handler=run_train)
+    train.set_defaults(handler=run_train, uses_tensorflow=True)
 
     finetune = subparsers.add_parser(
         "finetune",
         help="fine-tune a pretrained backbone on a dataset in two phases, then export it",
         description="Phase 1 trains a new head on the frozen BACKBONE at --head-learning-rate; "
         "phase 2 unfreezes the top blocks (--unfreeze-top K or --unfreeze-from LAYER) and "
-        "continues at --finetune-learning-rate with BatchNormalization kept in inference mode. "
-        "Images are resized and given three channels inside the model, so the export takes the "
-        "dataset's raw images. Same workdir, strategy, checkpoint and export options as `zoo train`.",
+        "continues at --finetune-learning-rate with BatchNormalization kept in inference mode "
+        "(a small dataset's batch statistics would wreck the ImageNet ones). Each default below "
+        "says why it was chosen; together they are the tuned efficientnet_lite0_fashion_mnist "
+        "recipe's settings. Images are resized and given three channels inside the model, so the "
+        "export takes the dataset's raw images. Same workdir, strategy, checkpoint and export "
+        "options as `zoo train`.",
     )
+
+    def why(name: str) -> str:
+        return default_and_why(FinetuneConfig, name).replace("%", "%%")
+
     finetune.add_argument("model", nargs="?", metavar="BACKBONE",
                           help="a transfer model, e.g. efficientnet_lite0, mobilenet_v2, resnet50")
-    finetune.add_argument("--weights", help="imagenet (default), none, or a local .weights.h5/.h5/.keras file")
-    finetune.add_argument("--image-size", type=positive_int, help="side the images are resized to (default 96)")
-    finetune.add_argument("--head-epochs", type=non_negative_int)
-    finetune.add_argument("--finetune-epochs", type=non_negative_int)
+    finetune.add_argument("--weights", help=f"imagenet, none, or a local .weights.h5/.h5/.keras file. {why('weights')}")
+    finetune.add_argument("--image-size", type=positive_int, help=f"side the images are resized to. {why('image_size')}")
+    finetune.add_argument("--head-epochs", type=non_negative_int, help=f"epochs of phase 1. {why('head_epochs')}")
+    finetune.add_argument("--finetune-epochs", type=non_negative_int,
+                          help=f"epochs of phase 2. {why('finetune_epochs')}")
     which = finetune.add_mutually_exclusive_group()
-    which.add_argument("--unfreeze-top", type=non_negative_int, metavar="K", help="unfreeze the top K blocks (default 2)")
+    which.add_argument("--unfreeze-top", type=non_negative_int, metavar="K",
+                       help=f"unfreeze the top K blocks in phase 2. {why('unfreeze_top')}")
     which.add_argument("--unfreeze-from", metavar="LAYER", help="unfreeze every backbone layer from LAYER on")
-    finetune.add_argument("--head-learning-rate", type=positive_float)
-    finetune.add_argument("--finetune-learning-rate", type=positive_float, help="default 1e-5")
+    finetune.add_argument("--head-learning-rate", type=positive_float,
+                          help=f"learning rate of phase 1. {why('head_learning_rate')}")
+    finetune.add_argument("--finetune-learning-rate", type=positive_float,
+                          help=f"learning rate of phase 2. {why('finetune_learning_rate')}")
     finetune.add_argument("--augment", dest="augmentation", type=comma_list, metavar="flip,rotation,zoom",
                           help="augmentation layers, active only in training")
     finetune.add_argument("--optimizer", choices=OPTIMIZERS)
     finetune.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule within each phase")
     add_common_arguments(finetune)
-    finetune.set_defaults(handler=run_finetune)
+    finetune.set_defaults(handler=run_finetune, uses_tensorflow=True)
 
     evaluate = subparsers.add_parser(
         "evaluate",
@@ -69,7 +80,7 @@ def add_parsers(subparsers) -> None:
     evaluate.add_argument("--data-dir")
     evaluate.add_argument("--target")
     evaluate.add_argument("--seed", type=int, default=0, help="must match training for user datasets split at random")
-    evaluate.set_defaults(handler=run_evaluate)
+    evaluate.set_defaults(handler=run_evaluate, uses_tensorflow=True)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,7 +93,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tpu", help="TPU name or grpc:// address for --strategy tpu")
     parser.add_argument("--mixed-precision", action="store_true", default=None,
                         help="bfloat16 on CPU/TPU, float16 on GPU")
-    parser.add_argument("--jit-compile", action="store_true", default=None, help="compile the train step with XLA")
+    parser.add_argument("--jit-compile", action="store_true", default=None,
+                        help="compile the train step with XLA (faster on GPUs and TPUs, slower on a CPU)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--early-stopping", dest="early_stopping_patience", type=int, metavar="PATIENCE")
     parser.add_argument("--validation-fraction", type=fraction)
@@ -125,7 +137,8 @@ def config_from_args(args: argparse.Namespace, config_class):
     overrides = {
         key: value
         for key, value in vars(args).items()
-        if key not in {"config", "recipe", "handler", "command", "model_config", "dataset_options"}
+        if key not in {"config", "recipe", "handler", "command", "uses_tensorflow", "tensorflow_logs",
+                       "model_config", "dataset_options"}
     }
     model_config = {**file_values.get("model_config", {}), **parse_assignments(args.model_config, "--set")}
     dataset_options = {
@@ -145,7 +158,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_finetune(args: argparse.Namespace) -> int:
-    from zoo.train.finetune import FinetuneConfig, finetune
+    from zoo.train.finetune import finetune
 
     return report(finetune(config_from_args(args, FinetuneConfig)))
 

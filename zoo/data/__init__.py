@@ -11,7 +11,7 @@ imported by the loaders that need them.
 from zoo.data.errors import DataFormatError
 from zoo.data.idx import read_idx
 from zoo.data.pipelines import make_pipelines
-from zoo.data.registry import DATASETS, DatasetInfo, dataset_names, load_dataset
+from zoo.data.registry import DATASETS, DatasetInfo, dataset_names, dataset_spec, load_dataset
 from zoo.data.timeseries import TimeseriesDataset, seasonal_naive_forecast
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "DatasetInfo",
     "TimeseriesDataset",
     "dataset_names",
+    "dataset_spec",
     "load_dataset",
     "make_pipelines",
     "read_idx",

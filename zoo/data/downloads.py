@@ -3,7 +3,8 @@
 keras.datasets downloads with `urlretrieve`, which has no timeout: offline, or behind a firewall
 that drops packets, a call can hang. So before asking keras to download we check, with a short
 timeout, that its host answers at all, and raise a one-line `DatasetUnavailableError` if not.
-Files already in the keras cache are loaded without that check.
+Files already in the keras cache are loaded without that check. With ZOO_NO_OPTIONAL_DATA set
+(zoo/data/optional.py) the cache counts as empty and nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from zoo.data.optional import optional_data_hidden
 from zoo.errors import ConfigError, DatasetUnavailableError
 
 DEFAULT_DOWNLOAD_TIMEOUT = 3.0  # seconds for the host to resolve and accept a connection
@@ -38,7 +40,7 @@ class KerasSource:
         return [keras_cache_dir() / name for name in self.cache_files]
 
     def is_cached(self) -> bool:
-        return all(path.is_file() for path in self.cache_paths())
+        return not optional_data_hidden() and all(path.is_file() for path in self.cache_paths())
 
 
 def keras_cache_dir() -> Path:
@@ -109,7 +111,8 @@ def load_with_keras(
         download_timeout: seconds to wait for that check.
 
     Raises:
-        DatasetUnavailableError: the data is not cached and keras cannot download it.
+        DatasetUnavailableError: the data is not cached and keras cannot download it, or
+            ZOO_NO_OPTIONAL_DATA is set (`not_found` then says so).
     """
     if (
         isinstance(download_timeout, bool)
@@ -120,6 +123,8 @@ def load_with_keras(
             f"download_timeout must be positive. Received: download_timeout={download_timeout!r}"
         )
     host, port = parse_host_port(download_origin) if download_origin else (source.host, 443)
+    if optional_data_hidden():
+        raise DatasetUnavailableError(f"{name}: {not_found}. {how_to_get}")
     if not source.is_cached() and not host_reachable(host, port, download_timeout):
         raise DatasetUnavailableError(
             f"{name}: {not_found}, and keras.datasets cannot reach {host}:{port} to download it "

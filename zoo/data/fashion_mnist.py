@@ -1,7 +1,9 @@
 """Fashion-MNIST: 70k 28x28 grayscale clothing images in 10 classes, read from IDX files.
 
 Looked for, in order: `data_dir`, Debian's `dataset-fashion-mnist` package, and the keras cache;
-only when none has the files does keras.datasets download them (online).
+only when none has the files does keras.datasets download them (online). With
+ZOO_NO_OPTIONAL_DATA set (zoo/data/optional.py) only `data_dir` is searched. `SPEC` is known
+without the data, so a model can be built for it on a machine that lacks it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from zoo.data.arrays import as_class_indices, as_images
 from zoo.data.downloads import DEFAULT_DOWNLOAD_TIMEOUT, KerasSource, keras_cache_dir, load_with_keras
 from zoo.data.errors import DataFormatError
 from zoo.data.idx import read_idx
+from zoo.data.optional import hidden_note, optional_data_hidden
 from zoo.data.splits import hold_out_validation
 from zoo.spec import Dataset, DataSpec
 
@@ -41,6 +44,15 @@ KERAS_SOURCE = KerasSource(
     host="storage.googleapis.com",
     cache_files=tuple(f"fashion-mnist/{name}.gz" for name in IDX_FILES.values()),
 )
+SPEC = DataSpec(
+    name="fashion_mnist",
+    kind="image",
+    task="classification",
+    input_shape=(28, 28, 1),
+    num_outputs=len(CLASS_NAMES),
+    class_names=CLASS_NAMES,
+    description="Fashion-MNIST: 28x28 grayscale Zalando article images, pixel values 0..255.",
+)
 HOW_TO_GET = (
     "Install it with `apt-get install dataset-fashion-mnist` "
     "or pass --data-dir DIR holding the four IDX .gz files."
@@ -51,6 +63,8 @@ def availability(data_dir: str | None = None) -> tuple[bool, str]:
     for folder in _search_dirs(data_dir):
         if _idx_paths(folder):
             return True, f"IDX files in {folder}"
+    if optional_data_hidden():
+        return False, f"{_not_found(data_dir)}. {HOW_TO_GET}"
     return False, f"{_not_found(data_dir)}; needs a download by keras.datasets. {HOW_TO_GET}"
 
 
@@ -84,15 +98,6 @@ def load_fashion_mnist(
         arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
         source = "keras.datasets.fashion_mnist (downloaded)"
     _check_shapes(arrays, source)
-    spec = DataSpec(
-        name="fashion_mnist",
-        kind="image",
-        task="classification",
-        input_shape=(28, 28, 1),
-        num_outputs=len(CLASS_NAMES),
-        class_names=CLASS_NAMES,
-        description="Fashion-MNIST: 28x28 grayscale Zalando article images, pixel values 0..255.",
-    )
     splits = hold_out_validation(
         as_images(arrays["x_train"]),
         as_class_indices(arrays["y_train"], len(CLASS_NAMES)),
@@ -102,12 +107,18 @@ def load_fashion_mnist(
         validation_fraction=validation_fraction,
         stratify=True,
     )
-    return Dataset(spec, *splits, source=source)
+    return Dataset(SPEC, *splits, source=source)
 
 
 def _search_dirs(data_dir: str | None) -> list[Path]:
     folders = [Path(data_dir)] if data_dir else []
-    return folders + [DEBIAN_DIR, keras_cache_dir() / "fashion-mnist"]
+    if optional_data_hidden():
+        return folders
+    return folders + _optional_dirs()
+
+
+def _optional_dirs() -> list[Path]:
+    return [DEBIAN_DIR, keras_cache_dir() / "fashion-mnist"]
 
 
 def _idx_paths(folder: Path) -> dict[str, Path] | None:
@@ -122,8 +133,13 @@ def _idx_paths(folder: Path) -> dict[str, Path] | None:
 
 
 def _not_found(data_dir: str | None) -> str:
-    places = [f"--data-dir {data_dir}"] if data_dir else []
-    places += [str(DEBIAN_DIR), f"the keras cache ({keras_cache_dir() / 'fashion-mnist'})"]
+    given = [f"--data-dir {data_dir}"] if data_dir else []
+    debian, keras_cache = _optional_dirs()
+    optional = [str(debian), f"the keras cache ({keras_cache})"]
+    if optional_data_hidden():
+        where = f" in {given[0]}" if given else ""
+        return f"not found{where}; {hidden_note(' and '.join(optional))}"
+    places = given + optional
     return "not found in " + ", ".join(places[:-1]) + " or " + places[-1]
 
 

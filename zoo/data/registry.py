@@ -16,7 +16,7 @@ from zoo.data.npz_arrays import load_npz
 from zoo.data.packages import package_availability
 from zoo.data.splits import check_fraction
 from zoo.errors import ConfigError, UnknownNameError
-from zoo.spec import Dataset
+from zoo.spec import Dataset, DataSpec
 
 # Arguments `load_dataset` hands to every loader that takes them; the rest are its options.
 COMMON_ARGUMENTS = ("data_dir", "target", "seed", "validation_fraction")
@@ -32,6 +32,10 @@ class DatasetInfo:
     source: str  # where the data comes from, in one line
     load: Callable[..., Dataset]
     check: Callable[[str | None], tuple[bool, str]]
+    # The spec, where it is known without the data: for the datasets a machine may lack (see
+    # zoo/data/optional.py), so that a model can be built for one there. The others come with
+    # their pip packages, so loading them is always possible.
+    spec: DataSpec | None = None
 
     def availability(self, data_dir: str | None = None) -> tuple[bool, str]:
         """(available offline now?, where it is or why not, in one line)."""
@@ -66,6 +70,7 @@ DATASETS: dict[str, DatasetInfo] = {
             source=fashion_mnist.SOURCE,
             load=fashion_mnist.load_fashion_mnist,
             check=fashion_mnist.availability,
+            spec=fashion_mnist.SPEC,
         ),
         DatasetInfo(
             name="mnist",
@@ -74,6 +79,7 @@ DATASETS: dict[str, DatasetInfo] = {
             source="keras.datasets.mnist (downloads once, online)",
             load=keras_sets.load_mnist,
             check=_keras_availability("mnist"),
+            spec=keras_sets.SPECS["mnist"],
         ),
         DatasetInfo(
             name="cifar10",
@@ -82,6 +88,7 @@ DATASETS: dict[str, DatasetInfo] = {
             source="keras.datasets.cifar10 (downloads once, online)",
             load=keras_sets.load_cifar10,
             check=_keras_availability("cifar10"),
+            spec=keras_sets.SPECS["cifar10"],
         ),
         DatasetInfo(
             name="imdb",
@@ -90,6 +97,7 @@ DATASETS: dict[str, DatasetInfo] = {
             source="keras.datasets.imdb, decoded to text (downloads once, online)",
             load=keras_sets.load_imdb,
             check=_keras_availability("imdb"),
+            spec=keras_sets.SPECS["imdb"],
         ),
         DatasetInfo(
             name="bbc_news",
@@ -199,6 +207,17 @@ def load_dataset(
         )
     given = {"data_dir": data_dir, "target": target, "seed": seed, "validation_fraction": validation_fraction}
     return loader(**{key: value for key, value in given.items() if key in accepted}, **options)
+
+
+def dataset_spec(name: str, **arguments) -> DataSpec:
+    """What a model needs to know about a dataset (input shape, task, classes), loading no data
+    where the registry knows it; otherwise the dataset is loaded with `load_dataset(name,
+    **arguments)` and its spec returned (the spec of co2's windows, for one, depends on options).
+    """
+    info = DATASETS.get(name)
+    if info is not None and info.spec is not None:
+        return info.spec
+    return load_dataset(name, **arguments).spec
 
 
 def _loader(name: str) -> Callable[..., Dataset]:

@@ -1,8 +1,9 @@
 """`zoo finetune`: adapt a pretrained backbone to a small dataset in two phases.
 
 1. The backbone is frozen and a new head (pooling, dropout, dense) trains at a high rate.
-2. The top blocks are unfrozen and everything trainable continues at a low rate (1e-5 by
-   default) with BatchNormalization kept in inference mode.
+2. The top blocks are unfrozen and everything trainable continues at a lower rate with
+   BatchNormalization kept in inference mode. `FinetuneConfig` (zoo/train/config.py) holds the
+   defaults and why each was chosen.
 
 The recipe (phases, rates, unfrozen blocks, trainable counts) is written next to the checkpoints
 and into the exported model card. A run killed during phase 2 resumes without redoing phase 1.
@@ -10,7 +11,6 @@ and into the exported model card. A run killed during phase 2 resumes without re
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -20,7 +20,7 @@ import keras
 
 from zoo.errors import ConfigError
 from zoo.models import get_model_entry
-from zoo.train.config import TrainConfig
+from zoo.train.config import FinetuneConfig
 from zoo.train.freezing import freeze_backbone, trainable_summary, unfreeze_top
 from zoo.train.trainer import Run, TrainResult, run_training
 
@@ -29,46 +29,6 @@ log = logging.getLogger(__name__)
 HEAD_WEIGHTS = "head_phase.weights.h5"
 HEAD_RECIPE = "head_phase.json"
 RECIPE_FILE = "finetune_recipe.json"
-
-
-@dataclasses.dataclass
-class FinetuneConfig(TrainConfig):
-    weights: str = "imagenet"  # "imagenet", "none" or a local weights file
-    image_size: int = 96  # images are resized (and grayscale made RGB) inside the model
-    head_epochs: int = 3
-    finetune_epochs: int = 3
-    unfreeze_top: int | None = 2  # blocks unfrozen in phase 2 (ignored with unfreeze_from)
-    unfreeze_from: str | None = None  # or: every backbone layer from this one on
-    head_learning_rate: float = 1e-3
-    finetune_learning_rate: float = 1e-5
-    augmentation: tuple[str, ...] = ()  # flip, rotation, zoom: active in training only
-    dropout: float = 0.2
-
-    def __post_init__(self) -> None:
-        for name in ("head_epochs", "finetune_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise ConfigError(f"{name} must be a non-negative integer. Received: {name}={value}")
-        if self.head_epochs + self.finetune_epochs == 0:
-            raise ConfigError("head_epochs and finetune_epochs are both 0: nothing to train")
-        for name in ("head_learning_rate", "finetune_learning_rate"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be > 0. Received: {name}={getattr(self, name)}")
-        if self.unfreeze_from is not None:
-            self.unfreeze_top = None
-        elif self.unfreeze_top is None or self.unfreeze_top < 0:
-            raise ConfigError(f"unfreeze_top must be >= 0. Received: unfreeze_top={self.unfreeze_top}")
-        self.epochs = self.head_epochs + self.finetune_epochs
-        self.learning_rate = self.head_learning_rate
-        self.augmentation = tuple(self.augmentation)
-        self.model_config = {
-            "weights": self.weights,
-            "image_size": self.image_size,
-            "augmentation": self.augmentation,
-            "dropout": self.dropout,
-            **self.model_config,
-        }
-        super().__post_init__()
 
 
 def finetune(config: FinetuneConfig) -> TrainResult:

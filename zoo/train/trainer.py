@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import sys
 import time
@@ -18,6 +19,7 @@ import tensorflow as tf
 
 import zoo
 from serving.contract import DEFAULT_SIGNATURE
+from serving.tensorflow_startup import find_devices
 from zoo.data import load_dataset, make_pipelines
 from zoo.data.pipelines import keras_targets
 from zoo.export import export_saved_model
@@ -28,7 +30,9 @@ from zoo.train.callbacks import ThroughputMeter, make_callbacks
 from zoo.train.config import TrainConfig
 from zoo.train.optim import loss_and_metrics, make_optimizer
 from zoo.train.parameter_server import CoordinatedTraining, local_copy
-from zoo.train.strategy import is_chief, is_parameter_server, make_strategy
+from zoo.train.strategy import check_jit_compile, is_chief, is_parameter_server, make_strategy, resolve_strategy_name
+
+log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
@@ -129,6 +133,7 @@ class Run:
             initial_epoch=initial_epoch,
             callbacks=callbacks,
             verbose=_verbosity(self.config),
+            shuffle=False,  # the pipeline reshuffles every epoch; Keras cannot shuffle a tf.data.Dataset
         ).history
         return {key: [float(v) for v in values] for key, values in history.items()}
 
@@ -185,8 +190,12 @@ def train(config: TrainConfig, *, strategy: tf.distribute.Strategy | None = None
 
 def run_training(config: TrainConfig, body, *, strategy: tf.distribute.Strategy | None = None) -> TrainResult:
     """Set up strategy, seed, precision and data, then hand a `Run` to `body`."""
+    check_jit_compile(config.jit_compile, config.strategy, config.tpu)
     # The strategy first: splitting the CPU into logical devices must precede any TF work.
     strategy = strategy or make_strategy(config.strategy, num_devices=config.num_devices, tpu=config.tpu)
+    replicas = strategy.num_replicas_in_sync
+    log.info("devices: %s; strategy %s, %d replica%s", find_devices().describe(),
+             resolve_strategy_name(config.strategy, config.tpu), replicas, "s" if replicas > 1 else "")
     keras.utils.set_random_seed(config.seed)
     previous_policy = keras.mixed_precision.global_policy()
     if config.mixed_precision:

@@ -1,4 +1,5 @@
-"""Shared fixtures for the dataset tests: IDX files, an empty keras cache, an unreachable host."""
+"""Shared fixtures for the dataset tests: IDX files, an empty keras cache, an unreachable host,
+and the ZOO_NO_OPTIONAL_DATA mode turned off or on."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import struct
 
 import numpy as np
 import pytest
+
+from zoo.data.optional import ENV_VAR
 
 IDX_CODES = {np.dtype("uint8"): 0x08, np.dtype("int32"): 0x0C, np.dtype("float32"): 0x0D}
 
@@ -52,3 +55,17 @@ def closed_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def optional_data_searched(monkeypatch):
+    """ZOO_NO_OPTIONAL_DATA unset, for tests of where the loaders look for optional data and what
+    they say when it is not there: they set up those places themselves (an empty keras cache, an
+    unreachable host), so they run the same in either mode."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+
+
+@pytest.fixture
+def optional_data_hidden(monkeypatch):
+    """ZOO_NO_OPTIONAL_DATA=1: the loaders act as on a machine without optional data."""
+    monkeypatch.setenv(ENV_VAR, "1")

@@ -3,14 +3,17 @@ import gzip
 import numpy as np
 import pytest
 
-from zoo.data import DataFormatError, load_dataset
+from zoo.data import DATASETS, DataFormatError, dataset_spec, load_dataset
+from zoo.data import fashion_mnist
 from zoo.data.fashion_mnist import DEBIAN_DIR, IDX_FILES
+from zoo.data.optional import ENV_VAR, optional_data_hidden
 from zoo.errors import DatasetUnavailableError
 
 DEBIAN_FILES = [DEBIAN_DIR / f"{name}.gz" for name in IDX_FILES.values()]
 needs_debian_files = pytest.mark.skipif(
-    not all(path.is_file() for path in DEBIAN_FILES),
-    reason=f"Debian's dataset-fashion-mnist is not installed ({DEBIAN_DIR})",
+    optional_data_hidden() or not all(path.is_file() for path in DEBIAN_FILES),
+    reason=f"{ENV_VAR} is set: Debian's dataset-fashion-mnist counts as absent" if optional_data_hidden()
+    else f"Debian's dataset-fashion-mnist is not installed ({DEBIAN_DIR})",
 )
 
 
@@ -75,15 +78,45 @@ def test_availability_names_the_data_dir_that_has_the_files(tiny_idx_dir):
     )
 
 
-@pytest.mark.skipif(
-    all(path.is_file() for path in DEBIAN_FILES),
-    reason="Debian's dataset-fashion-mnist is installed, so fashion_mnist never needs the network here",
-)
-def test_offline_without_local_files_fails_fast_with_install_advice(tmp_path, empty_keras_cache, closed_port):
+@pytest.fixture
+def debian_dir(tmp_path, monkeypatch):
+    """Where the loader looks for Debian's package: an empty folder, whether or not it is installed."""
+    folder = tmp_path / "debian"
+    folder.mkdir()
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", folder)
+    return folder
+
+
+def test_offline_without_local_files_fails_fast_with_install_advice(
+    tmp_path, debian_dir, empty_keras_cache, closed_port, optional_data_searched
+):
     missing = tmp_path / "missing"
     with pytest.raises(DatasetUnavailableError) as raised:
         load_dataset("fashion_mnist", data_dir=str(missing), download_origin=f"127.0.0.1:{closed_port}")
     message = str(raised.value)
     assert "\n" not in message
-    assert message.startswith(f"fashion_mnist: not found in --data-dir {missing}, {DEBIAN_DIR}")
+    assert message.startswith(f"fashion_mnist: not found in --data-dir {missing}, {debian_dir}")
     assert "(offline?)" in message and "`apt-get install dataset-fashion-mnist`" in message
+
+
+def test_with_optional_data_hidden_the_debian_package_is_not_searched(
+    debian_dir, tiny_idx_dir, optional_data_hidden
+):
+    for path in tiny_idx_dir.glob("*.gz"):  # the package is installed, but hidden
+        path.rename(debian_dir / path.name)
+    available, where = DATASETS["fashion_mnist"].availability()
+    with pytest.raises(DatasetUnavailableError) as raised:
+        load_dataset("fashion_mnist")
+    message = str(raised.value)
+    assert available is False and where == message.removeprefix("fashion_mnist: ")
+    assert message.startswith(f"fashion_mnist: not found; ZOO_NO_OPTIONAL_DATA is set, so {debian_dir} and "
+                              "the keras cache (")
+    assert "nothing is downloaded" in message and "`apt-get install dataset-fashion-mnist`" in message
+
+
+def test_with_optional_data_hidden_the_data_dir_still_loads(tiny_idx_dir, optional_data_hidden):
+    assert load_dataset("fashion_mnist", data_dir=str(tiny_idx_dir)).source == f"IDX files in {tiny_idx_dir}"
+
+
+def test_the_spec_is_known_without_the_data_and_is_the_loaded_datasets(tiny_idx_dir, optional_data_hidden):
+    assert dataset_spec("fashion_mnist") == load_dataset("fashion_mnist", data_dir=str(tiny_idx_dir)).spec

@@ -4,7 +4,7 @@ import pytest
 
 from zoo.data import DATASETS, load_dataset
 from zoo.data.downloads import host_reachable
-from zoo.data.keras_sets import decode_reviews
+from zoo.data.keras_sets import SOURCES, decode_reviews
 from zoo.errors import ConfigError, DatasetUnavailableError
 
 NETWORK_DATASETS = ["mnist", "cifar10", "imdb"]
@@ -12,7 +12,7 @@ NETWORK_DATASETS = ["mnist", "cifar10", "imdb"]
 
 @pytest.mark.parametrize("name", NETWORK_DATASETS)
 def test_offline_dataset_fails_fast_with_one_line_saying_where_and_how(
-    name, tmp_path, empty_keras_cache, closed_port
+    name, tmp_path, empty_keras_cache, closed_port, optional_data_searched
 ):
     started = time.monotonic()
     with pytest.raises(DatasetUnavailableError) as raised:
@@ -26,7 +26,7 @@ def test_offline_dataset_fails_fast_with_one_line_saying_where_and_how(
 
 
 @pytest.mark.parametrize("name", NETWORK_DATASETS)
-def test_availability_of_an_uncached_download_says_where_it_looked(name, empty_keras_cache):
+def test_availability_of_an_uncached_download_says_where_it_looked(name, empty_keras_cache, optional_data_searched):
     available, where = DATASETS[name].availability()
     assert available is False
     assert str(empty_keras_cache) in where and "needs a download" in where
@@ -57,3 +57,21 @@ def test_imdb_reviews_decode_to_text_without_start_and_unknown_marks():
     texts = decode_reviews([[1, 4, 5, 2, 6], [1, 6]], word_index)
     assert texts.dtype == object
     assert texts.tolist() == ["the movie great", "great"]
+
+
+@pytest.mark.parametrize("name", NETWORK_DATASETS)
+def test_with_optional_data_hidden_the_keras_cache_is_not_used_and_nothing_downloads(
+    name, empty_keras_cache, optional_data_hidden
+):
+    for path in SOURCES[name].cache_paths():  # cached, but hidden
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    available, where = DATASETS[name].availability()
+    started = time.monotonic()
+    with pytest.raises(DatasetUnavailableError) as raised:
+        load_dataset(name, download_origin="no-such-host.invalid:443")
+    assert time.monotonic() - started < 1  # no reachability check, no download
+    message = str(raised.value)
+    assert available is False and "ZOO_NO_OPTIONAL_DATA is set" in where
+    assert message.startswith(f"{name}: not loaded; ZOO_NO_OPTIONAL_DATA is set, so the keras cache (")
+    assert "nothing is downloaded" in message and "\n" not in message

@@ -1,5 +1,6 @@
-"""Shared helpers for the recipe tests: the data spec of a recipe's dataset (loaded once per
-worker), and the benchmark script (tests.support.benchmark_scripts imports it from its path)."""
+"""Shared helpers for the recipe tests: the data spec of a recipe's dataset (without its data
+where the registry knows it, else loaded once per worker), and the benchmark script
+(tests.support.benchmark_scripts imports it from its path)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from tests.support.benchmark_scripts import imported_script
 
 @functools.cache
 def _spec(dataset: str, options_json: str):
-    from zoo.data import load_dataset
+    from zoo.data import dataset_spec
 
-    return load_dataset(dataset, **json.loads(options_json)).spec
+    return dataset_spec(dataset, **json.loads(options_json))
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_recipe_parses_into_its_commands_config(name, tmp_path):
     assert (config.model, config.dataset) == (recipe.model, recipe.dataset)
 
 
-@pytest.mark.slow  # loads Fashion-MNIST and builds two ImageNet-sized backbones
+@pytest.mark.slow  # builds two ImageNet-sized backbones (Fashion-MNIST's spec needs no data)
 @pytest.mark.parametrize("name", recipe_names())
 def test_recipe_builds_its_model(name, tmp_path, dataset_spec):
     config = get_recipe(name).make_config(workdir=str(tmp_path))

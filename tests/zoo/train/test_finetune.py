@@ -3,6 +3,7 @@ tiny subset with real EfficientNet-Lite0 ImageNet weights, export parity and res
 
 import json
 import logging
+import re
 
 import keras
 import numpy as np
@@ -76,6 +77,26 @@ def test_finetune_config_rejects_nothing_to_train():
         FinetuneConfig(model="efficientnet_lite0", dataset="digits", head_epochs=0, finetune_epochs=0)
 
 
+def test_finetune_defaults_are_the_tuned_lite0_recipes_phases():
+    from zoo.recipes import get_recipe
+
+    recipe = get_recipe("efficientnet_lite0_fashion_mnist").settings
+    defaults = FinetuneConfig(model="efficientnet_lite0", dataset="fashion_mnist")
+    for name in ("weights", "unfreeze_top", "head_learning_rate", "finetune_learning_rate"):
+        assert getattr(defaults, name) == recipe[name], name
+
+
+def test_finetune_help_says_why_each_default_was_chosen(capsys):
+    with pytest.raises(SystemExit):
+        main(["finetune", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for flag, default in [("--weights", "imagenet"), ("--image-size", "96"), ("--head-epochs", "3"),
+                          ("--finetune-epochs", "3"), ("--unfreeze-top K", "5"), ("--head-learning-rate", "0.001"),
+                          ("--finetune-learning-rate", "0.0003")]:
+        assert re.search(rf"{flag} [^-]*?Default {default}: \w", out), flag
+    assert "BatchNormalization kept in inference mode (a small dataset's batch statistics" in out
+
+
 def test_finetune_refuses_a_model_without_backbone(capsys):
     assert main(["finetune", "mlp", "--dataset", "iris"]) == 2
     assert "needs a pretrained backbone" in capsys.readouterr().err
@@ -83,12 +104,14 @@ def test_finetune_refuses_a_model_without_backbone(capsys):
 
 @pytest.fixture(scope="module")
 def finetuned(tmp_path_factory):
-    """Real ImageNet Lite0 weights, digits at 32x32, 96 training images, one epoch per phase."""
+    """Real ImageNet Lite0 weights, digits at 32x32, 96 training images, one epoch per phase, the
+    top block at 1e-5 in phase 2."""
     tmp = tmp_path_factory.mktemp("finetune")
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("KERAS_HOME", str(tmp / "keras"))
     config = FinetuneConfig(model="efficientnet_lite0", dataset="digits", image_size=32, head_epochs=1,
-                            finetune_epochs=1, unfreeze_top=1, train_examples=96, batch_size=32,
+                            finetune_epochs=1, unfreeze_top=1, finetune_learning_rate=1e-5,
+                            train_examples=96, batch_size=32,
                             strategy="default", verbose=0, workdir=str(tmp / "run"),
                             export_base=str(tmp / "models"))
     pretrained = make_backbone(TransferConfig(backbone="efficientnet_lite0", image_size=32, weights="imagenet"))

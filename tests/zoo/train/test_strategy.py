@@ -1,9 +1,12 @@
 """Strategy selection on a machine without GPUs or TPUs, and the errors for missing clusters."""
 
+import logging
+
 import pytest
 
+from zoo.cli.main import main
 from zoo.errors import ConfigError
-from zoo.train.strategy import is_chief, make_strategy, resolve_strategy_name
+from zoo.train.strategy import check_jit_compile, is_chief, make_strategy, resolve_strategy_name
 
 
 def test_auto_picks_default_strategy_without_accelerators(monkeypatch):
@@ -37,3 +40,58 @@ def test_tpu_strategy_without_tpu_is_a_clear_error(monkeypatch):
 
 def test_default_strategy_is_chief():
     assert is_chief(make_strategy("default"))
+
+
+@pytest.fixture
+def gpus(monkeypatch):
+    """gpus(n): TensorFlow reports n GPUs (none is what this machine really has)."""
+    import tensorflow as tf
+
+    real = tf.config.list_physical_devices
+
+    def pretend(count: int) -> None:
+        fake = [tf.config.PhysicalDevice(name=f"/physical_device:GPU:{index}", device_type="GPU")
+                for index in range(count)]
+        monkeypatch.setattr(tf.config, "list_physical_devices",
+                            lambda kind=None: fake if kind == "GPU" else real(kind))
+
+    return pretend
+
+
+def test_jit_compile_with_mirrored_on_a_cpu_is_refused_with_exit_2_and_one_line(capsys, tmp_path, gpus):
+    gpus(0)
+    code = main(["train", "mlp", "--dataset", "iris", "--strategy", "mirrored", "--jit-compile",
+                 "--workdir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("zoo train: error: --jit-compile does not work with --strategy mirrored on a "
+                          "machine without a GPU: XLA cannot compile")
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_jit_compile_on_a_cpu_warns_in_one_line(caplog, gpus):
+    gpus(0)
+    with caplog.at_level(logging.WARNING, logger="zoo.train.strategy"):
+        check_jit_compile(True, "default")
+    [record] = caplog.records
+    assert record.getMessage().startswith("--jit-compile on a machine without a GPU makes training slower")
+    assert "\n" not in record.getMessage()
+
+
+def test_jit_compile_with_a_gpu_or_a_tpu_is_neither_refused_nor_warned(caplog, gpus, monkeypatch):
+    gpus(2)
+    with caplog.at_level(logging.WARNING):
+        check_jit_compile(True, "mirrored")
+        check_jit_compile(True, "default")
+    gpus(0)
+    monkeypatch.setenv("TPU_NAME", "my-tpu")
+    with caplog.at_level(logging.WARNING):
+        check_jit_compile(True, "auto")
+    assert caplog.records == []
+
+
+def test_without_jit_compile_nothing_is_checked(caplog, gpus):
+    gpus(0)
+    with caplog.at_level(logging.WARNING):
+        check_jit_compile(False, "mirrored")
+    assert caplog.records == []

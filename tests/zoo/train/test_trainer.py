@@ -91,3 +91,12 @@ def test_mirrored_on_two_logical_cpus_matches_default_strategy_loss(tmp_path):
     replicas, mirrored_loss, default_loss = json.loads(out.stdout.strip().splitlines()[-1])
     assert replicas == 2
     np.testing.assert_allclose(mirrored_loss, default_loss, rtol=2e-3)
+
+
+def test_fit_causes_no_keras_warning_about_shuffling_a_dataset(quick_config):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(quick_config(epochs=1))
+    assert [str(warning.message) for warning in caught if "shuffle" in str(warning.message)] == []
