@@ -24,6 +24,8 @@ CLASSES_OUTPUT = "classes"
 SCORES_OUTPUT = "scores"
 REGRESSION_OUTPUT = "outputs"
 
+# A version directory is a SavedModel: it holds one of these (binary or text MetaGraphs).
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 # Files inside a version directory, relative to it.
 WARMUP_FILE = ("assets.extra", "tf_serving_warmup_requests")  # TFRecord of PredictionLog
 LABELS_FILE = ("assets", "labels.txt")  # one class name per line, in output order
