@@ -32,6 +32,8 @@ RUN groupadd --system --gid 10001 serving \
     && chown serving:serving /models
 COPY --from=build /opt/tfzoo /opt/tfzoo
 COPY deploy/docker/entrypoint.sh /usr/local/bin/tfzoo-serving-entrypoint
+# Prometheus metrics on the REST port, for runtimes that pass it (deploy/kserve/).
+COPY deploy/docker/monitoring.config /etc/tfzoo/monitoring.config
 
 ENV PATH=/opt/tfzoo/bin:$PATH \
     PYTHONUNBUFFERED=1 \
