@@ -17,9 +17,11 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/tfzoo
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY client ./client
 COPY zoo ./zoo
 COPY serving ./serving
-RUN /opt/tfzoo/bin/pip install --no-cache-dir . \
+# The client (tfzoo-client) is a distribution of its own that tfzoo depends on.
+RUN /opt/tfzoo/bin/pip install --no-cache-dir ./client . \
     && /opt/tfzoo/bin/zoo-serve --version
 
 # --- runtime: the virtual environment and the entrypoint, run by an unprivileged user ----------

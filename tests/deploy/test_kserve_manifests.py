@@ -157,7 +157,7 @@ def local_argv(container: dict, mnt_models, grpc_port: int, http_port: int) -> l
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", ["versions", "bare"])
 def test_zoo_serve_with_the_runtimes_arguments_serves_kserves_layout(models_root, tmp_path, layout):
-    from serving.client import Client
+    from tfzoo_client import Client
 
     isvc = INFERENCE_SERVICES["inferenceservice-rest.yaml"]
     name = isvc["metadata"]["name"]

@@ -7,7 +7,7 @@ import json
 import sys
 
 from zoo.cli.parser import non_negative_float, positive_float, positive_int, positive_int_list
-from serving.contract import DEFAULT_SIGNATURE
+from tfzoo_client.contract import DEFAULT_SIGNATURE
 from zoo.cli.predict import add_connection_arguments, read_root_certificates
 from zoo.errors import ConfigError, ZooError
 from zoo.tables import format_table
@@ -45,7 +45,7 @@ def add_parsers(subparsers) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from serving.errors import ServingError
+    from tfzoo_client.errors import ServingError
     from zoo.bench import BenchOptions, run_benchmark
     from zoo.bench.protocols import get_protocol
 

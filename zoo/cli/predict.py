@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from serving.contract import DEFAULT_SIGNATURE
+from tfzoo_client.contract import DEFAULT_SIGNATURE
 from zoo.cli.parser import positive_float, positive_int
 from zoo.errors import ConfigError, ZooError
 
@@ -62,8 +62,8 @@ def read_root_certificates(args: argparse.Namespace) -> bytes | None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from serving.client import Client, TlsConfig
-    from serving.errors import ServingError
+    from tfzoo_client import Client, TlsConfig
+    from tfzoo_client.errors import ServingError
 
     root_certificates = read_root_certificates(args)
     tls = TlsConfig(root_certificates=root_certificates) if (args.tls or root_certificates) else None
@@ -91,7 +91,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def _read(source: str, signature):
-    from serving.client.input_files import InputFileError, read_input
+    from tfzoo_client.input_files import InputFileError, read_input
 
     try:
         return read_input(source, signature, stdin=sys.stdin)

@@ -20,12 +20,12 @@ from typing import Any, Mapping
 import grpc
 import numpy as np
 from google.protobuf import json_format, struct_pb2, wrappers_pb2
-from tensorflow.core.framework import types_pb2
-from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
+from tfzoo_client._proto.tensorflow.core.framework import types_pb2
+from tfzoo_client._proto.tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 
-from serving import errors
-from serving.apis.tfs.tensor_codec import data_type_name, numpy_dtype
-from serving.contract import (CLASSIFY_METHOD, DEFAULT_SIGNATURE, LABELS_FIELD, MODEL_CARD_FIELD,
+from tfzoo_client import errors
+from tfzoo_client.tensor_codec import data_type_name, numpy_dtype
+from tfzoo_client.contract import (CLASSIFY_METHOD, DEFAULT_SIGNATURE, LABELS_FIELD, MODEL_CARD_FIELD,
                               PREDICT_METHOD, REGRESS_METHOD, SIGNATURE_DEF_FIELD)
 
 EXTRA_FIELDS = (LABELS_FIELD, MODEL_CARD_FIELD)

@@ -2,8 +2,9 @@
 
 A dict maps feature names to values: floats (or float arrays) become a `float_list`, ints and
 bools an `int64_list`, str/bytes a `bytes_list`; arrays are flattened, as the models' parsing
-(`tf.io.parse_example` with a FixedLenFeature of the input's shape) expects. A
-`tf.train.Example` is taken as it is.
+(`tf.io.parse_example` with a FixedLenFeature of the input's shape) expects. An Example message
+is taken as it is: this package's, or TensorFlow's `tf.train.Example` (another class of the same
+message, copied through its bytes).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 import numpy as np
-from tensorflow.core.example import example_pb2, feature_pb2
-from tensorflow_serving.apis import input_pb2
+from tfzoo_client._proto.tensorflow.core.example import example_pb2, feature_pb2
+from tfzoo_client._proto.tensorflow_serving.apis import input_pb2
 
-from serving import errors
+from tfzoo_client import errors
 
 Example = Mapping[str, Any] | example_pb2.Example
 
@@ -24,7 +25,7 @@ def input_proto(examples: Iterable[Example], context: Example | None = None) -> 
 
     errors.InvalidArgument when there is no example or a value cannot be a feature.
     """
-    if isinstance(examples, (Mapping, example_pb2.Example)):
+    if isinstance(examples, Mapping) or _is_example_message(examples):
         examples = [examples]
     converted = [to_example(example, index) for index, example in enumerate(examples)]
     if not converted:
@@ -41,6 +42,8 @@ def input_proto(examples: Iterable[Example], context: Example | None = None) -> 
 def to_example(example: Example, where: int | str = 0) -> example_pb2.Example:
     if isinstance(example, example_pb2.Example):
         return example
+    if _is_example_message(example):
+        return example_pb2.Example.FromString(example.SerializeToString())
     if not isinstance(example, Mapping):
         raise errors.InvalidArgument(
             f"example {where} must be a dict of feature name -> values or a tf.train.Example. "
@@ -50,6 +53,11 @@ def to_example(example: Example, where: int | str = 0) -> example_pb2.Example:
     for name, value in example.items():
         proto.features.feature[str(name)].CopyFrom(_feature(value, f"example {where}, feature {name!r}"))
     return proto
+
+
+def _is_example_message(value: Any) -> bool:
+    descriptor = getattr(value, "DESCRIPTOR", None)
+    return getattr(descriptor, "full_name", None) == example_pb2.Example.DESCRIPTOR.full_name
 
 
 def _feature(value: Any, where: str) -> feature_pb2.Feature:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 import time
 
-from serving.client.messages import ModelRef
-from serving.client.metadata import ModelMetadata
+from tfzoo_client.messages import ModelRef
+from tfzoo_client.metadata import ModelMetadata
 
 
 class MetadataCache:

@@ -6,12 +6,11 @@ import asyncio
 import time
 
 import grpc
-from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
-from serving import errors
-from serving.client import operations
-from serving.client.base import MODEL_SERVICE, PREDICTION_SERVICE, SERVICE_OF_METHOD, BaseClient
-from serving.client.errors import error_from_rpc
+from tfzoo_client import errors
+from tfzoo_client import operations
+from tfzoo_client.base import SERVICE_OF_METHOD, STUBS, BaseClient
+from tfzoo_client.errors import error_from_rpc
 
 
 class AsyncClient(BaseClient):
@@ -30,10 +29,7 @@ class AsyncClient(BaseClient):
         else:
             self._channel = grpc.aio.secure_channel(self.target, self._tls.credentials(),
                                                     options=self._channel_options)
-        self._stubs = {
-            PREDICTION_SERVICE: prediction_service_pb2_grpc.PredictionServiceStub(self._channel),
-            MODEL_SERVICE: model_service_pb2_grpc.ModelServiceStub(self._channel),
-        }
+        self._stubs = {service: stub(self._channel) for service, stub in STUBS.items()}
 
     async def close(self) -> None:
         """Closes the channel; calls in progress are cancelled."""

@@ -1,16 +1,18 @@
 """The client's public methods, shared by `Client` (blocking) and `AsyncClient` (asyncio).
 
-Each method validates its arguments, builds an operation (serving/client/operations.py) and hands
+Each method validates its arguments, builds an operation (tfzoo_client/operations.py) and hands
 it to `_run`, which the subclass implements: `Client._run` returns the result, `AsyncClient._run`
 returns an awaitable of it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from serving.client import operations
-from serving.client.channel import (
+from tfzoo_client import operations
+from tfzoo_client._proto import grpc_predict_v2_pb2_grpc
+from tfzoo_client._proto.tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
+from tfzoo_client.channel import (
     DEFAULT_MAX_MESSAGE_BYTES,
     RetryPolicy,
     TlsConfig,
@@ -20,20 +22,22 @@ from serving.client.channel import (
     check_timeout,
     resolve_tls,
 )
-from serving.client.examples import Example
-from serving.client.messages import ModelRef
-from serving.client.metadata_cache import MetadataCache
-from serving.contract import DEFAULT_SIGNATURE
+from tfzoo_client.examples import Example
+from tfzoo_client.messages import ModelRef
+from tfzoo_client.metadata_cache import MetadataCache
+from tfzoo_client.contract import DEFAULT_SIGNATURE
 
-# The two TensorFlow Serving services and the methods the operations call on each.
-PREDICTION_SERVICE = "tensorflow.serving.PredictionService"
-MODEL_SERVICE = "tensorflow.serving.ModelService"
+# The services a client calls, their stubs (which work on sync and grpc.aio channels alike), and
+# the service of each method the operations call: TF Serving's two, then KServe v2's.
+STUBS = {
+    "tensorflow.serving.PredictionService": prediction_service_pb2_grpc.PredictionServiceStub,
+    "tensorflow.serving.ModelService": model_service_pb2_grpc.ModelServiceStub,
+    "inference.GRPCInferenceService": grpc_predict_v2_pb2_grpc.GRPCInferenceServiceStub,
+}
 SERVICE_OF_METHOD = {
-    "Predict": PREDICTION_SERVICE,
-    "Classify": PREDICTION_SERVICE,
-    "Regress": PREDICTION_SERVICE,
-    "GetModelMetadata": PREDICTION_SERVICE,
-    "GetModelStatus": MODEL_SERVICE,
+    **dict.fromkeys(("Predict", "Classify", "Regress", "GetModelMetadata"), "tensorflow.serving.PredictionService"),
+    "GetModelStatus": "tensorflow.serving.ModelService",
+    **dict.fromkeys(("ModelInfer", "ModelReady", "ServerReady", "ServerLive"), "inference.GRPCInferenceService"),
 }
 
 
@@ -113,8 +117,28 @@ class BaseClient:
         operation = operations.wait_until_ready(ModelRef(model, version), timeout, poll_interval)
         return self._run(operation, timeout)
 
+    def infer(self, model: str, inputs: Mapping[str, Any], *, version: int | None = None,
+              outputs: Sequence[str] | None = None, timeout: float | None = None):
+        """KServe v2 (Open Inference Protocol) ModelInfer: runs the model on `inputs` ({input name:
+        numpy array, list or str/bytes}) and returns {output name: numpy array}; `outputs` names
+        the outputs to return (all by default). Arrays are sent with their own dtype."""
+        ref = ModelRef(model, version)
+        return self._run(operations.infer(ref, inputs, outputs), timeout)
+
+    def model_ready(self, model: str, *, version: int | None = None, timeout: float | None = None):
+        """KServe v2 ModelReady: whether the model (or `version`) can answer inferences now."""
+        return self._run(operations.model_ready(ModelRef(model, version)), timeout)
+
+    def server_ready(self, *, timeout: float | None = None):
+        """KServe v2 ServerReady: whether every model the server was given is ready."""
+        return self._run(operations.server_ready(), timeout)
+
+    def server_live(self, *, timeout: float | None = None):
+        """KServe v2 ServerLive: whether the server answers at all."""
+        return self._run(operations.server_live(), timeout)
+
     def _connect(self) -> None:
-        """Opens the channel (plaintext or TLS, with `self._channel_options`)."""
+        """Opens the channel (plaintext or TLS, with `self._channel_options`) and its stubs."""
         raise NotImplementedError
 
     def _run(self, operation: operations.Operation, timeout: float | None):

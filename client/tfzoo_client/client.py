@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import grpc
-from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
-from serving import errors
-from serving.client import operations
-from serving.client.base import MODEL_SERVICE, PREDICTION_SERVICE, SERVICE_OF_METHOD, BaseClient
-from serving.client.errors import error_from_rpc
+from tfzoo_client import errors
+from tfzoo_client import operations
+from tfzoo_client.base import SERVICE_OF_METHOD, STUBS, BaseClient
+from tfzoo_client.errors import error_from_rpc
 
 
 class Client(BaseClient):
@@ -34,7 +33,7 @@ class Client(BaseClient):
             before every predict.
         channel_options: more gRPC channel arguments, appended to the client's own.
 
-    Failed calls raise the typed errors of serving/errors.py (errors.NotFound,
+    Failed calls raise the typed errors of tfzoo_client/errors.py (errors.NotFound,
     errors.InvalidArgument, errors.Unavailable...) with the server's status code (`.code`) and
     message (`.message`). The methods are thread-safe; one client can be shared.
     """
@@ -44,10 +43,7 @@ class Client(BaseClient):
             self._channel = grpc.insecure_channel(self.target, options=self._channel_options)
         else:
             self._channel = grpc.secure_channel(self.target, self._tls.credentials(), options=self._channel_options)
-        self._stubs = {
-            PREDICTION_SERVICE: prediction_service_pb2_grpc.PredictionServiceStub(self._channel),
-            MODEL_SERVICE: model_service_pb2_grpc.ModelServiceStub(self._channel),
-        }
+        self._stubs = {service: stub(self._channel) for service, stub in STUBS.items()}
 
     def close(self) -> None:
         """Closes the channel; calls in progress are cancelled."""

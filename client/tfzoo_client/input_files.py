@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from serving.client.metadata import SignatureInfo, TensorInfo
+from tfzoo_client.metadata import SignatureInfo, TensorInfo
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 SUPPORTED = "an image (.png, .jpg...), a .npy file, a .csv file, a .json file, or - for JSON on stdin"

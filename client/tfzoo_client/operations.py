@@ -14,11 +14,12 @@ from typing import Any, Generator, Iterable, Sequence
 
 from google.protobuf import message as protobuf_message
 
-from serving import errors
-from serving.client import messages
-from serving.client.conversion import signature_inputs
-from serving.client.examples import Example
-from serving.client.metadata import (
+from tfzoo_client import errors
+from tfzoo_client import messages, oip
+from tfzoo_client._proto import grpc_predict_v2_pb2 as v2
+from tfzoo_client.conversion import signature_inputs
+from tfzoo_client.examples import Example
+from tfzoo_client.metadata import (
     CLASSIFY_METHOD,
     EXTRA_FIELDS,
     REGRESS_METHOD,
@@ -27,8 +28,8 @@ from serving.client.metadata import (
     metadata_from_response,
     statuses_from_response,
 )
-from serving.client.metadata_cache import MetadataCache
-from serving.client.messages import ModelRef
+from tfzoo_client.metadata_cache import MetadataCache
+from tfzoo_client.messages import ModelRef
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +109,27 @@ def regress(state: ClientState, ref: ModelRef, examples: Iterable[Example], sign
     request = messages.regression_request(ref, signature, examples, context)
     response = yield from _checked_by_server(state, ref, Call("Regress", request))
     return messages.regression_values(response)
+
+
+def infer(ref: ModelRef, inputs: Any, outputs: Sequence[str] | None) -> Operation:
+    response = yield Call("ModelInfer", oip.infer_request(ref.name, ref.version, inputs, outputs))
+    return oip.infer_outputs(response)
+
+
+def model_ready(ref: ModelRef) -> Operation:
+    request = v2.ModelReadyRequest(name=ref.name, version="" if ref.version is None else str(ref.version))
+    response = yield Call("ModelReady", request)
+    return response.ready
+
+
+def server_ready() -> Operation:
+    response = yield Call("ServerReady", v2.ServerReadyRequest())
+    return response.ready
+
+
+def server_live() -> Operation:
+    response = yield Call("ServerLive", v2.ServerLiveRequest())
+    return response.live
 
 
 def status(ref: ModelRef) -> Operation:

@@ -21,8 +21,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from serving import errors
-from serving.client.metadata import SignatureInfo, TensorInfo
+from tfzoo_client import errors
+from tfzoo_client.metadata import SignatureInfo, TensorInfo
 
 
 def signature_inputs(inputs: Any, signature: SignatureInfo) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ import dataclasses
 from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
-from tensorflow_serving.apis import (
+from tfzoo_client._proto.tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
     get_model_status_pb2,
@@ -19,9 +19,9 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from serving.client.examples import Example, input_proto
-from serving.client.metadata import SIGNATURE_DEF_FIELD
-from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
+from tfzoo_client.examples import Example, input_proto
+from tfzoo_client.metadata import SIGNATURE_DEF_FIELD
+from tfzoo_client.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
 
 class ClassScore(NamedTuple):
