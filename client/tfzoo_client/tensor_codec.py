@@ -1,7 +1,9 @@
 """numpy arrays <-> TensorProto, on the client's side of the wire.
 
-Requests carry numbers in `tensor_content` (one copy of the array's bytes, as TensorFlow's
-`make_tensor_proto` does for arrays) and strings in `string_val`. Responses are read from whichever
+Requests are encoded as TensorFlow's `make_tensor_proto` encodes an array, so that they are the
+same bytes: more than one value of a dtype TensorFlow lists (`_CONTENT_DTYPES`) in
+`tensor_content` (one copy of the array's bytes); single values, and booleans, uint16 and complex
+numbers, value by value in their typed field; strings in `string_val`. Responses are read from whichever
 field the server filled: TF Serving answers with the typed `*_val` fields by default and with
 `tensor_content` under --enable_serialization_as_tensor_content. A single value fills the whole
 shape, as in TensorFlow; any other count that does not match the shape is an error.
@@ -24,7 +26,9 @@ try:
 except ImportError:  # an optional dependency: only bfloat16 and float8 need it
     ml_dtypes = None
 
-_NUMPY_DTYPES: dict[int, np.dtype] = {
+# DataType -> numpy dtype, for every dtype a signature can take and numpy can hold; the server's
+# codec (serving/apis/tfs/tensor_codec.py) reads TensorProto with these tables too.
+NUMPY_DTYPES: dict[int, np.dtype] = {
     types_pb2.DT_FLOAT: np.dtype(np.float32),
     types_pb2.DT_DOUBLE: np.dtype(np.float64),
     types_pb2.DT_HALF: np.dtype(np.float16),
@@ -51,12 +55,14 @@ _ML_DTYPES = {
     types_pb2.DT_FLOAT8_E5M2FNUZ: "float8_e5m2fnuz",
 }
 if ml_dtypes is not None:
-    _NUMPY_DTYPES.update({tf_dtype: np.dtype(getattr(ml_dtypes, name)) for tf_dtype, name in _ML_DTYPES.items()})
-_DATA_TYPES = {dtype: tf_dtype for tf_dtype, dtype in _NUMPY_DTYPES.items()}
+    NUMPY_DTYPES.update({tf_dtype: np.dtype(getattr(ml_dtypes, name)) for tf_dtype, name in _ML_DTYPES.items()})
+# float8 values travel one byte each, in the `float8_val` bytes field.
+FLOAT8_DTYPES = frozenset(tf_dtype for tf_dtype in _ML_DTYPES if tf_dtype != types_pb2.DT_BFLOAT16)
+_DATA_TYPES = {dtype: tf_dtype for tf_dtype, dtype in NUMPY_DTYPES.items()}
 
 # The typed field of each dtype, and how its values travel: int_val is int32 for every small int,
 # half_val carries the raw 16 bits of float16 and bfloat16, complex fields interleave parts.
-_TYPED_FIELDS: dict[int, tuple[str, np.dtype]] = {
+TYPED_FIELDS: dict[int, tuple[str, np.dtype]] = {
     types_pb2.DT_FLOAT: ("float_val", np.dtype(np.float32)),
     types_pb2.DT_DOUBLE: ("double_val", np.dtype(np.float64)),
     types_pb2.DT_HALF: ("half_val", np.dtype(np.int32)),
@@ -74,6 +80,13 @@ _TYPED_FIELDS: dict[int, tuple[str, np.dtype]] = {
     types_pb2.DT_COMPLEX128: ("dcomplex_val", np.dtype(np.float64)),
 }
 
+# The dtypes tf.make_tensor_proto writes to tensor_content (tensor_util._TENSOR_CONTENT_TYPES).
+_CONTENT_DTYPES = frozenset({
+    types_pb2.DT_HALF, types_pb2.DT_BFLOAT16, types_pb2.DT_FLOAT, types_pb2.DT_DOUBLE, types_pb2.DT_INT8,
+    types_pb2.DT_INT16, types_pb2.DT_INT32, types_pb2.DT_INT64, types_pb2.DT_UINT8, types_pb2.DT_UINT32,
+    types_pb2.DT_UINT64, *FLOAT8_DTYPES,
+})
+
 
 def data_type_name(tf_dtype: int) -> str:
     """`DT_FLOAT` for 1: the spelling TF Serving uses in its messages."""
@@ -87,7 +100,7 @@ def numpy_dtype(tf_dtype: int) -> np.dtype:
     """The numpy dtype holding tensors of TF dtype `tf_dtype` (object, of bytes, for DT_STRING);
     errors.InvalidArgument for one numpy cannot hold here."""
     try:
-        return _NUMPY_DTYPES[tf_dtype]
+        return NUMPY_DTYPES[tf_dtype]
     except KeyError:
         hint = " (install ml_dtypes for it)" if tf_dtype in _ML_DTYPES else ""
         raise errors.InvalidArgument(f"Tensors of dtype {data_type_name(tf_dtype)} are not supported{hint}") from None
@@ -106,16 +119,27 @@ def tf_data_type(dtype: np.dtype) -> int:
 
 
 def ndarray_to_tensor_proto(array) -> tensor_pb2.TensorProto:
-    """A TensorProto of `array`: numbers little-endian in tensor_content, strings (bytes, or str
-    sent as UTF-8) in string_val."""
+    """A TensorProto of `array`, as tf.make_tensor_proto makes it (see the module's doc); str
+    values are sent as UTF-8."""
     array = np.asarray(array)
     proto = tensor_pb2.TensorProto(dtype=tf_data_type(array.dtype))
+    proto.tensor_shape.SetInParent()  # present even for a scalar, as TensorFlow writes it
     for size in array.shape:
         proto.tensor_shape.dim.add(size=size)
+    flat = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<") if array.dtype.kind != "O" else None).ravel()
     if proto.dtype == types_pb2.DT_STRING:
-        proto.string_val.extend(_as_bytes(value) for value in array.ravel().tolist())
+        proto.string_val.extend(_as_bytes(value) for value in flat.tolist())
+    elif flat.size > 1 and proto.dtype in _CONTENT_DTYPES:
+        proto.tensor_content = flat.tobytes()
+    elif proto.dtype in FLOAT8_DTYPES:
+        proto.float8_val = flat.tobytes()
     else:
-        proto.tensor_content = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+        field, _ = TYPED_FIELDS[proto.dtype]
+        if flat.dtype.kind == "c":
+            flat = flat.view(flat.real.dtype)  # real and imaginary parts interleaved
+        elif proto.dtype in (types_pb2.DT_HALF, types_pb2.DT_BFLOAT16):
+            flat = flat.view(np.uint16)  # half_val carries the raw 16 bits
+        getattr(proto, field).extend(flat.tolist())
     return proto
 
 
@@ -134,10 +158,10 @@ def tensor_proto_to_ndarray(proto, name: str = "") -> np.ndarray:
     if proto.dtype == types_pb2.DT_STRING:
         values = np.empty(len(proto.string_val), dtype=object)
         values[:] = list(proto.string_val)
-    elif proto.dtype not in _TYPED_FIELDS:  # float8: one byte a value
+    elif proto.dtype in FLOAT8_DTYPES:
         values = np.frombuffer(proto.float8_val, dtype=dtype)
     else:
-        field, wire_dtype = _TYPED_FIELDS[proto.dtype]
+        field, wire_dtype = TYPED_FIELDS[proto.dtype]
         values = np.asarray(getattr(proto, field), dtype=wire_dtype)
         if dtype.kind == "c":
             values = values.view(dtype)
