@@ -22,10 +22,10 @@ from tfzoo_client.channel import (
     check_timeout,
     resolve_tls,
 )
+from tfzoo_client.contract import DEFAULT_SIGNATURE
 from tfzoo_client.examples import Example
 from tfzoo_client.messages import ModelRef
 from tfzoo_client.metadata_cache import MetadataCache
-from tfzoo_client.contract import DEFAULT_SIGNATURE
 
 # The services a client calls, their stubs (which work on sync and grpc.aio channels alike), and
 # the service of each method the operations call: TF Serving's two, then KServe v2's.
