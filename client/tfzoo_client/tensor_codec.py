@@ -151,7 +151,7 @@ def tensor_proto_to_ndarray(proto, name: str = "") -> np.ndarray:
     size = math.prod(shape)
     if proto.tensor_content:
         if proto.dtype == types_pb2.DT_STRING:
-            values = _string_list(proto.tensor_content, size)
+            values = decode_string_list(proto.tensor_content, size, name)
         else:
             values = np.frombuffer(proto.tensor_content, dtype=dtype.newbyteorder("<")).astype(dtype)
         return _shaped(values, shape, size, name)
@@ -178,27 +178,45 @@ def _shaped(values: np.ndarray, shape: tuple[int, ...], size: int, name: str) ->
     if values.size == 1:  # TensorFlow's rule: one value fills the tensor
         return np.full(shape, values[0], dtype=values.dtype)
     raise errors.InvalidArgument(
-        f"Tensor {name or '(unnamed)'} has shape {list(shape)} ({size} values) but holds {values.size}")
+        f"Tensor {_label(name)} has shape {list(shape)} ({size} values) but holds {values.size}")
 
 
-def _string_list(content: bytes, size: int) -> np.ndarray:
-    """TensorFlow's string tensor_content: `size` varint lengths, then the strings back to back."""
+def decode_string_list(content: bytes, size: int, name: str = "") -> np.ndarray:
+    """TensorFlow's string tensor_content (`size` varint32 lengths, then the bytes back to back) as
+    an object array of bytes; errors.InvalidArgument, naming the tensor, when it does not add up.
+    The server reads requests with it too."""
     lengths, position = [], 0
-    for _ in range(size):
-        length = shift = 0
-        while True:
-            byte = content[position]
-            position += 1
-            length |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                break
-        lengths.append(length)
+    try:
+        for _ in range(size):
+            length, shift = 0, 0
+            while True:
+                byte = content[position]
+                position += 1
+                length |= (byte & 0x7F) << shift
+                shift += 7
+                if byte < 0x80:
+                    break
+            lengths.append(length)
+    except IndexError:
+        raise errors.InvalidArgument(
+            f"Tensor {_label(name)} of dtype DT_STRING: tensor_content ends before the lengths "
+            f"of its {size} strings; send strings in string_val instead"
+        ) from None
+    if position + sum(lengths) != len(content):
+        raise errors.InvalidArgument(
+            f"Tensor {_label(name)} of dtype DT_STRING: tensor_content holds "
+            f"{len(content) - position} bytes of string data but its lengths add up to "
+            f"{sum(lengths)}; send strings in string_val instead"
+        )
     values = np.empty(size, dtype=object)
     for index, length in enumerate(lengths):
         values[index] = content[position:position + length]
         position += length
     return values
+
+
+def _label(name: str) -> str:
+    return f'"{name}"' if name else "(unnamed)"
 
 
 def _as_bytes(value) -> bytes:

@@ -27,6 +27,7 @@ from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tfzoo_client.tensor_codec import FLOAT8_DTYPES as _FLOAT8_TYPES
 from tfzoo_client.tensor_codec import NUMPY_DTYPES as _NUMPY_DTYPES
 from tfzoo_client.tensor_codec import TYPED_FIELDS as _TYPED_FIELDS
+from tfzoo_client.tensor_codec import decode_string_list
 
 from serving import errors
 from serving.apis.tfs.packed_fields import merge_packed_field
@@ -176,7 +177,7 @@ def _shape(shape_proto: tensor_shape_pb2.TensorShapeProto, name: str) -> tuple[i
 def _from_tensor_content(proto, dtype: np.dtype, shape, size: int, name: str) -> np.ndarray:
     content = proto.tensor_content
     if proto.dtype == types_pb2.DT_STRING:
-        return _decode_string_list(content, size, name).reshape(shape)
+        return decode_string_list(content, size, name).reshape(shape)
     if len(content) != size * dtype.itemsize:
         raise errors.InvalidArgument(
             f"Tensor {_label(name)} of dtype {data_type_name(proto.dtype)} and shape "
@@ -185,38 +186,6 @@ def _from_tensor_content(proto, dtype: np.dtype, shape, size: int, name: str) ->
         )
     # Read-only view of the request's bytes: TensorFlow copies inputs anyway.
     return np.frombuffer(content, dtype=dtype).reshape(shape)
-
-
-def _decode_string_list(content: bytes, size: int, name: str) -> np.ndarray:
-    """Decodes TF's string tensor_content: `size` varint32 lengths, then the bytes back to back."""
-    lengths, position = [], 0
-    try:
-        for _ in range(size):
-            length, shift = 0, 0
-            while True:
-                byte = content[position]
-                position += 1
-                length |= (byte & 0x7F) << shift
-                shift += 7
-                if byte < 0x80:
-                    break
-            lengths.append(length)
-    except IndexError:
-        raise errors.InvalidArgument(
-            f"Tensor {_label(name)} of dtype DT_STRING: tensor_content ends before the lengths "
-            f"of its {size} strings; send strings in string_val instead"
-        ) from None
-    if position + sum(lengths) != len(content):
-        raise errors.InvalidArgument(
-            f"Tensor {_label(name)} of dtype DT_STRING: tensor_content holds "
-            f"{len(content) - position} bytes of string data but its lengths add up to "
-            f"{sum(lengths)}; send strings in string_val instead"
-        )
-    values = np.empty(size, dtype=object)
-    for index, length in enumerate(lengths):
-        values[index] = content[position:position + length]
-        position += length
-    return values
 
 
 def _fit_to_shape(values: np.ndarray, shape, size: int, name: str, field: str) -> np.ndarray:
