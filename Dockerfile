@@ -17,9 +17,11 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/tfzoo
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY client ./client
 COPY zoo ./zoo
 COPY serving ./serving
-RUN /opt/tfzoo/bin/pip install --no-cache-dir . \
+# The client (tfzoo-client) is a distribution of its own that tfzoo depends on.
+RUN /opt/tfzoo/bin/pip install --no-cache-dir ./client . \
     && /opt/tfzoo/bin/zoo-serve --version
 
 # --- runtime: the virtual environment and the entrypoint, run by an unprivileged user ----------
@@ -32,6 +34,8 @@ RUN groupadd --system --gid 10001 serving \
     && chown serving:serving /models
 COPY --from=build /opt/tfzoo /opt/tfzoo
 COPY deploy/docker/entrypoint.sh /usr/local/bin/tfzoo-serving-entrypoint
+# Prometheus metrics on the REST port, for runtimes that pass it (deploy/kserve/).
+COPY deploy/docker/monitoring.config /etc/tfzoo/monitoring.config
 
 ENV PATH=/opt/tfzoo/bin:$PATH \
     PYTHONUNBUFFERED=1 \

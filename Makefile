@@ -11,10 +11,11 @@ export PYTHONUNBUFFERED := 1
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The client is a distribution of its own (client/) that tfzoo depends on: both from this checkout.
+$(STAMP): pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ./client -e ".[dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -206,7 +206,7 @@ def in_process_latency(export_dir: Path, input_name: str, x_test) -> dict[str, f
 
 def served_latency(model_base: Path, model_name: str, run_dir: Path, seconds: float) -> dict[str, Any]:
     """p50 at concurrency 1 against a real zoo-serve on the export, measured by zoo bench."""
-    from serving.client import Client
+    from tfzoo_client import Client
     from zoo.bench import BenchOptions, run_benchmark
 
     [port] = free_ports(1)

@@ -9,13 +9,10 @@ any other tool are served the same way.
 
 from __future__ import annotations
 
-# The signature a request means when it names none.
-DEFAULT_SIGNATURE = "serving_default"
-
-# SignatureDef.method_name of each kind of signature (signature_constants.*_METHOD_NAME).
-PREDICT_METHOD = "tensorflow/serving/predict"
-CLASSIFY_METHOD = "tensorflow/serving/classify"
-REGRESS_METHOD = "tensorflow/serving/regress"
+# The words of TF Serving's API a client needs too, defined in the client's distribution and
+# re-exported here for the server and the zoo.
+from tfzoo_client.contract import (CLASSIFY_METHOD, DEFAULT_SIGNATURE, LABELS_FIELD, MODEL_CARD_FIELD,
+                                   PREDICT_METHOD, REGRESS_METHOD, SIGNATURE_DEF_FIELD)
 
 # Classify and regress signatures take one input, the serialized tf.Examples...
 EXAMPLES_INPUT = "inputs"
@@ -24,6 +21,8 @@ CLASSES_OUTPUT = "classes"
 SCORES_OUTPUT = "scores"
 REGRESSION_OUTPUT = "outputs"
 
+# A version directory is a SavedModel: it holds one of these (binary or text MetaGraphs).
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 # Files inside a version directory, relative to it.
 WARMUP_FILE = ("assets.extra", "tf_serving_warmup_requests")  # TFRecord of PredictionLog
 LABELS_FILE = ("assets", "labels.txt")  # one class name per line, in output order
@@ -31,7 +30,3 @@ MODEL_CARD_FILE = ("assets.extra", "model_card.json")  # what the model is and h
 TFLITE_MODEL_FILE = ("model.tflite",)  # served with --prefer_tflite_model
 BATCHING_PARAMETERS_FILE = ("batching_params.pbtxt",)  # --enable_per_model_batching_parameters
 
-# GetModelMetadata's metadata_field names: TF Serving's one, then the files a zoo export carries.
-SIGNATURE_DEF_FIELD = "signature_def"
-LABELS_FIELD = "labels"  # assets/labels.txt as a StringValue
-MODEL_CARD_FIELD = "model_card"  # assets.extra/model_card.json as a StringValue

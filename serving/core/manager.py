@@ -24,7 +24,7 @@ from serving.core.events import MODEL_ADDED, MODEL_REMOVED, StateEvent, StateLis
 from serving.core.model_versions import (AVAILABLE, END, LOADING, UNLOADING, ModelRecord,
                                          VersionRecord, VersionStatus)
 from serving.core.servable import Servable
-from serving.core.version_dirs import find_version_dirs, version_dir_fingerprint
+from serving.core.version_dirs import BARE_VERSION, find_version_dirs, version_dir_fingerprint
 
 __all__ = ["ModelManager", "VersionStatus"]
 
@@ -313,8 +313,13 @@ class ModelManager:
                 return
             if on_disk:
                 model.source_error = ""
+            newly_bare = on_disk == {BARE_VERSION: base_path} and model.wanted != wanted
             model.wanted = wanted
             retry_candidates = model.failed_wanted_versions()
+        if newly_bare:
+            logger.info("event=bare_saved_model model=%s base_path=%s message=%r", model.name, base_path,
+                        f"no version directory: the SavedModel at the base path is served as version "
+                        f"{BARE_VERSION} (KServe's layout when storageUri names a version folder)")
         fingerprints = {version: version_dir_fingerprint(path)
                         for version, path in retry_candidates.items()}
         with self._lock:

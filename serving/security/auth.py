@@ -1,7 +1,7 @@
 """`--auth_token_file`: an optional shared bearer token every request must carry.
 
 Clients send `authorization: Bearer TOKEN` (gRPC metadata or the HTTP header), which is what
-`serving.client.Client(token=...)` does. The guard (serving/apis/guard.py) checks it before any
+`tfzoo_client.Client(token=...)` does. The guard (serving/apis/guard.py) checks it before any
 API runs: requests without it, or with another token, get UNAUTHENTICATED (HTTP 401). Health
 checks stay open (the endpoints table marks them public), so load balancers and orchestrators
 can probe a server without holding the secret.

@@ -14,7 +14,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
 from serving import errors, flags
-from serving.client import AsyncClient, Client, RetryPolicy, TlsConfig
+from tfzoo_client import AsyncClient, Client, RetryPolicy, TlsConfig
 from serving.transports.grpc import grpc_predict_v2_pb2 as oip_pb2
 from serving.transports.grpc import grpc_predict_v2_pb2_grpc as oip_grpc
 from serving.security import BearerToken

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from serving import errors, flags
-from serving.client import AsyncClient, Client, RetryPolicy, TlsConfig
+from tfzoo_client import AsyncClient, Client, RetryPolicy, TlsConfig
 from serving.security import parse_ssl_config_text
 from serving.server import ModelServer
 

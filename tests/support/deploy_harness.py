@@ -13,6 +13,8 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 ENTRYPOINT = ROOT / "deploy" / "docker" / "entrypoint.sh"
 KUBERNETES = ROOT / "deploy" / "kubernetes"
+KSERVE = ROOT / "deploy" / "kserve"
+KUBEFLOW = ROOT / "deploy" / "kubeflow"
 VENV_BIN = Path(sys.executable).parent
 
 # Prints what it was started with as JSON: what the real program would have received.

@@ -41,7 +41,7 @@ class OipGrpc(LoadProtocol):
 
     def prepare(self, options: BenchOptions) -> GrpcPlan:
         from serving.apis.oip import datatypes
-        from serving.client.channel import call_metadata
+        from tfzoo_client.channel import call_metadata
         from serving.transports.grpc import grpc_predict_v2_pb2 as pb2
         from zoo.bench.synthetic import synthetic_tensor
 
@@ -78,8 +78,8 @@ def read_inputs(options: BenchOptions, version: str,
                 metadata: tuple[tuple[str, str], ...]) -> list[OipInput]:
     """The model's inputs from ModelMetadata; a failed call raises the client's typed error."""
     from serving.apis.oip import datatypes
-    from serving.client.channel import check_target
-    from serving.client.errors import error_from_rpc
+    from tfzoo_client.channel import check_target
+    from tfzoo_client.errors import error_from_rpc
     from serving.transports.grpc import grpc_predict_v2_pb2 as pb2
     from serving.transports.grpc import grpc_predict_v2_pb2_grpc as pb2_grpc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from serving.contract import DEFAULT_SIGNATURE
+from tfzoo_client.contract import DEFAULT_SIGNATURE
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,7 +34,7 @@ CONNECT_TIMEOUT = 10.0
 def run_benchmark(options: BenchOptions, on_level: Callable[[LevelResult], None] | None = None) -> BenchResult:
     """Benchmarks `options.model`; calls `on_level` as each concurrency level finishes.
 
-    Raises the client's typed errors (serving.errors) when the model's metadata cannot be read,
+    Raises the client's typed errors (tfzoo_client.errors) when the model's metadata cannot be read,
     and UnknownNameError for an unknown protocol.
     """
     protocol = get_protocol(options.protocol)

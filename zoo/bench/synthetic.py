@@ -15,7 +15,7 @@ SAMPLE_TEXT = b"a short benchmark input"
 
 
 def synthetic_inputs(signature, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """{alias: array} for every input of `signature` (a serving.client SignatureInfo)."""
+    """{alias: array} for every input of `signature` (a tfzoo_client SignatureInfo)."""
     rng = np.random.default_rng(seed)
     return {alias: synthetic_tensor(info, batch, rng) for alias, info in signature.inputs.items()}
 

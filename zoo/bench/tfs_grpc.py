@@ -18,10 +18,10 @@ class TfsGrpc(LoadProtocol):
     name = "tfs-grpc"
 
     def prepare(self, options: BenchOptions) -> GrpcPlan:
-        from serving.client import Client, TlsConfig
-        from serving.client.channel import call_metadata
-        from serving.client.conversion import signature_inputs
-        from serving.client.messages import ModelRef, predict_request
+        from tfzoo_client import Client, TlsConfig
+        from tfzoo_client.channel import call_metadata
+        from tfzoo_client.conversion import signature_inputs
+        from tfzoo_client.messages import ModelRef, predict_request
         from zoo.bench.synthetic import synthetic_inputs
 
         tls = TlsConfig(root_certificates=options.root_certificates) if options.tls else None

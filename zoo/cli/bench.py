@@ -7,7 +7,7 @@ import json
 import sys
 
 from zoo.cli.parser import non_negative_float, positive_float, positive_int, positive_int_list
-from serving.contract import DEFAULT_SIGNATURE
+from tfzoo_client.contract import DEFAULT_SIGNATURE
 from zoo.cli.predict import add_connection_arguments, read_root_certificates
 from zoo.errors import ConfigError, ZooError
 from zoo.tables import format_table
@@ -41,11 +41,11 @@ def add_parsers(subparsers) -> None:
     bench.add_argument("--timeout", type=positive_float, default=10.0, help="deadline of each request in seconds (default: %(default)s)")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     add_connection_arguments(bench)
-    bench.set_defaults(handler=run_bench, uses_tensorflow=True)
+    bench.set_defaults(handler=run_bench)  # the light client: no TensorFlow
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from serving.errors import ServingError
+    from tfzoo_client.errors import ServingError
     from zoo.bench import BenchOptions, run_benchmark
     from zoo.bench.protocols import get_protocol
 

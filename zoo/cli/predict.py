@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from serving.contract import DEFAULT_SIGNATURE
+from tfzoo_client.contract import DEFAULT_SIGNATURE
 from zoo.cli.parser import positive_float, positive_int
 from zoo.errors import ConfigError, ZooError
 
@@ -41,7 +41,7 @@ def add_parsers(subparsers) -> None:
     predict.add_argument("--json", action="store_true", help="print machine-readable JSON")
     predict.add_argument("--timeout", type=positive_float, default=30.0, help="seconds per request (default: %(default)s)")
     add_connection_arguments(predict)
-    predict.set_defaults(handler=run_predict, uses_tensorflow=True)
+    predict.set_defaults(handler=run_predict)  # the light client: no TensorFlow
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,8 +62,8 @@ def read_root_certificates(args: argparse.Namespace) -> bytes | None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from serving.client import Client, TlsConfig
-    from serving.errors import ServingError
+    from tfzoo_client import Client, TlsConfig
+    from tfzoo_client.errors import ServingError
 
     root_certificates = read_root_certificates(args)
     tls = TlsConfig(root_certificates=root_certificates) if (args.tls or root_certificates) else None
@@ -91,7 +91,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def _read(source: str, signature):
-    from serving.client.input_files import InputFileError, read_input
+    from tfzoo_client.input_files import InputFileError, read_input
 
     try:
         return read_input(source, signature, stdin=sys.stdin)

@@ -154,13 +154,31 @@ def run_train(args: argparse.Namespace) -> int:
     from zoo.train import TrainConfig
     from zoo.train.trainer import train
 
+    if is_idle_evaluator():
+        return 0
     return report(train(config_from_args(args, TrainConfig)))
 
 
 def run_finetune(args: argparse.Namespace) -> int:
     from zoo.train.finetune import finetune
 
+    if is_idle_evaluator():
+        return 0
     return report(finetune(config_from_args(args, FinetuneConfig)))
+
+
+def is_idle_evaluator() -> bool:
+    """A TFJob's Evaluator replica runs the trainers' command too. Training here evaluates on the
+    chief when it ends (metrics.json, the model card), so the evaluator says so and succeeds
+    rather than training a model of its own."""
+    from zoo.train.tf_config import cluster_role
+
+    role = cluster_role()
+    if role is None or not role.is_evaluator:
+        return False
+    print("TF_CONFIG makes this task the evaluator: the chief evaluates on the test split when "
+          "training ends (metrics.json, model card), so this task has nothing to do", flush=True)
+    return True
 
 
 def report(result) -> int:

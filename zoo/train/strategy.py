@@ -5,14 +5,15 @@ splits the CPU into logical devices so the multi-replica code path really runs (
 tested) here. That split has to happen before TensorFlow initialises its devices, which is why
 the trainer builds the strategy first.
 
-Roles: in a multi-worker run only the chief writes (`is_chief`); in a parameter-server cluster
-every task runs the same command, and the `worker` and `ps` tasks serve the cluster instead of
-training (`cluster_strategy`), so only the chief coordinates.
+Roles come from TF_CONFIG (zoo/train/tf_config.py): in a multi-worker run only the chief writes
+(`is_chief`); in a parameter-server cluster every task runs the same command, and the `worker` and
+`ps` tasks serve the cluster instead of training (`cluster_strategy`), so only the chief
+coordinates. `auto` follows the cluster TF_CONFIG describes, so a TFJob's pods need no
+strategy flag of their own.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from zoo.errors import ConfigError
+from zoo.train.tf_config import cluster_role, use_chief_name
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +37,16 @@ def tpu_configured(tpu: str = "") -> bool:
 
 
 def resolve_strategy_name(name: str, tpu: str = "") -> str:
-    """`auto`: TPU when one is configured, mirrored on more than one GPU, else default."""
+    """`auto`: TPU when one is configured; the cluster's strategy when TF_CONFIG describes one
+    (parameter_server with ps tasks, multi_worker with several trainers); mirrored on more than
+    one GPU; else default."""
     if name != "auto":
         return name
     if tpu_configured(tpu):
         return "tpu"
+    role = cluster_role()
+    if role is not None and role.distributed_strategy:
+        return role.distributed_strategy
     if len(tf.config.list_physical_devices("GPU")) > 1:
         return "mirrored"
     return "default"
@@ -89,6 +96,7 @@ def split_cpu(num_devices: int) -> list[str]:
 
 
 def make_strategy(name: str, *, num_devices: int = 2, tpu: str = "") -> tf.distribute.Strategy:
+    use_chief_name()  # before any tf.distribute resolver reads TF_CONFIG
     resolved = resolve_strategy_name(name, tpu)
     if resolved == "default":
         return tf.distribute.get_strategy()
@@ -110,21 +118,16 @@ def make_strategy(name: str, *, num_devices: int = 2, tpu: str = "") -> tf.distr
     raise ConfigError(f"unknown strategy {name!r}")
 
 
-def _require_tf_config(strategy: str, roles: tuple[str, ...]) -> dict:
-    raw = os.environ.get("TF_CONFIG")
-    if not raw:
+def _require_tf_config(strategy: str, roles: tuple[str, ...]) -> None:
+    role = cluster_role()
+    if role is None:
         raise ConfigError(
             f"--strategy {strategy} needs TF_CONFIG describing the cluster; "
             f"set it, or start local workers with `zoo launch --workers N -- zoo train ...`"
         )
-    try:
-        config = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"TF_CONFIG is not valid JSON: {error}") from None
-    missing = [role for role in roles if not config.get("cluster", {}).get(role)]
+    missing = [kind for kind in roles if not role.cluster.get(kind)]
     if missing:
         raise ConfigError(f"--strategy {strategy}: TF_CONFIG's cluster has no {', '.join(missing)} tasks")
-    return config
 
 
 def _tpu_strategy(tpu: str) -> tf.distribute.Strategy:
@@ -139,15 +142,11 @@ def _tpu_strategy(tpu: str) -> tf.distribute.Strategy:
     return tf.distribute.TPUStrategy(resolver)
 
 
-def is_chief(strategy: tf.distribute.Strategy) -> bool:
-    """Only the chief writes checkpoints, logs and exports in a multi-worker run."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    if resolver.task_type == "chief":
-        return True
-    cluster = resolver.cluster_spec().as_dict()
-    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in cluster
+def is_chief() -> bool:
+    """Only the chief writes checkpoints, logs and exports. TF_CONFIG decides, whatever the
+    strategy: two processes of one cluster must never both export. Alone, a process is chief."""
+    role = cluster_role()
+    return role is None or role.is_chief
 
 
 def is_parameter_server(strategy) -> bool:

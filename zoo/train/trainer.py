@@ -230,7 +230,7 @@ def prepare_run(config: TrainConfig, strategy: tf.distribute.Strategy) -> Run:
         dataset=dataset,
         pipelines=make_pipelines(dataset, config.batch_size, seed=config.seed),
         workdir=workdir,
-        chief=is_chief(strategy),
+        chief=is_chief(),
         loss=loss,
         metrics=metrics,
         monitor=monitor,

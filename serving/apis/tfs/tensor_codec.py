@@ -20,73 +20,25 @@ from __future__ import annotations
 
 import math
 
-import ml_dtypes
 import numpy as np
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+# DataType -> numpy dtype, the typed field of each dtype and the float8 dtypes: TensorProto's
+# encoding, defined once in the client's codec (which needs it without TensorFlow).
+from tfzoo_client.tensor_codec import FLOAT8_DTYPES as _FLOAT8_TYPES
+from tfzoo_client.tensor_codec import NUMPY_DTYPES as _NUMPY_DTYPES
+from tfzoo_client.tensor_codec import TYPED_FIELDS as _TYPED_FIELDS
+from tfzoo_client.tensor_codec import decode_string_list
 
 from serving import errors
 from serving.apis.tfs.packed_fields import merge_packed_field
 
 DataType = types_pb2.DataType
 
-# DataType -> numpy dtype, for every dtype a SavedModel signature can take and numpy can hold.
-_NUMPY_DTYPES: dict[int, np.dtype] = {
-    types_pb2.DT_FLOAT: np.dtype(np.float32),
-    types_pb2.DT_DOUBLE: np.dtype(np.float64),
-    types_pb2.DT_HALF: np.dtype(np.float16),
-    types_pb2.DT_BFLOAT16: np.dtype(ml_dtypes.bfloat16),
-    types_pb2.DT_INT8: np.dtype(np.int8),
-    types_pb2.DT_INT16: np.dtype(np.int16),
-    types_pb2.DT_INT32: np.dtype(np.int32),
-    types_pb2.DT_INT64: np.dtype(np.int64),
-    types_pb2.DT_UINT8: np.dtype(np.uint8),
-    types_pb2.DT_UINT16: np.dtype(np.uint16),
-    types_pb2.DT_UINT32: np.dtype(np.uint32),
-    types_pb2.DT_UINT64: np.dtype(np.uint64),
-    types_pb2.DT_BOOL: np.dtype(np.bool_),
-    types_pb2.DT_COMPLEX64: np.dtype(np.complex64),
-    types_pb2.DT_COMPLEX128: np.dtype(np.complex128),
-    types_pb2.DT_STRING: np.dtype(object),
-    types_pb2.DT_FLOAT8_E5M2: np.dtype(ml_dtypes.float8_e5m2),
-    types_pb2.DT_FLOAT8_E4M3FN: np.dtype(ml_dtypes.float8_e4m3fn),
-    types_pb2.DT_FLOAT8_E4M3FNUZ: np.dtype(ml_dtypes.float8_e4m3fnuz),
-    types_pb2.DT_FLOAT8_E4M3B11FNUZ: np.dtype(ml_dtypes.float8_e4m3b11fnuz),
-    types_pb2.DT_FLOAT8_E5M2FNUZ: np.dtype(ml_dtypes.float8_e5m2fnuz),
-}
 _DATA_TYPES: dict[np.dtype, int] = {dtype: tf_dtype for tf_dtype, dtype in _NUMPY_DTYPES.items()}
 # The largest tensor one broadcast value may fill; bigger tensors must be sent value by value.
 MAX_BROADCAST_BYTES = 256 * 1024 * 1024
 # The most elements a shape may describe: 16-byte elements (complex128) must stay indexable.
 MAX_ELEMENTS = 2**59
-
-# The typed field holding each dtype's values, and the numpy dtype protobuf's values are read as
-# before the cast to the tensor's dtype (int_val is int32 on the wire for every small int type,
-# half_val carries the raw 16 bits of float16/bfloat16, complex fields interleave real and imag).
-_TYPED_FIELDS: dict[int, tuple[str, np.dtype]] = {
-    types_pb2.DT_FLOAT: ("float_val", np.dtype(np.float32)),
-    types_pb2.DT_DOUBLE: ("double_val", np.dtype(np.float64)),
-    types_pb2.DT_HALF: ("half_val", np.dtype(np.int32)),
-    types_pb2.DT_BFLOAT16: ("half_val", np.dtype(np.int32)),
-    types_pb2.DT_INT8: ("int_val", np.dtype(np.int32)),
-    types_pb2.DT_INT16: ("int_val", np.dtype(np.int32)),
-    types_pb2.DT_INT32: ("int_val", np.dtype(np.int32)),
-    types_pb2.DT_UINT8: ("int_val", np.dtype(np.int32)),
-    types_pb2.DT_UINT16: ("int_val", np.dtype(np.int32)),
-    types_pb2.DT_INT64: ("int64_val", np.dtype(np.int64)),
-    types_pb2.DT_UINT32: ("uint32_val", np.dtype(np.uint32)),
-    types_pb2.DT_UINT64: ("uint64_val", np.dtype(np.uint64)),
-    types_pb2.DT_BOOL: ("bool_val", np.dtype(np.bool_)),
-    types_pb2.DT_COMPLEX64: ("scomplex_val", np.dtype(np.float32)),
-    types_pb2.DT_COMPLEX128: ("dcomplex_val", np.dtype(np.float64)),
-}
-# float8 values travel one byte each, in the `float8_val` bytes field.
-_FLOAT8_TYPES = frozenset({
-    types_pb2.DT_FLOAT8_E5M2,
-    types_pb2.DT_FLOAT8_E4M3FN,
-    types_pb2.DT_FLOAT8_E4M3FNUZ,
-    types_pb2.DT_FLOAT8_E4M3B11FNUZ,
-    types_pb2.DT_FLOAT8_E5M2FNUZ,
-})
 
 
 def numpy_dtype(tf_dtype: int) -> np.dtype:
@@ -227,7 +179,7 @@ def _shape(shape_proto: tensor_shape_pb2.TensorShapeProto, name: str) -> tuple[i
 def _from_tensor_content(proto, dtype: np.dtype, shape, size: int, name: str) -> np.ndarray:
     content = proto.tensor_content
     if proto.dtype == types_pb2.DT_STRING:
-        return _decode_string_list(content, size, name).reshape(shape)
+        return decode_string_list(content, size, name).reshape(shape)
     if len(content) != size * dtype.itemsize:
         raise errors.InvalidArgument(
             f"Tensor {_label(name)} of dtype {data_type_name(proto.dtype)} and shape "
@@ -236,38 +188,6 @@ def _from_tensor_content(proto, dtype: np.dtype, shape, size: int, name: str) ->
         )
     # Read-only view of the request's bytes: TensorFlow copies inputs anyway.
     return np.frombuffer(content, dtype=dtype).reshape(shape)
-
-
-def _decode_string_list(content: bytes, size: int, name: str) -> np.ndarray:
-    """Decodes TF's string tensor_content: `size` varint32 lengths, then the bytes back to back."""
-    lengths, position = [], 0
-    try:
-        for _ in range(size):
-            length, shift = 0, 0
-            while True:
-                byte = content[position]
-                position += 1
-                length |= (byte & 0x7F) << shift
-                shift += 7
-                if byte < 0x80:
-                    break
-            lengths.append(length)
-    except IndexError:
-        raise errors.InvalidArgument(
-            f"Tensor {_label(name)} of dtype DT_STRING: tensor_content ends before the lengths "
-            f"of its {size} strings; send strings in string_val instead"
-        ) from None
-    if position + sum(lengths) != len(content):
-        raise errors.InvalidArgument(
-            f"Tensor {_label(name)} of dtype DT_STRING: tensor_content holds "
-            f"{len(content) - position} bytes of string data but its lengths add up to "
-            f"{sum(lengths)}; send strings in string_val instead"
-        )
-    values = np.empty(size, dtype=object)
-    for index, length in enumerate(lengths):
-        values[index] = content[position:position + length]
-        position += length
-    return values
 
 
 def _fit_to_shape(values: np.ndarray, shape, size: int, name: str, field: str) -> np.ndarray:

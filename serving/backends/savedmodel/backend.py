@@ -14,6 +14,7 @@ import numpy as np
 
 from serving.backends.savedmodel.signature_runner import SignatureRunner
 from serving.backends.savedmodel.tensorflow_errors import load_errors, run_errors
+from serving.contract import SAVED_MODEL_FILES
 from serving.core.servable import ServableLoadError
 
 
@@ -100,8 +101,7 @@ def read_saved_model(path: str):
     from tensorflow.core.protobuf import saved_model_pb2
 
     saved_model = saved_model_pb2.SavedModel()
-    binary_path = os.path.join(path, "saved_model.pb")
-    text_path = os.path.join(path, "saved_model.pbtxt")
+    binary_path, text_path = (os.path.join(path, name) for name in SAVED_MODEL_FILES)
     try:
         if os.path.exists(binary_path):
             with open(binary_path, "rb") as file:

@@ -15,7 +15,7 @@ from tests.support import savedmodels
 import tensorflow as tf
 from tensorflow.python.data.experimental.ops import testing as tf_data_testing
 
-from serving.client import Client
+from tfzoo_client import Client
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from serving import errors
-from serving.client import AsyncClient
+from tfzoo_client import AsyncClient
 
 
 def run(client_server, use):

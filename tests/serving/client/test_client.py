@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from serving import errors
-from serving.client import ClassScore, Client, ModelVersionStatus, RetryPolicy
+from tfzoo_client import ClassScore, Client, ModelVersionStatus, RetryPolicy
 
 
 def test_predict_single_input_returns_numpy_outputs(client):
@@ -75,6 +75,14 @@ def test_classify_returns_label_and_score_per_class_for_each_example(client):
 def test_classify_merges_a_context_into_every_example(client):
     results = client.classify("tf1", [{}, {}], context={"x": 2.0})
     assert results[0][1].score == pytest.approx(1 / (1 + np.exp(-2.0)), rel=1e-5)
+
+
+def test_classify_takes_tensorflows_own_example_messages(client):
+    import tensorflow as tf
+
+    example = tf.train.Example(features=tf.train.Features(feature={"x": tf.train.Feature(
+        float_list=tf.train.FloatList(value=[1.0]))}))
+    assert client.classify("tf1", [example]) == client.classify("tf1", [{"x": 1.0}])
 
 
 def test_regress_returns_one_float_per_example(client):

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from serving import errors
-from serving.client.conversion import signature_inputs, tensor_input
-from serving.client.metadata import SignatureInfo, TensorInfo
+from tfzoo_client.conversion import signature_inputs, tensor_input
+from tfzoo_client.metadata import SignatureInfo, TensorInfo
 
 FLOAT_VECTOR = TensorInfo("x", "float32", "DT_FLOAT", (None,))
 INT_VECTOR = TensorInfo("ids", "int64", "DT_INT64", (None,))

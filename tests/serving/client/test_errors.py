@@ -4,7 +4,7 @@ import grpc
 import pytest
 
 from serving import errors
-from serving.client.errors import error_for_status
+from tfzoo_client.errors import error_for_status
 
 
 @pytest.mark.parametrize("cls", [

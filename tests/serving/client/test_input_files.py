@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from serving.client.input_files import InputFileError, read_input
-from serving.client.metadata import SignatureInfo, TensorInfo
+from tfzoo_client.input_files import InputFileError, read_input
+from tfzoo_client.metadata import SignatureInfo, TensorInfo
 
 
 def signature(*inputs: TensorInfo) -> SignatureInfo:

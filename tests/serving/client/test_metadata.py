@@ -10,9 +10,9 @@ from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 
 from serving import errors
-from serving.client.messages import ModelRef
-from serving.client.metadata import metadata_from_response, statuses_from_response
-from serving.client.metadata_cache import MetadataCache
+from tfzoo_client.messages import ModelRef
+from tfzoo_client.metadata import metadata_from_response, statuses_from_response
+from tfzoo_client.metadata_cache import MetadataCache
 
 
 def metadata_response(**extra_fields) -> get_model_metadata_pb2.GetModelMetadataResponse:

@@ -7,7 +7,7 @@ import pytest
 from tests.support.server_harness import free_port
 
 from serving import errors, flags
-from serving.client import AsyncClient, Client, RetryPolicy
+from tfzoo_client import AsyncClient, Client, RetryPolicy
 from serving.server import ModelServer
 
 

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from tensorflow_serving.apis import get_model_status_pb2
 
 from serving import errors
-from serving.client import AsyncClient, Client, RetryPolicy, TlsConfig
+from tfzoo_client import AsyncClient, Client, RetryPolicy, TlsConfig
 
 TOKEN = "s3cret-token"
 NO_RETRY = RetryPolicy(max_attempts=1)

@@ -3,6 +3,7 @@
 import logging
 import shutil
 import threading
+import time
 
 import grpc
 import numpy as np
@@ -71,6 +72,20 @@ def test_base_path_without_versions_says_how_to_name_them(make_manager, tmp_path
     with pytest.raises(errors.NotFound, match=r"Did you forget to name your leaf directory as a "
                                               r"number \(eg. '/1/'\)\?"):
         manager.status("m")
+
+
+def test_a_bare_saved_model_is_served_as_version_1_with_one_log_line(make_manager, tmp_path, caplog):
+    """KServe's /mnt/models when storageUri names a version folder (serving/core/version_dirs.py)."""
+    version_dir = write_version(tmp_path / "export", 4, slope=1.0)
+    shutil.copytree(version_dir, tmp_path / "mnt-models")
+    (tmp_path / "mnt-models" / "saved_model.pb").write_bytes(b"")
+    caplog.set_level(logging.INFO, logger="serving.core")
+    manager = make_manager(_models(tmp_path / "mnt-models"))
+    assert _states(manager) == {1: "AVAILABLE"}
+    assert _answer(manager) == [4.0]
+    time.sleep(0.35)  # a few more polls (every 0.1 s) find the same layout: no second line
+    notes = [r.getMessage() for r in caplog.records if "event=bare_saved_model" in r.getMessage()]
+    assert len(notes) == 1 and "served as version 1" in notes[0] and str(tmp_path / "mnt-models") in notes[0]
 
 
 def test_deleted_version_dir_is_unloaded_and_others_keep_serving(make_manager, tmp_path,

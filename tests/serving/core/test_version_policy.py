@@ -23,6 +23,24 @@ def test_version_dirs_are_integer_named_directories_only(tmp_path):
     assert find_version_dirs(str(tmp_path)) == {1: str(tmp_path / "1"), 10: str(tmp_path / "0010")}
 
 
+@pytest.mark.parametrize("saved_model_file", ["saved_model.pb", "saved_model.pbtxt"])
+def test_a_bare_saved_model_at_the_base_path_is_version_1(tmp_path, saved_model_file):
+    (tmp_path / saved_model_file).write_bytes(b"")
+    (tmp_path / "variables").mkdir()
+    assert find_version_dirs(str(tmp_path)) == {1: str(tmp_path)}
+
+
+def test_version_dirs_win_over_a_saved_model_at_the_base_path(tmp_path):
+    (tmp_path / "saved_model.pb").write_bytes(b"")
+    (tmp_path / "3").mkdir()
+    assert find_version_dirs(str(tmp_path)) == {3: str(tmp_path / "3")}
+
+
+def test_a_base_path_with_neither_has_no_versions(tmp_path):
+    (tmp_path / "variables").mkdir()
+    assert find_version_dirs(str(tmp_path)) == {}
+
+
 def test_missing_base_path_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         find_version_dirs(str(tmp_path / "absent"))

@@ -160,3 +160,22 @@ def test_help_lists_input_kinds_and_flags(capsys):
     assert code == 0
     for text in ("PNG", "CSV", "--top-k", "--json", "--label", "--server"):
         assert text in out
+
+
+@pytest.mark.parametrize("command", [
+    ["predict", "--model", "prices", "-"],
+    ["bench", "--model", "prices", "--concurrency", "1", "--duration", "0.5", "--warmup", "0"],
+])
+def test_predict_and_bench_run_on_the_light_client_without_loading_tensorflow(served, command):
+    """`zoo predict` and `zoo bench` load tfzoo-client, not TensorFlow: a process that has only
+    them imports neither tensorflow nor keras (-X importtime lists every module it loaded)."""
+    import subprocess
+    import sys
+
+    target, _, _ = served
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "zoo.cli.main", command[0], "--server", target,
+                          *command[1:]], input=json.dumps([[1.0, 2.0, 3.0, 4.0]]), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "tfzoo_client" in loaded and not {"tensorflow", "keras"} & loaded

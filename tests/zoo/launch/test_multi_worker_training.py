@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
-from tests.support.launch_harness import IRIS_MLP, run_launch
-
-from zoo.train import TrainConfig
-from zoo.train.trainer import train
+from tests.support.launch_harness import IRIS_MLP, assert_trains_like_one_process, run_launch
 
 pytestmark = pytest.mark.slow
 
@@ -30,13 +26,8 @@ def two_worker_run(tmp_path_factory, launch_env_factory):
 def test_two_workers_train_like_the_default_strategy(two_worker_run, tmp_path):
     root, _ = two_worker_run
     multi = json.loads((root / "run" / "metrics.json").read_text())
-    default = train(TrainConfig(model="mlp", dataset="iris", epochs=3, batch_size=16, seed=3, schedule="constant",
-                                strategy="default", verbose=0, workdir=str(tmp_path / "default"),
-                                model_config={"hidden_units": [16], "dropout": 0.0}))
     assert multi["num_replicas"] == 2
-    np.testing.assert_allclose(multi["history"]["val_loss"], default.history["val_loss"], rtol=1e-2)
-    assert multi["test"]["loss"] == pytest.approx(default.test_metrics["loss"], rel=1e-2)
-    assert abs(multi["test"]["accuracy"] - default.test_metrics["accuracy"]) <= 1 / 30 + 1e-9
+    assert_trains_like_one_process(multi, tmp_path / "default")
 
 
 def test_only_the_chief_writes_and_other_workers_leave_no_files(two_worker_run):

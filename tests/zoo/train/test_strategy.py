@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+from tests.support.launch_harness import operator_tf_config
 
 from zoo.cli.main import main
 from zoo.errors import ConfigError
@@ -38,8 +39,25 @@ def test_tpu_strategy_without_tpu_is_a_clear_error(monkeypatch):
         make_strategy("tpu")
 
 
-def test_default_strategy_is_chief():
-    assert is_chief(make_strategy("default"))
+def test_a_process_without_tf_config_is_chief(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert is_chief()
+
+
+def test_a_second_worker_is_not_chief_whatever_its_strategy(monkeypatch):
+    """Two `--strategy default` processes given one cluster's TF_CONFIG must not both export."""
+    monkeypatch.setenv("TF_CONFIG", operator_tf_config({"Worker": 2}, "Worker", 1))
+    make_strategy("default")
+    assert not is_chief()
+
+
+def test_auto_follows_the_cluster_tf_config_describes(monkeypatch):
+    for name in ("TPU_NAME", "COLAB_TPU_ADDR", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "TPU_ACCELERATOR_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TF_CONFIG", operator_tf_config({"Worker": 2}, "Worker", 0))
+    assert resolve_strategy_name("auto") == "multi_worker"
+    monkeypatch.setenv("TF_CONFIG", operator_tf_config({"Chief": 1, "Worker": 1, "PS": 1}, "Chief", 0))
+    assert resolve_strategy_name("auto") == "parameter_server"
 
 
 @pytest.fixture
