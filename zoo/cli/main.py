@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from zoo.cli import bench, catalog, launch, predict, recipes, train
+from zoo.cli import bench, catalog, export, launch, predict, recipes, train
 from zoo.cli.parser import OneLineParser
 from zoo.errors import ZooError
 
@@ -23,6 +23,7 @@ def build_parser() -> OneLineParser:
     subparsers.required = True
     catalog.add_parsers(subparsers)
     train.add_parsers(subparsers)
+    export.add_parsers(subparsers)
     predict.add_parsers(subparsers)
     bench.add_parsers(subparsers)
     launch.add_parsers(subparsers)
