@@ -9,12 +9,12 @@ import keras
 import pytest
 from tensorflow_serving.apis import predict_pb2
 
+from tests.support.zoo_cli import run_zoo
 from serving import flags
 from serving.server import ModelServer, ServerStartError
 from zoo.bench import BenchOptions, PROTOCOLS
 from zoo.bench.runner import run_level
 from zoo.bench.tfs_grpc import TfsGrpcPlan
-from zoo.cli.main import main
 from zoo.export import export_saved_model
 from zoo.spec import DataSpec
 
@@ -49,18 +49,9 @@ def target(tmp_path_factory):
     server.stop(grace=0)
 
 
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_short_run_reports_each_concurrency_with_zero_errors(target, capsys):
     began = time.monotonic()
-    code, out, _ = run(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "1,3",
+    code, out, _ = run_zoo(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "1,3",
                        "--duration", "1", "--warmup", "0.2", "--batch", "2", "--processes", "2", "--json")
     assert code == 0
     result = json.loads(out)
@@ -75,7 +66,7 @@ def test_short_run_reports_each_concurrency_with_zero_errors(target, capsys):
 
 
 def test_table_lists_qps_latency_percentiles_and_errors(target, capsys):
-    code, out, err = run(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "2",
+    code, out, err = run_zoo(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "2",
                          "--duration", "0.5", "--warmup", "0")
     assert code == 0
     lines = out.strip().splitlines()
@@ -97,17 +88,17 @@ def test_failed_requests_are_counted_by_status_with_the_servers_message(target):
 
 
 def test_unknown_model_is_a_one_line_error(target, capsys):
-    code, _, err = run(capsys, "bench", "--server", target, "--model", "nope", "--duration", "0.5")
+    code, _, err = run_zoo(capsys, "bench", "--server", target, "--model", "nope", "--duration", "0.5")
     assert code == 2 and err.strip() == "zoo bench: error: NOT_FOUND: Servable not found for request: Latest(nope)"
 
 
 def test_unknown_protocol_names_the_registered_ones(capsys):
-    code, _, err = run(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--protocol", "carrier-pigeon")
+    code, _, err = run_zoo(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--protocol", "carrier-pigeon")
     assert code == 2 and "carrier-pigeon" in err and "tfs-grpc" in err and len(err.strip().splitlines()) == 1
 
 
 def test_bad_concurrency_list_is_refused(capsys):
-    code, _, err = run(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--concurrency", "1,0")
+    code, _, err = run_zoo(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--concurrency", "1,0")
     assert code == 2 and "--concurrency" in err and "1,0" in err
 
 

