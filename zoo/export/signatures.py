@@ -39,9 +39,9 @@ def build_signatures(module: tf.Module, spec: DataSpec, input_form: str = PIXELS
                      ) -> tuple[dict, dict[str, str]]:
     """Concrete functions to save, and the method name each signature must carry.
 
-    `input_form` is what serving_default takes (image data only may take IMAGE_BYTES).
+    `input_form` is what serving_default takes (IMAGE_BYTES for image data only: checked by the
+    caller, spec.check_input_form).
     """
-    spec.check_input_form(input_form)
     model = module.model
 
     def predict(inputs: tf.Tensor) -> dict:
@@ -57,14 +57,14 @@ def build_signatures(module: tf.Module, spec: DataSpec, input_form: str = PIXELS
         values = tf.io.parse_example(serialized, features)[name]
         return decode_images(values, spec) if input_form == IMAGE_BYTES else values
 
-    predict_pixels = tf.function(predict, input_signature=[input_tensor_spec(spec)]).get_concrete_function()
-    signatures = {DEFAULT_SIGNATURE: predict_pixels}
+    predict_raw = tf.function(predict, input_signature=[input_tensor_spec(spec)]).get_concrete_function()
+    signatures = {DEFAULT_SIGNATURE: predict_raw}
     if spec.takes_image_files:
 
         def predict_image_bytes(image_bytes: tf.Tensor) -> dict:
             return predict(decode_images(image_bytes, spec))
 
-        signatures[PIXELS] = predict_pixels
+        signatures[PIXELS] = predict_raw
         signatures[IMAGE_BYTES] = tf.function(
             predict_image_bytes, input_signature=[image_bytes_spec()]).get_concrete_function()
         signatures[DEFAULT_SIGNATURE] = signatures[input_form]

@@ -19,11 +19,11 @@ import importlib
 import keras
 
 from zoo.errors import ConfigError, UnknownNameError
+from zoo.models import transfer  # transfer.WEIGHTS_HOST is read when used, as transfer.py does
 from zoo.models.efficientnet_lite.efficientnet_lite_imagenet import (imagenet_weights_path, imagenet_weights_source,
                                                                     torch_checkpoint_path)
 from zoo.models.layers import BackbonePreprocessing, model_input
 from zoo.models.registry import MODELS, get_model_entry
-from zoo.models import transfer  # transfer.WEIGHTS_HOST is read when used, as transfer.py does
 from zoo.models.transfer import BACKBONES, Backbone, keras_weights_cache, one_line_reason, weights_host_reachable
 from zoo.spec import DataSpec
 from zoo.weights import WeightsUnavailableError, imagenet_class_names

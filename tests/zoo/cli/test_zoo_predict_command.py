@@ -63,7 +63,7 @@ def test_png_prints_top_k_labels_with_probabilities_the_model_gives(served, caps
     seen = write_png(tmp_path / "drawing.png")
     labels = root / "shapes" / "1" / "assets" / "labels.txt"
     code, out, _ = run_zoo(capsys, "predict", "--server", target, "--model", "shapes", "--labels", str(labels),
-                       "--top-k", "2", str(tmp_path / "drawing.png"))
+                           "--top-k", "2", str(tmp_path / "drawing.png"))
     assert code == 0
     expected = models["shapes"].predict(seen, verbose=0)[0]
     best = np.argsort(-expected)[:2]
@@ -80,7 +80,7 @@ def test_class_names_come_from_the_servers_labels_metadata(served, capsys, tmp_p
     target, _, _ = served
     write_png(tmp_path / "drawing.png")
     code, out, _ = run_zoo(capsys, "predict", "--server", target, "--model", "shapes", "--json",
-                       str(tmp_path / "drawing.png"))
+                           str(tmp_path / "drawing.png"))
     assert code == 0
     top = json.loads(out)["predictions"][0]["top_k"]
     assert len(top) == 3

@@ -20,6 +20,7 @@ from serving.client import Client
 from serving.errors import InvalidArgument
 from tests.support.http_harness import http_call
 from tests.support.server_harness import ServerStarter, free_port
+from tests.support.zoo_cli import run_zoo
 from zoo.cli.main import main
 from zoo.weights import imagenet_class_names
 
@@ -163,6 +164,15 @@ def test_zoo_predict_sends_the_photo_file_and_prints_imagenet_labels(server, cap
         predictions = json.loads(capsys.readouterr().out)["predictions"]
         labels = [[item["label"] for item in prediction["top_k"]] for prediction in predictions]
         assert labels[0][0] == "daisy" and BUILDINGS & set(labels[1]), labels
+
+
+def test_zoo_bench_sends_its_serving_default_images_that_decode(server, capsys):
+    target, _ = server
+    code, out, _ = run_zoo(capsys, "bench", "--server", target, "--model", MODEL, "--concurrency", "1",
+                           "--duration", "1", "--warmup", "0", "--json")
+    assert code == 0
+    [level] = json.loads(out)["levels"]
+    assert level["requests"] > 0 and level["errors"] == 0, level["error_samples"]
 
 
 def test_an_undecodable_image_refuses_the_batch_naming_the_input_and_its_index(server):
