@@ -3,6 +3,7 @@
     python benchmarks/serving.py                      # cnn, mlp, mobilenet_v2; c=1,8,32,128
     python benchmarks/serving.py --quick              # a smoke run: mlp, c=1,8, about a minute
     python benchmarks/serving.py --models cnn --concurrency 1,32 --duration 10
+    python benchmarks/serving.py --image-inputs       # encoded images vs pixels, batch 1 and 32
 
 For each model (exported fresh with the zoo: the CNN and MLP on 28x28x1 / 784 inputs,
 MobileNetV2 at 96x96x3 without pretrained weights), and with batching off then on, it starts
@@ -15,6 +16,12 @@ and `ratio` is the server's QPS over it. Last, it drives grpc_floor_server.py (t
 server with no model behind it) at each concurrency: `floor QPS` is what Python gRPC alone can
 answer here, and `of floor` the server's share of it. One table is printed and everything goes to
 a JSON file.
+
+With --image-inputs it measures instead what taking encoded images costs: the pretrained
+EfficientNet-Lite0 export (`zoo export`, 224x224) is called on scikit-learn's two photos at batch
+1 and 32, through its `image_bytes` signature (the JPEG files) and its `pixels` one (the photos
+decoded and resized by Pillow, as a client would), in-process and through the server (one client,
+one request at a time); the difference per image is the graph's decode + resize.
 
 Everything is bounded: each level lasts warmup + duration (+ one request timeout), a server that
 does not come up within START_TIMEOUT seconds is killed and reported.
@@ -155,6 +162,127 @@ def in_fresh_process(function, *args):
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
         return pool.submit(function, *args).result()
+
+
+# === Encoded images against decoded pixels (--image-inputs), in fresh processes too ===
+
+IMAGE_MODEL = "efficientnet_lite0"
+IMAGE_BATCHES = (1, 32)
+IMAGE_SIDE = 224
+IMAGE_MIN_CALLS = 5
+
+
+def export_image_model(root: str) -> str:
+    """The pretrained classifier as `zoo export` writes it (offline weights); its version dir."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from zoo.export.pretrained import export_imagenet_classifier
+
+    return str(export_imagenet_classifier(IMAGE_MODEL, root, image_size=IMAGE_SIDE))
+
+
+def image_requests(batch: int) -> dict:
+    """signature -> (input, values) for a batch of scikit-learn's two photos, alternating: the
+    JPEG files for image_bytes, and for pixels what a client with Pillow would send instead."""
+    import io
+
+    import numpy as np
+    import sklearn.datasets
+    from PIL import Image
+
+    folder = Path(sklearn.datasets.__file__).parent / "images"
+    files = [(folder / name).read_bytes() for name in ("flower.jpg", "china.jpg")]
+    pixels = [np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize(
+        (IMAGE_SIDE, IMAGE_SIDE), Image.Resampling.BILINEAR), np.float32) for data in files]
+    order = [index % 2 for index in range(batch)]
+    return {"pixels": ("image", np.stack([pixels[index] for index in order])),
+            "image_bytes": ("image_bytes", np.array([files[index] for index in order], dtype=object))}
+
+
+def _payload_bytes(values) -> int:
+    return int(values.nbytes) if values.dtype != object else sum(len(value) for value in values)
+
+
+def _timed_calls(call, seconds: float) -> list[float]:
+    """Seconds each call took, calling one at a time after one unmeasured call, for `seconds` and
+    at least IMAGE_MIN_CALLS times (a batch of 32 takes seconds)."""
+    call()
+    durations, deadline = [], time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(durations) < IMAGE_MIN_CALLS:
+        started = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
+def measure_image_inputs_in_process(version_dir: str, seconds: float) -> list[dict]:
+    """ms per call of each signature at each batch size, the SavedModel loaded in this process."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+    import tensorflow as tf
+
+    signatures = tf.saved_model.load(version_dir).signatures
+    rows = []
+    for batch in IMAGE_BATCHES:
+        for signature, (alias, values) in image_requests(batch).items():
+            tensor = tf.constant(values)
+            durations = _timed_calls(lambda: signatures[signature](**{alias: tensor}), seconds)
+            rows.append({"batch": batch, "signature": signature, "payload_bytes": _payload_bytes(values),
+                         "in_process_ms": 1000 * float(np.median(durations))})
+    return rows
+
+
+def measure_image_inputs_served(target: str, seconds: float) -> list[dict]:
+    """Median ms per Predict of each signature at each batch size from one client (tfzoo_client)."""
+    import numpy as np
+
+    from tfzoo_client import Client
+
+    rows = []
+    with Client(target, timeout=60.0) as client:
+        client.wait_until_ready(IMAGE_MODEL, timeout=START_TIMEOUT)
+        for batch in IMAGE_BATCHES:
+            for signature, (alias, values) in image_requests(batch).items():
+                durations = _timed_calls(lambda: client.predict(IMAGE_MODEL, {alias: values}, signature=signature),
+                                         seconds)
+                rows.append({"batch": batch, "signature": signature, "served_ms": 1000 * float(np.median(durations))})
+    return rows
+
+
+def benchmark_image_inputs(options, workdir: Path) -> list[dict]:
+    """The --image-inputs rows: batch, signature, request payload, in-process and served ms."""
+    version_dir = in_fresh_process(export_image_model, str(workdir / "models"))
+    rows = in_fresh_process(measure_image_inputs_in_process, version_dir, options.in_process_seconds)
+    server = ServerProcess.model_server(IMAGE_MODEL, str(Path(version_dir).parent), workdir, None)
+    try:
+        served = in_fresh_process(measure_image_inputs_served, server.target, options.duration)
+    finally:
+        server.stop()
+    for row, served_row in zip(rows, served):
+        assert (row["batch"], row["signature"]) == (served_row["batch"], served_row["signature"])
+        row["served_ms"] = served_row["served_ms"]
+    return rows
+
+
+def format_image_table(rows: list[dict]) -> str:
+    """One line per (batch, signature); image_bytes lines add what decoding and resizing cost per
+    image over the pixels line of the same batch (in-process and served)."""
+    pixels = {row["batch"]: row for row in rows if row["signature"] == "pixels"}
+    header = ("batch", "input", "request KB", "in-process ms", "ms/image", "served ms", "ms/image",
+              "decode+resize ms/image (in-process, served)")
+    lines = [header]
+    for row in rows:
+        batch, reference = row["batch"], pixels.get(row["batch"])
+        cost = "-"
+        if row["signature"] != "pixels" and reference is not None:
+            cost = (f"{(row['in_process_ms'] - reference['in_process_ms']) / batch:+.2f}, "
+                    f"{(row['served_ms'] - reference['served_ms']) / batch:+.2f}")
+        lines.append((str(batch), row["signature"], f"{row['payload_bytes'] / 1024:.0f}",
+                      f"{row['in_process_ms']:.1f}", f"{row['in_process_ms'] / batch:.2f}",
+                      f"{row['served_ms']:.1f}", f"{row['served_ms'] / batch:.2f}", cost))
+    widths = [max(len(line[index]) for line in lines) for index in range(len(header))]
+    text = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines]
+    text.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(text)
 
 
 # === The server under test ===
@@ -408,6 +536,10 @@ def parse_arguments(argv=None):
                         help="where the JSON results go")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: mlp only, c=1,8, 1 s levels")
+    parser.add_argument("--image-inputs", action="store_true",
+                        help="measure the pretrained EfficientNet-Lite0 export's image_bytes signature "
+                        "against its pixels one at batch 1 and 32 instead (--duration and "
+                        "--in-process-seconds per measurement)")
     options = parser.parse_args(argv)
     if options.quick:
         options.models, options.concurrency = "mlp", "1,8"
@@ -428,6 +560,8 @@ def parse_arguments(argv=None):
 def main(argv=None) -> int:
     options = parse_arguments(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if options.image_inputs:
+        return main_image_inputs(options)
     load_before = os.getloadavg()
     started = time.time()
     rows = []
@@ -458,6 +592,25 @@ def main(argv=None) -> int:
     output.write_text(json.dumps(report, indent=2))
     print(f"results written to {output}")
     return 1 if any(row["errors"] for row in rows) else 0
+
+
+def main_image_inputs(options) -> int:
+    load_before, started = os.getloadavg(), time.time()
+    print(f"== {IMAGE_MODEL} {IMAGE_SIDE}x{IMAGE_SIDE}: image_bytes against pixels", flush=True)
+    with tempfile.TemporaryDirectory(prefix="serving-bench-") as scratch:
+        rows = benchmark_image_inputs(options, Path(scratch))
+    print()
+    print(format_image_table(rows))
+    output = Path(options.output).with_name("serving_image_inputs.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+        "seconds": time.time() - started, "cpu_count": os.cpu_count(),
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "duration": options.duration, "in_process_seconds": options.in_process_seconds, "rows": rows,
+    }, indent=2))
+    print(f"results written to {output}")
+    return 0
 
 
 if __name__ == "__main__":

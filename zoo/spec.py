@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from zoo.errors import ConfigError
+
 KINDS = ("image", "tabular", "sequence", "timeseries", "text")
 TASKS = ("classification", "regression")
 
@@ -24,6 +26,16 @@ INPUT_NAMES = {
     "timeseries": "window",
     "text": "text",
 }
+
+# The two forms in which an exported image model takes its images, each the name of a signature of
+# the export (serving_default is the one chosen at export): decoded pixels, the dataset's raw values
+# under the input name above, or encoded image files (JPEG, PNG...) under "image_bytes", decoded and
+# resized inside the graph as TF Serving's ResNet example does.
+PIXELS = "pixels"
+IMAGE_BYTES = "image_bytes"
+INPUT_FORMS = (PIXELS, IMAGE_BYTES)
+# Channel counts an image file decodes to: grayscale, RGB, RGBA.
+DECODABLE_CHANNELS = (1, 3, 4)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +76,23 @@ class DataSpec:
     @property
     def is_classification(self) -> bool:
         return self.task == "classification"
+
+    @property
+    def takes_image_files(self) -> bool:
+        """Whether an image file can stand for one input: (height, width, channels) numbers with
+        a channel count a decoder gives (so the export can have an image_bytes signature)."""
+        return (self.kind == "image" and self.input_dtype != "string" and len(self.input_shape) == 3
+                and self.input_shape[-1] in DECODABLE_CHANNELS)
+
+    def check_input_form(self, input_form: str) -> None:
+        """Raises ConfigError unless an export of this data can take `input_form` in serving_default."""
+        if input_form not in INPUT_FORMS:
+            raise ConfigError(f"input form must be one of {', '.join(INPUT_FORMS)}. Received: {input_form!r}")
+        if input_form == IMAGE_BYTES and not self.takes_image_files:
+            raise ConfigError(
+                f"{IMAGE_BYTES} needs image data of shape (height, width, 1, 3 or 4 channels); dataset "
+                f"{self.name!r} is {self.kind} data of shape {self.input_shape}. Use {PIXELS}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

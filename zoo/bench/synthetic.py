@@ -3,15 +3,23 @@ without sample data.
 
 The batch dimension (the first unknown one) becomes `batch`; other unknown dimensions become
 UNKNOWN_DIM_SIZE, a typical short sequence length. Values are in ranges every model accepts:
-floats in [0, 1), integers in [0, 10) (valid ids for any vocabulary), strings a short phrase.
+floats in [0, 1), integers in [0, 10) (valid ids for any vocabulary), strings a short phrase,
+except an `image_bytes` input (an image export's encoded files), which gets a PNG of random pixels
+of SAMPLE_IMAGE_SIDE, about the size and decoding work of a photo.
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 import numpy as np
+
+from zoo.spec import IMAGE_BYTES
 
 UNKNOWN_DIM_SIZE = 8
 SAMPLE_TEXT = b"a short benchmark input"
+SAMPLE_IMAGE_SIDE = 256
 
 
 def synthetic_inputs(signature, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -25,7 +33,7 @@ def synthetic_tensor(info, batch: int, rng: np.random.Generator) -> np.ndarray:
     dtype = info.numpy_dtype
     if dtype == np.dtype(object):
         values = np.empty(shape, dtype=object)
-        values.fill(SAMPLE_TEXT)
+        values.fill(random_png(SAMPLE_IMAGE_SIDE, rng) if info.name == IMAGE_BYTES else SAMPLE_TEXT)
         return values
     if dtype.kind == "b":
         return rng.integers(0, 2, shape).astype(bool)
@@ -44,3 +52,15 @@ def example_batch_shape(shape: tuple[int | None, ...] | None, batch: int) -> tup
         return ()
     first = batch if shape[0] is None else shape[0]
     return (first, *(UNKNOWN_DIM_SIZE if size is None else size for size in shape[1:]))
+
+
+def random_png(side: int, rng: np.random.Generator) -> bytes:
+    """A side x side RGB PNG of random pixels, written with zlib alone (no image library)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    pixels = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+    rows = b"".join(b"\x00" + row.tobytes() for row in pixels)  # filter type 0 before each row
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -7,7 +7,7 @@ import os
 import sys
 
 from serving.tensorflow_startup import DEFAULT_LOG_LEVEL, LOG_LEVEL_VARIABLE, find_devices
-from zoo.cli import bench, catalog, launch, predict, recipes, train
+from zoo.cli import bench, catalog, export, launch, predict, recipes, train
 from zoo.cli.parser import OneLineParser
 from zoo.errors import ZooError
 
@@ -29,6 +29,7 @@ def build_parser() -> OneLineParser:
     subparsers.required = True
     catalog.add_parsers(subparsers)
     train.add_parsers(subparsers)
+    export.add_parsers(subparsers)
     predict.add_parsers(subparsers)
     bench.add_parsers(subparsers)
     launch.add_parsers(subparsers)

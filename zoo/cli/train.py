@@ -11,6 +11,7 @@ import yaml
 from zoo.cli.parser import comma_list, fraction, non_negative_int, positive_float, positive_int
 from zoo.cli.recipes import add_recipe_argument, config_file_from_args
 from zoo.errors import ConfigError
+from zoo.spec import INPUT_FORMS
 from zoo.train.config import OPTIMIZERS, SCHEDULES, STRATEGIES, FinetuneConfig, default_and_why
 
 
@@ -108,6 +109,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export-name", help="model name under --export-base (default: the model name)")
     parser.add_argument("--export-tflite", action="store_true", default=None,
                         help="also write model.tflite (TF Lite, predict signatures) into the exported version")
+    parser.add_argument("--input", dest="export_input", choices=INPUT_FORMS,
+                        help="what the export's serving_default takes (image data): decoded pixels (default) "
+                        "or encoded JPEG/PNG files, decoded inside the graph; the export has both signatures")
     parser.add_argument("--set", dest="model_config", action="append", default=[], metavar="KEY=VALUE",
                         help="override a model setting, e.g. --set hidden_units=[512,256] (YAML values)")
     parser.add_argument("--dataset-option", dest="dataset_options", action="append", default=[],

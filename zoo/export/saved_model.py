@@ -25,11 +25,12 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from serving import contract
+from zoo.export.image_inputs import input_contract
 from zoo.export.signatures import build_signatures
 from zoo.export.tflite import tflite_card_entry
 from zoo.export.warmup import write_warmup_requests
-from serving import contract
-from zoo.spec import DataSpec
+from zoo.spec import PIXELS, DataSpec
 
 
 def next_version(model_dir: Path) -> int:
@@ -48,11 +49,15 @@ def export_saved_model(
     model_card: dict[str, Any] | None = None,
     warmup_examples: np.ndarray | None = None,
     tflite: bool = False,
+    input_form: str = PIXELS,
 ) -> Path:
     """Export `model` and return the new version directory.
 
-    With `tflite`, the version also holds model.tflite (see zoo/export/tflite.py).
+    `input_form` is what serving_default takes: PIXELS (the raw values `spec` describes) or, for
+    image data, IMAGE_BYTES (encoded image files; see zoo/export/image_inputs.py). With `tflite`,
+    the version also holds model.tflite (see zoo/export/tflite.py).
     """
+    spec.check_input_form(input_form)
     model_dir = Path(export_base) / model_name
     model_dir.mkdir(parents=True, exist_ok=True)
     version = next_version(model_dir) if version is None else version
@@ -65,7 +70,7 @@ def export_saved_model(
     staging = Path(tempfile.mkdtemp(prefix=f".export-{version}-", dir=model_dir))
     try:
         _write_version(staging, model, spec, model_name, version, model_card or {}, warmup_examples,
-                       tflite)
+                       tflite, input_form)
         os.rename(staging, final_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -82,6 +87,7 @@ def _write_version(
     model_card: dict[str, Any],
     warmup_examples: np.ndarray | None,
     tflite: bool,
+    input_form: str,
 ) -> None:
     module = tf.Module()
     module.model = model
@@ -95,13 +101,15 @@ def _write_version(
             names = spec.class_names or tuple(str(i) for i in range(spec.num_outputs))
             labels.write_text("".join(f"{name}\n" for name in names))
             module.labels = tf.saved_model.Asset(str(labels))
-        signatures, methods = build_signatures(module, spec)
+        signatures, methods = build_signatures(module, spec, input_form)
         # The TF Lite converter finds weights only through the tf.Variables a signature captured,
         # not through the keras.Variable wrappers above: untracked, model.tflite reads garbage.
         module.captured_variables = list({id(variable): variable for function in signatures.values()
                                           for variable in function.variables}.values())
         tf.saved_model.save(module, str(target), signatures=signatures)
     _set_method_names(target, methods)
+    if spec.takes_image_files:
+        model_card = {**model_card, "input": input_contract(spec, input_form)}
     if tflite:
         model_card = {**model_card, "tflite": tflite_card_entry(target, spec, warmup_examples)}
 
@@ -118,7 +126,7 @@ def _write_version(
     }
     card_path.write_text(json.dumps(card, indent=2, sort_keys=True, default=str))
     if warmup_examples is not None:
-        write_warmup_requests(target, model_name, spec, warmup_examples)
+        write_warmup_requests(target, model_name, spec, warmup_examples, input_form)
 
 
 def _set_method_names(saved_model_dir: Path, methods: dict[str, str]) -> None:

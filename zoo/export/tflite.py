@@ -5,9 +5,11 @@ into the same version directory, so `zoo-serve --prefer_tflite_model` (and TF Se
 in place of the SavedModel. Only TF Lite's builtin ops are used: they are what tf.lite.Interpreter,
 TF Serving and mobile runtimes run without TensorFlow's kernels.
 
-Every predict signature (serving_default) is kept under its name. The classify and regress
-signatures take serialized tf.Example protos, and parsing those needs TensorFlow's
-ParseExampleV2, which the builtins lack: they stay SavedModel-only, and the model card says so.
+Every predict signature (serving_default, and `pixels` for images) is kept under its name. The
+classify and regress signatures take serialized tf.Example protos, and parsing those needs
+TensorFlow's ParseExampleV2, which the builtins lack; `image_bytes` decodes image files, which
+they cannot either: these stay SavedModel-only, and the model card says so. (An export whose
+serving_default takes image_bytes gets no model.tflite, and its card says why.)
 
 Before the file is written, the converted serving_default runs on sample inputs next to the
 SavedModel's: outputs that differ beyond float tolerance fail the conversion, rather than ship a
@@ -28,7 +30,7 @@ import numpy as np
 
 from serving import contract
 from zoo.errors import ZooError
-from zoo.spec import DataSpec
+from zoo.spec import IMAGE_BYTES, DataSpec
 
 TFLITE_FILE = os.path.join(*contract.TFLITE_MODEL_FILE)
 _SERVING_DEFAULT = contract.DEFAULT_SIGNATURE
@@ -36,6 +38,8 @@ _SERVING_DEFAULT = contract.DEFAULT_SIGNATURE
 _EXAMPLE_METHODS = (contract.CLASSIFY_METHOD, contract.REGRESS_METHOD)
 _EXAMPLE_SKIP_REASON = ("takes serialized tf.Example protos; parsing them needs TensorFlow's "
                         "ParseExampleV2, which TF Lite's builtin ops lack")
+_IMAGE_BYTES_SKIP_REASON = ("takes encoded image files; decoding them needs TensorFlow's "
+                            "DecodeImage, which TF Lite's builtin ops lack")
 # TF Lite against TensorFlow on the same inputs: float kernels differ in the last bits only.
 RELATIVE_TOLERANCE = 1e-3
 ABSOLUTE_TOLERANCE = 1e-4
@@ -90,6 +94,8 @@ def write_tflite_model(version_dir: str | Path, spec: DataSpec,
         raise TfliteConversionError(f"{version_dir} has no {_SERVING_DEFAULT} signature to convert")
     skipped = {key: _EXAMPLE_SKIP_REASON for key, method in methods.items()
                if method in _EXAMPLE_METHODS}
+    if IMAGE_BYTES in methods:
+        skipped[IMAGE_BYTES] = _IMAGE_BYTES_SKIP_REASON
     keys = [key for key in methods if key not in skipped]
     converter = tf.lite.TFLiteConverter.from_saved_model(str(version_dir), signature_keys=keys)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]

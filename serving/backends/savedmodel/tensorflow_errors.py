@@ -71,12 +71,15 @@ def _tensorflow_message(message: str) -> str:
 
     Eager execution prefixes "Graph execution error:" and a "Detected at node ... defined at
     (most recent call last):" traceback of the export script (or "<stack traces unavailable>"),
-    which means nothing to a client; the cause is the last part.
+    which means nothing to a client; the cause is the last line once the node names are gone.
     """
     if message.startswith("Graph execution error:"):
         message = message.rsplit("\n\n", 1)[-1]
+    # Graph-mode kernels append the node that failed on a line of its own ("\n\t [[{{node
+    # ParseExample}}]]"), naming the function it runs in when nested ("{{function_node f}}").
+    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", message)
+    message = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", message)
+    message = re.sub(r"\s*\[Op:[^\]]*\]$", "", message).strip()
     if message.startswith("Detected at node"):
         message = message.rsplit("\n", 1)[-1]
-    # Graph-mode kernels append the node that failed ("\n\t [[{{node ParseExample}}]]").
-    message = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", message)
-    return re.sub(r"\s*\[Op:[^\]]*\]$", "", message).strip()
+    return message.strip()

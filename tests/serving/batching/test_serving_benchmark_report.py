@@ -57,3 +57,22 @@ def test_table_has_one_line_per_row_under_its_header(bench):
     assert set(rule.replace(" ", "")) == {"-"}
     assert lines[1].split() == ["cnn", "on", "32", "2100", "15.00", "45.00", "0", "600", "150",
                                 "8.0", "2625", "0.80", "3000", "0.70", "650"]
+
+
+
+def test_image_inputs_table_gives_the_decode_and_resize_cost_per_image_over_pixels(bench):
+    rows = [{"batch": 1, "signature": "pixels", "payload_bytes": 602112, "in_process_ms": 20.0, "served_ms": 30.0},
+            {"batch": 1, "signature": "image_bytes", "payload_bytes": 143360, "in_process_ms": 26.0,
+             "served_ms": 33.0},
+            {"batch": 32, "signature": "pixels", "payload_bytes": 32 * 602112, "in_process_ms": 640.0,
+             "served_ms": 960.0},
+            {"batch": 32, "signature": "image_bytes", "payload_bytes": 32 * 143360, "in_process_ms": 800.0,
+             "served_ms": 896.0}]
+
+    header, rule, *lines = bench.format_image_table(rows).splitlines()
+
+    assert header.split()[:4] == ["batch", "input", "request", "KB"]
+    assert set(rule.replace(" ", "")) == {"-"}
+    assert lines[0].split() == ["1", "pixels", "588", "20.0", "20.00", "30.0", "30.00", "-"]
+    assert lines[1].split() == ["1", "image_bytes", "140", "26.0", "26.00", "33.0", "33.00", "+6.00,", "+3.00"]
+    assert lines[3].split()[-2:] == ["+5.00,", "-2.00"]

@@ -5,16 +5,8 @@ import sys
 
 import pytest
 
+from tests.support.zoo_cli import run_zoo
 from zoo.cli.main import main
-
-
-def run_cli(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.err
 
 
 def assert_one_line_error(code, err, *fragments):
@@ -27,46 +19,46 @@ def assert_one_line_error(code, err, *fragments):
 
 
 def test_unknown_model_names_valid_models(capsys):
-    code, err = run_cli(capsys, "train", "no_such_model", "--dataset", "digits")
+    code, _, err = run_zoo(capsys, "train", "no_such_model", "--dataset", "digits")
     assert_one_line_error(code, err, "no_such_model", "cnn")
 
 
 def test_unknown_dataset_names_valid_datasets(capsys):
-    code, err = run_cli(capsys, "train", "mlp", "--dataset", "no_such_data", "--workdir", "/tmp/unused")
+    code, _, err = run_zoo(capsys, "train", "mlp", "--dataset", "no_such_data", "--workdir", "/tmp/unused")
     assert_one_line_error(code, err, "no_such_data", "digits")
 
 
 def test_negative_epochs_is_refused(capsys):
-    code, err = run_cli(capsys, "train", "cnn", "--dataset", "digits", "--epochs", "-3")
+    code, _, err = run_zoo(capsys, "train", "cnn", "--dataset", "digits", "--epochs", "-3")
     assert_one_line_error(code, err, "--epochs", "-3")
 
 
 def test_missing_config_file_is_named(capsys, tmp_path):
-    code, err = run_cli(capsys, "train", "cnn", "--dataset", "digits", "--config", str(tmp_path / "none.yaml"))
+    code, _, err = run_zoo(capsys, "train", "cnn", "--dataset", "digits", "--config", str(tmp_path / "none.yaml"))
     assert_one_line_error(code, err, "none.yaml")
 
 
 def test_invalid_yaml_config_names_the_line(capsys, tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("epochs: 3\nmodel: [cnn\n")
-    code, err = run_cli(capsys, "train", "--config", str(path))
+    code, _, err = run_zoo(capsys, "train", "--config", str(path))
     assert_one_line_error(code, err, "bad.yaml", "line")
 
 
 def test_unknown_config_key_lists_valid_keys(capsys, tmp_path):
     path = tmp_path / "typo.yaml"
     path.write_text("model: cnn\ndataset: digits\nepochz: 3\n")
-    code, err = run_cli(capsys, "train", "--config", str(path))
+    code, _, err = run_zoo(capsys, "train", "--config", str(path))
     assert_one_line_error(code, err, "epochz", "epochs")
 
 
 def test_missing_model_and_dataset_is_explained(capsys):
-    code, err = run_cli(capsys, "train")
+    code, _, err = run_zoo(capsys, "train")
     assert_one_line_error(code, err, "model")
 
 
 def test_bad_model_setting_is_refused(capsys, tmp_path):
-    code, err = run_cli(capsys, "train", "mlp", "--dataset", "iris", "--set", "no_such_setting=3",
+    code, _, err = run_zoo(capsys, "train", "mlp", "--dataset", "iris", "--set", "no_such_setting=3",
                         "--workdir", str(tmp_path))
     assert_one_line_error(code, err, "no_such_setting")
 

@@ -2,22 +2,27 @@
 Open Inference Protocol's ModelInfer: a short bounded run with zero errors, error counting, and
 one-line errors."""
 
+import io
 import json
 import socket
 import time
 
 import keras
+import numpy as np
 import pytest
+from PIL import Image
 from tensorflow_serving.apis import predict_pb2
 
+from tests.support.zoo_cli import run_zoo
 from serving import flags
+from tfzoo_client.metadata import TensorInfo
 from serving.server import ModelServer, ServerStartError
 from zoo.bench import BenchOptions, PROTOCOLS
 from zoo.bench.runner import run_level
 from zoo.bench.grpc_unary import GrpcPlan
 from zoo.bench.oip_grpc import MODEL_INFER_METHOD
+from zoo.bench.synthetic import SAMPLE_IMAGE_SIDE, synthetic_tensor
 from zoo.bench.tfs_grpc import PREDICT_METHOD
-from zoo.cli.main import main
 from zoo.export import export_saved_model
 from zoo.spec import DataSpec
 
@@ -52,19 +57,10 @@ def target(tmp_path_factory):
     server.stop(grace=0)
 
 
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_short_run_reports_each_concurrency_with_zero_errors(target, capsys):
     began = time.monotonic()
-    code, out, _ = run(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "1,3",
-                       "--duration", "1", "--warmup", "0.2", "--batch", "2", "--processes", "2", "--json")
+    code, out, _ = run_zoo(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "1,3",
+                           "--duration", "1", "--warmup", "0.2", "--batch", "2", "--processes", "2", "--json")
     assert code == 0
     result = json.loads(out)
     assert (result["model"], result["protocol"], result["batch"]) == ("prices", "tfs-grpc", 2)
@@ -78,8 +74,8 @@ def test_short_run_reports_each_concurrency_with_zero_errors(target, capsys):
 
 
 def test_table_lists_qps_latency_percentiles_and_errors(target, capsys):
-    code, out, err = run(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "2",
-                         "--duration", "0.5", "--warmup", "0")
+    code, out, err = run_zoo(capsys, "bench", "--server", target, "--model", "prices", "--concurrency", "2",
+                             "--duration", "0.5", "--warmup", "0")
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[0] == f"prices on {target} (tfs-grpc, batch 1)"
@@ -100,8 +96,8 @@ def test_failed_requests_are_counted_by_status_with_the_servers_message(target):
 
 
 def test_oip_run_sends_model_infer_shaped_by_model_metadata_with_zero_errors(target, capsys):
-    code, out, _ = run(capsys, "bench", "--server", target, "--model", "prices", "--protocol", "oip-grpc",
-                       "--concurrency", "1,2", "--duration", "1", "--warmup", "0.2", "--batch", "3", "--json")
+    code, out, _ = run_zoo(capsys, "bench", "--server", target, "--model", "prices", "--protocol", "oip-grpc",
+                           "--concurrency", "1,2", "--duration", "1", "--warmup", "0.2", "--batch", "3", "--json")
     assert code == 0
     result = json.loads(out)
     assert (result["protocol"], result["batch"]) == ("oip-grpc", 3)
@@ -134,8 +130,8 @@ def test_oip_failed_requests_are_counted_by_status_with_the_servers_message(targ
 
 
 def test_oip_unknown_model_is_a_one_line_error(target, capsys):
-    code, _, err = run(capsys, "bench", "--server", target, "--model", "nope", "--protocol", "oip-grpc",
-                       "--duration", "0.5")
+    code, _, err = run_zoo(capsys, "bench", "--server", target, "--model", "nope", "--protocol", "oip-grpc",
+                           "--duration", "0.5")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.startswith("zoo bench: error: NOT_FOUND: ") and "nope" in err
 
@@ -143,26 +139,35 @@ def test_oip_unknown_model_is_a_one_line_error(target, capsys):
 @pytest.mark.parametrize("argument, message", [(("--label", "stable"), "no version labels"),
                                                (("--signature", "other"), "default signature")])
 def test_oip_refuses_what_the_protocol_cannot_select(target, capsys, argument, message):
-    code, _, err = run(capsys, "bench", "--server", target, "--model", "prices", "--protocol", "oip-grpc",
-                       *argument, "--duration", "0.5")
+    code, _, err = run_zoo(capsys, "bench", "--server", target, "--model", "prices", "--protocol", "oip-grpc",
+                           *argument, "--duration", "0.5")
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
 def test_unknown_model_is_a_one_line_error(target, capsys):
-    code, _, err = run(capsys, "bench", "--server", target, "--model", "nope", "--duration", "0.5")
+    code, _, err = run_zoo(capsys, "bench", "--server", target, "--model", "nope", "--duration", "0.5")
     assert code == 2 and err.strip() == "zoo bench: error: NOT_FOUND: Servable not found for request: Latest(nope)"
 
 
 def test_unknown_protocol_names_the_registered_ones(capsys):
-    code, _, err = run(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--protocol", "carrier-pigeon")
+    code, _, err = run_zoo(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--protocol", "carrier-pigeon")
     assert code == 2 and "carrier-pigeon" in err and "tfs-grpc" in err and len(err.strip().splitlines()) == 1
 
 
 def test_bad_concurrency_list_is_refused(capsys):
-    code, _, err = run(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--concurrency", "1,0")
+    code, _, err = run_zoo(capsys, "bench", "--server", "127.0.0.1:1", "--model", "m", "--concurrency", "1,0")
     assert code == 2 and "--concurrency" in err and "1,0" in err
 
 
 def test_options_are_validated_with_the_received_value():
     with pytest.raises(ValueError, match=r"duration must be a positive number of seconds. Received: duration=0"):
         BenchOptions(server="h:1", model="m", duration=0)
+
+
+def test_an_image_bytes_input_is_sent_png_files_that_decode():
+    info = TensorInfo("image_bytes", "string", "DT_STRING", (None,))
+    files = synthetic_tensor(info, 2, np.random.default_rng(0))
+    assert files.shape == (2,)
+    image = Image.open(io.BytesIO(files[0]))
+    image.load()
+    assert (image.size, image.mode) == ((SAMPLE_IMAGE_SIDE, SAMPLE_IMAGE_SIDE), "RGB")

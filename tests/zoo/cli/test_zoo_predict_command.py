@@ -5,28 +5,20 @@ import io
 import json
 import socket
 
-import keras
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.support.zoo_cli import run_zoo
+from tests.support.zoo_models import tiny_model
 from serving import flags
 from serving.server import ModelServer, ServerStartError
-from zoo.cli.main import main
 from zoo.export import export_saved_model
 from zoo.spec import DataSpec
 
 IMAGE_SPEC = DataSpec(name="shapes", kind="image", task="classification", input_shape=(6, 6, 3),
                       num_outputs=3, class_names=("circle", "square", "star"))
 TABULAR_SPEC = DataSpec(name="prices", kind="tabular", task="regression", input_shape=(4,), num_outputs=1)
-
-
-def tiny_model(spec: DataSpec) -> keras.Model:
-    keras.utils.set_random_seed(3)
-    inputs = keras.Input(spec.input_shape, name=spec.input_name)
-    hidden = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(inputs / 255.0))
-    activation = "softmax" if spec.is_classification else None
-    return keras.Model(inputs, keras.layers.Dense(spec.num_outputs, activation=activation)(hidden))
 
 
 def start_server(model_dirs: dict) -> ModelServer:
@@ -59,15 +51,6 @@ def served(tmp_path_factory):
     server.stop(grace=0)
 
 
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def write_png(path) -> np.ndarray:
     """A 9x7 image; returns the pixels the model sees (bilinear resize to 6x6, as zoo predict does)."""
     pixels = np.random.default_rng(0).integers(0, 256, (7, 9, 3), dtype=np.uint8)
@@ -79,8 +62,8 @@ def test_png_prints_top_k_labels_with_probabilities_the_model_gives(served, caps
     target, models, root = served
     seen = write_png(tmp_path / "drawing.png")
     labels = root / "shapes" / "1" / "assets" / "labels.txt"
-    code, out, _ = run(capsys, "predict", "--server", target, "--model", "shapes", "--labels", str(labels),
-                       "--top-k", "2", str(tmp_path / "drawing.png"))
+    code, out, _ = run_zoo(capsys, "predict", "--server", target, "--model", "shapes", "--labels", str(labels),
+                           "--top-k", "2", str(tmp_path / "drawing.png"))
     assert code == 0
     expected = models["shapes"].predict(seen, verbose=0)[0]
     best = np.argsort(-expected)[:2]
@@ -96,8 +79,8 @@ def test_png_prints_top_k_labels_with_probabilities_the_model_gives(served, caps
 def test_class_names_come_from_the_servers_labels_metadata(served, capsys, tmp_path):
     target, _, _ = served
     write_png(tmp_path / "drawing.png")
-    code, out, _ = run(capsys, "predict", "--server", target, "--model", "shapes", "--json",
-                       str(tmp_path / "drawing.png"))
+    code, out, _ = run_zoo(capsys, "predict", "--server", target, "--model", "shapes", "--json",
+                           str(tmp_path / "drawing.png"))
     assert code == 0
     top = json.loads(out)["predictions"][0]["top_k"]
     assert len(top) == 3
@@ -110,7 +93,7 @@ def test_csv_prints_the_values_of_each_row_for_a_regressor(served, capsys, tmp_p
     rows = np.array([[1, 2, 3, 4], [0.5, 0.25, 8, 16]], dtype=np.float32)
     path = tmp_path / "houses.csv"
     path.write_text("rooms,age,size,floor\n" + "\n".join(",".join(str(v) for v in row) for row in rows) + "\n")
-    code, out, _ = run(capsys, "predict", "--server", target, "--model", "prices", "--version", "1", str(path))
+    code, out, _ = run_zoo(capsys, "predict", "--server", target, "--model", "prices", "--version", "1", str(path))
     assert code == 0
     expected = models["prices"].predict(rows, verbose=0)[:, 0]
     lines = out.strip().splitlines()
@@ -123,7 +106,7 @@ def test_csv_prints_the_values_of_each_row_for_a_regressor(served, capsys, tmp_p
 def test_json_on_stdin_gives_machine_readable_json(served, capsys, monkeypatch):
     target, models, _ = served
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"instances": [[1, 1, 1, 1]]})))
-    code, out, _ = run(capsys, "predict", "--server", target, "--model", "prices", "--json", "-")
+    code, out, _ = run_zoo(capsys, "predict", "--server", target, "--model", "prices", "--json", "-")
     assert code == 0
     result = json.loads(out)
     assert (result["model"], result["version"]) == ("prices", 1)
@@ -136,7 +119,7 @@ def test_json_on_stdin_gives_machine_readable_json(served, capsys, monkeypatch):
 def test_unknown_model_is_a_one_line_error(served, capsys, tmp_path):
     target, _, _ = served
     write_png(tmp_path / "drawing.png")
-    code, out, err = run(capsys, "predict", "--server", target, "--model", "nope", str(tmp_path / "drawing.png"))
+    code, out, err = run_zoo(capsys, "predict", "--server", target, "--model", "nope", str(tmp_path / "drawing.png"))
     assert code == 2 and out == ""
     assert err.strip() == "zoo predict: error: NOT_FOUND: Servable not found for request: Latest(nope)"
 
@@ -145,18 +128,18 @@ def test_csv_that_does_not_fit_the_input_is_a_one_line_error(served, capsys, tmp
     target, _, _ = served
     path = tmp_path / "short.csv"
     path.write_text("1,2,3\n")
-    code, _, err = run(capsys, "predict", "--server", target, "--model", "prices", str(path))
+    code, _, err = run_zoo(capsys, "predict", "--server", target, "--model", "prices", str(path))
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "rows have 3 values" in err and "[4]" in err
 
 
 def test_version_and_label_are_mutually_exclusive(capsys):
-    code, _, err = run(capsys, "predict", "--server", "h:1", "--model", "m", "--version", "1", "--label", "x", "-")
+    code, _, err = run_zoo(capsys, "predict", "--server", "h:1", "--model", "m", "--version", "1", "--label", "x", "-")
     assert code == 2 and "not allowed with argument" in err
 
 
 def test_help_lists_input_kinds_and_flags(capsys):
-    code, out, _ = run(capsys, "predict", "--help")
+    code, out, _ = run_zoo(capsys, "predict", "--help")
     assert code == 0
     for text in ("PNG", "CSV", "--top-k", "--json", "--label", "--server"):
         assert text in out

@@ -78,13 +78,15 @@ def test_tflite_keeps_the_predict_signature_and_accepts_any_batch_size(classifie
         assert runner(image=images(size))["probabilities"].shape == (size, 3)
 
 
-def test_model_card_lists_the_tflite_signatures_and_why_classify_is_left_out(classifier_export):
+def test_model_card_lists_the_tflite_signatures_and_why_classify_and_image_bytes_are_left_out(
+        classifier_export):
     _, version_dir = classifier_export
     entry = read_model_card(version_dir)["tflite"]
     assert entry["file"] == TFLITE_FILE
     assert entry["size_bytes"] == (version_dir / TFLITE_FILE).stat().st_size
-    assert entry["signatures"] == ["serving_default"]
+    assert entry["signatures"] == ["pixels", "serving_default"]
     assert "tf.Example" in entry["skipped_signatures"]["classify"]
+    assert "DecodeImage" in entry["skipped_signatures"]["image_bytes"]
     assert entry["max_abs_difference_vs_saved_model"] < 1e-4
 
 
@@ -147,3 +149,12 @@ def test_zoo_train_with_export_tflite_exports_a_tflite_model_that_matches_the_sa
     reference = tf.saved_model.load(str(version_dir)).signatures["serving_default"](features=tf.constant(x))
     np.testing.assert_allclose(tflite_runner(version_dir)(features=x)["probabilities"],
                                reference["probabilities"].numpy(), atol=1e-5)
+
+
+def test_export_whose_serving_default_decodes_images_gets_no_tflite_and_the_card_says_why(tmp_path):
+    model = build_model("cnn", IMAGE_SPEC, {"filters": [4], "dense_units": 8})
+    version_dir = export_saved_model(model, IMAGE_SPEC, tmp_path, "tiny", tflite=True,
+                                     input_form="image_bytes")
+    assert not (version_dir / TFLITE_FILE).exists()
+    error = read_model_card(version_dir)["tflite"]["error"]
+    assert "serving_default" in error and "\n" not in error

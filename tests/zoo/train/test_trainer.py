@@ -43,6 +43,30 @@ def test_exported_model_scores_like_the_trained_model(quick_config, tmp_path):
     assert served["accuracy"] == pytest.approx(result.test_metrics["accuracy"], abs=1e-6)
 
 
+def test_export_input_image_bytes_gives_a_serving_default_that_takes_png_files(quick_config, tmp_path):
+    import tensorflow as tf
+    from zoo.export.image_inputs import encode_images
+
+    result = train(quick_config(model="cnn", dataset="digits", epochs=1, model_config={"filters": [4]},
+                                export_base=str(tmp_path / "models"), export_input="image_bytes"))
+    serving_default = tf.saved_model.load(str(result.export_dir)).signatures["serving_default"]
+    digits = result.dataset.x_test[:8]  # whole numbers 0..16: a PNG holds them exactly
+    received = serving_default(image_bytes=tf.constant(encode_images(digits)))["probabilities"].numpy()
+    np.testing.assert_allclose(received, result.model.predict(digits, verbose=0), atol=1e-5)
+    # Scoring an export uses its pixels signature whichever input serving_default takes.
+    served = evaluate_saved_model(result.export_dir, result.dataset)
+    assert served["accuracy"] == pytest.approx(result.test_metrics["accuracy"], abs=1e-6)
+
+
+def test_image_bytes_for_data_that_is_not_images_fails_in_one_line_before_training(tmp_path, capsys):
+    code = main(["train", "mlp", "--dataset", "iris", "--input", "image_bytes", "--workdir", str(tmp_path / "run"),
+                 "--export-base", str(tmp_path / "models")])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in error
+    assert error.startswith("zoo train: error: image_bytes needs image data") and error.endswith("Use pixels")
+    assert not (tmp_path / "run").exists()
+
+
 def test_regression_dataset_trains_with_mse_and_reports_mae(quick_config):
     result = train(quick_config(dataset="diabetes"))
     assert set(result.test_metrics) >= {"loss", "mae"}

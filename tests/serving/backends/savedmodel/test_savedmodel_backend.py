@@ -55,6 +55,16 @@ def test_tensorflow_runtime_error_becomes_invalid_argument_without_python_stack(
     assert "most recent call last" not in caught.value.message
 
 
+def test_error_inside_a_tf2_graph_keeps_its_message_without_node_names(multi_io):
+    # TensorFlow puts the failing node on a line after the cause, and the traceback of where the
+    # graph was built before it: the client gets the cause.
+    with pytest.raises(errors.InvalidArgument) as caught:
+        multi_io.run("serving_default", {"features": np.ones((2, 3), np.float32),
+                                         "ids": np.arange(3, dtype=np.int64),
+                                         "names": np.array([b"ann", b"bob"], dtype=object)})
+    assert caught.value.message == "Incompatible shapes: [3] vs. [2]"
+
+
 def test_tf1_signature_defs_keep_classify_and_regress_method_names(tf1):
     methods = {key: signature.method_name for key, signature in tf1.signature_defs.items()}
     assert methods == {

@@ -93,7 +93,7 @@ def test_get_model_metadata_describes_the_tflite_signature(tflite_channel):
     response = stub.GetModelMetadata(request, timeout=RPC_TIMEOUT_SECONDS)
     signature_map = get_model_metadata_pb2.SignatureDefMap()
     response.metadata["signature_def"].Unpack(signature_map)
-    assert list(signature_map.signature_def) == ["serving_default"]
+    assert sorted(signature_map.signature_def) == ["pixels", "serving_default"]
     signature = signature_map.signature_def["serving_default"]
     assert signature.method_name == "tensorflow/serving/predict"
     image = signature.inputs["image"]
