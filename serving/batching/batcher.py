@@ -76,8 +76,14 @@ class _Task:
         self.done.release()
 
     def wait(self, timeout: float | None) -> bool:
-        """Whether the task finished within `timeout` seconds (None: however long it takes)."""
-        return self.done.acquire(timeout=-1 if timeout is None else timeout)
+        """Whether the task finished within `timeout` seconds (None: however long it takes).
+
+        A timeout beyond what the platform's locks take (threading.TIMEOUT_MAX, about 292
+        years) is no limit: clients such as perf_analyzer send deadlines that far away.
+        """
+        if timeout is None or timeout > threading.TIMEOUT_MAX:
+            return self.done.acquire()
+        return self.done.acquire(timeout=timeout)
 
 
 class _Batch:

@@ -162,6 +162,18 @@ def test_request_whose_deadline_passed_before_it_ran_is_answered_deadline_exceed
     assert [batch["x"].tolist() for batch in gated_model.batches] == [[0.0], [8.0]]
 
 
+def test_a_deadline_centuries_away_waits_like_no_deadline(batchers, gated_model, pool):
+    # perf_analyzer's gRPC calls carry a deadline beyond what a lock can wait for.
+    batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, num_batch_threads=1))
+    first, futures = submit_when_running(pool, batcher, gated_model, [x(7.0)],
+                                         deadline=time.monotonic() + 1e13)
+    wait_queued(batcher, 1)
+    gated_model.release()
+
+    assert futures[0].result(WAIT_SECONDS)["y"].tolist() == [14.0]
+    first.result(WAIT_SECONDS)
+
+
 def test_already_expired_request_is_refused_before_queueing(batchers, gated_model):
     batcher = batchers(gated_model, BatchingOptions(max_batch_size=8))
 
