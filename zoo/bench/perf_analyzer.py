@@ -129,7 +129,10 @@ class PerfAnalyzer:
     def _checked(self, arguments: list[str], measured_seconds: float) -> str:
         completed = self.run(arguments, timeout=measured_seconds + _OVERHEAD_SECONDS)
         if completed.returncode != 0:
-            raise PerfAnalyzerFailed(error_line(completed.stdout + "\n" + completed.stderr))
+            how = (f"was killed by signal {-completed.returncode}" if completed.returncode < 0
+                   else f"exited with status {completed.returncode}")
+            output = completed.stdout + "\n" + completed.stderr
+            raise PerfAnalyzerFailed(f"perf_analyzer {how}: {error_line(output)}")
         return completed.stdout
 
 
@@ -207,14 +210,14 @@ def request_count(output: str) -> int:
 
 
 def error_line(output: str) -> str:
-    """The line of perf_analyzer's output that says what went wrong (its first error line,
-    else its first line)."""
+    """The line of perf_analyzer's output that says what went wrong: its first error line, else
+    its last line (where it stopped)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     for line in lines:
         lowered = line.lower()
         if "error" in lowered or "failed" in lowered or "unable" in lowered:
             return line
-    return lines[0] if lines else "no output"
+    return lines[-1] if lines else "no output"
 
 
 def _window_arguments(seconds: float) -> list[str]:

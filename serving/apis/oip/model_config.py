@@ -15,6 +15,10 @@ server actually does with the version, never stored:
 - `dynamic_batching`: present when the server batches the signature (--enable_batching), with
   the batching parameters' allowed_batch_sizes as the preferred sizes (the sizes batches are
   padded to) and batch_timeout_micros as the queue delay.
+
+A tensor that holds one scalar per example (signature shape [-1]) has dims []: the truth, where
+Triton would write dims [1] and a reshape to []. perf_analyzer's Triton service kind cannot make
+inputs of that shape (it refuses empty shapes); its TF Serving kind loads such models.
 """
 
 from __future__ import annotations

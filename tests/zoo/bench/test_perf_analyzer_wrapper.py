@@ -46,10 +46,12 @@ def test_a_report_without_a_request_count_is_a_failure():
         parse_report(TFSERVING_REPORT, "", "tfserving-grpc", 2, 1)
 
 
-def test_the_error_line_is_perf_analyzers_first_complaint():
+def test_the_error_line_is_perf_analyzers_first_complaint_else_its_last_line():
     output = ("*** Measurement Settings ***\n  Batch size: 1\n\n"
               "error: failed to get model config: Method not found!\nUnable to unregister\n")
     assert error_line(output) == "error: failed to get model config: Method not found!"
+    assert error_line("*** Measurement Settings ***\nRequest concurrency: 128\n") == \
+        "Request concurrency: 128"  # no complaint: where it stopped
 
 
 def _only_in(folder, monkeypatch):
