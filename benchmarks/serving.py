@@ -4,6 +4,7 @@
     python benchmarks/serving.py --quick              # a smoke run: mlp, c=1,8, about a minute
     python benchmarks/serving.py --models cnn --concurrency 1,32 --duration 10
     python benchmarks/serving.py --image-inputs       # encoded images vs pixels, batch 1 and 32
+    python benchmarks/serving.py --models cnn --load-generator zoo-bench,perf_analyzer
 
 For each model (exported fresh with the zoo: the CNN and MLP on 28x28x1 / 784 inputs,
 MobileNetV2 at 96x96x3 without pretrained weights), and with batching off then on, it starts
@@ -22,6 +23,12 @@ EfficientNet-Lite0 export (`zoo export`, 224x224) is called on scikit-learn's tw
 1 and 32, through its `image_bytes` signature (the JPEG files) and its `pixels` one (the photos
 decoded and resized by Pillow, as a client would), in-process and through the server (one client,
 one request at a time); the difference per image is the graph's decode + resize.
+
+`--load-generator perf_analyzer` measures with Triton's perf_analyzer instead, a load generator
+written in C++ independently of this project, in each of `--perf-analyzer-services` (TF Serving
+gRPC Predict, the Open Inference Protocol over gRPC or HTTP); `zoo-bench,perf_analyzer` measures
+with both, one after the other on the same servers, and the table says which generator measured
+each row. Where perf_analyzer cannot start, the benchmark says why in one line and uses zoo bench.
 
 Everything is bounded: each level lasts warmup + duration (+ one request timeout), a server that
 does not come up within START_TIMEOUT seconds is killed and reported.
@@ -50,6 +57,8 @@ sys.path[:] = [entry for entry in sys.path
                if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO_ROOT))
 
+from zoo.bench.perf_analyzer import (SERVICES, PerfAnalyzerFailed,  # noqa: E402
+                                     PerfAnalyzerUnavailable, find_perf_analyzer)
 from zoo.launch.cluster import free_ports  # noqa: E402
 
 START_TIMEOUT = 180.0
@@ -60,6 +69,10 @@ DEFAULT_BATCHING = ("max_batch_size { value: 32 } batch_timeout_micros { value: 
                     "max_enqueued_batches { value: 64 } num_batch_threads { value: 1 }")
 METRICS_PATH = "/monitoring/prometheus/metrics"
 BATCH_SIZE_METRIC = ":tensorflow:serving:batching_session:processed_batch_size"
+ZOO_BENCH, PERF_ANALYZER = "zoo-bench", "perf_analyzer"
+LOAD_GENERATORS = (ZOO_BENCH, PERF_ANALYZER)
+# The perf_analyzer services the floor server (TF Serving's PredictionService only) answers.
+FLOOR_SERVICES = ("tfserving-grpc",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -381,43 +394,88 @@ class ServerProcess:
 # === Running the grid ===
 
 
-def run_levels(server: ServerProcess, model: str, concurrencies: list[int], duration: float,
-               warmup: float, label: str | None = None) -> list[dict]:
-    """One zoo bench level per concurrency against a running server; `label` names the server in
-    progress lines (default: the model and whether the server batched)."""
+def zoo_bench_level(server: ServerProcess, model: str, concurrency: int, duration: float,
+                    warmup: float) -> dict:
+    """One `zoo bench` level: batch-1 TF Serving Predicts, `warmup` then `duration` seconds."""
     from zoo.bench import BenchOptions, run_benchmark
 
+    [level] = run_benchmark(BenchOptions(server=server.target, model=model,
+                                         concurrency=(concurrency,), duration=duration,
+                                         warmup=warmup, timeout=10.0)).levels
+    return {"qps": level.requests_per_second, "p50_ms": level.p50_ms, "p99_ms": level.p99_ms,
+            "errors": level.errors, "errors_by_code": level.errors_by_code,
+            "requests": level.requests}
+
+
+def perf_analyzer_level(analyzer, service: str):
+    """A level function like zoo_bench_level measuring with perf_analyzer in `service`:
+    batch-1 requests, `warmup` seconds unmeasured, then three windows lasting `duration` in all.
+    A level perf_analyzer cannot complete has its error and no figures."""
+
+    def level(server: ServerProcess, model: str, concurrency: int, duration: float,
+              warmup: float) -> dict:
+        target = (f"127.0.0.1:{server.rest_port}" if service.endswith("http")
+                  else server.target)
+        try:
+            result = analyzer.measure(target, model, service, concurrency,
+                                      window_seconds=duration / 3, warmup_seconds=warmup)
+        except PerfAnalyzerFailed as error:
+            return {"qps": None, "p50_ms": None, "p99_ms": None, "errors": 1,
+                    "error": str(error), "requests": 0}
+        return {"qps": result.requests_per_second, "p50_ms": result.p50_ms,
+                "p99_ms": result.p99_ms, "errors": 0, "requests": result.requests}
+
+    return level
+
+
+def run_levels(server: ServerProcess, model: str, concurrencies: list[int], duration: float,
+               warmup: float, generator: str = ZOO_BENCH, measure=zoo_bench_level,
+               label: str | None = None) -> list[dict]:
+    """One level per concurrency against a running server, measured by `measure` (a level
+    function) and labelled `generator`; `label` names the server in progress lines (default:
+    the model and whether the server batched)."""
     rows = []
     for concurrency in concurrencies:
         batches_before, cpu_before = server.batches(), server.cpu_seconds()
-        result = run_benchmark(BenchOptions(server=server.target, model=model,
-                                            concurrency=(concurrency,), duration=duration,
-                                            warmup=warmup, timeout=10.0))
-        [level] = result.levels
+        figures = measure(server, model, concurrency, duration, warmup)
         (count_before, rows_before), (count_after, rows_after) = batches_before, server.batches()
         batched = count_after - count_before
         mean_batch = (rows_after - rows_before) / batched if batched else 1.0
-        answered = level.requests * (duration + warmup) / duration  # warmup requests used CPU too
+        # Warmup requests used CPU too.
+        answered = figures.pop("requests") * (duration + warmup) / duration
         rows.append({
+            "generator": generator,
             "concurrency": concurrency,
-            "qps": level.requests_per_second,
-            "p50_ms": level.p50_ms,
-            "p99_ms": level.p99_ms,
-            "errors": level.errors,
-            "errors_by_code": level.errors_by_code,
+            **figures,
             "mean_batch": mean_batch,
             "server_cpu_us_per_request": (1e6 * (server.cpu_seconds() - cpu_before) / answered
                                           if answered else None),
             "peak_rss_mb": server.peak_rss_mb(),
         })
-        print(f"  {label or model + (' batching=on' if batched else ' batching=off')} c={concurrency}: "
-              f"{level.requests_per_second:.0f} QPS, p50 {_ms(level.p50_ms)} ms, errors {level.errors}, "
-              f"mean batch {mean_batch:.1f}", flush=True)
+        outcome = (f"failed: {figures['error']}" if "error" in figures else
+                   f"{figures['qps']:.0f} QPS, p50 {_ms(figures['p50_ms'])} ms, "
+                   f"errors {figures['errors']}, mean batch {mean_batch:.1f}")
+        print(f"  {label or model + (' batching=on' if batched else ' batching=off')} "
+              f"{generator} c={concurrency}: {outcome}", flush=True)
     return rows
 
 
-def benchmark_model(name: str, options, workdir: Path) -> list[dict]:
-    """Every level of one model, batching off then on, with the in-process limit for each."""
+def measure_server(server: ServerProcess, model: str, options, analyzer, services,
+                   label: str | None = None) -> list[dict]:
+    """Every level with every load generator asked for: zoo bench, then perf_analyzer in each
+    of `services` (when `analyzer`, a zoo.bench.perf_analyzer.PerfAnalyzer, is given)."""
+    generators = [(ZOO_BENCH, zoo_bench_level)] if ZOO_BENCH in options.load_generator else []
+    if analyzer is not None:
+        generators += [(f"{PERF_ANALYZER} {service}", perf_analyzer_level(analyzer, service))
+                       for service in services]
+    return [row for generator, measure in generators
+            for row in run_levels(server, model, options.concurrency, options.duration,
+                                  options.warmup, generator, measure, label)]
+
+
+def benchmark_model(name: str, options, workdir: Path, analyzer=None) -> list[dict]:
+    """Every level of one model, batching off then on, with the in-process limit for each;
+    `analyzer` (a zoo.bench.perf_analyzer.PerfAnalyzer) measures beside or instead of zoo bench."""
     version_dir = in_fresh_process(export_model, name, str(workdir / "models"))
     base_path = str(Path(version_dir).parent)
     rows = []
@@ -425,23 +483,27 @@ def benchmark_model(name: str, options, workdir: Path) -> list[dict]:
         server = ServerProcess.model_server(name, base_path, workdir, batching,
                                             MODELS[name].server_flags)
         try:
-            for row in run_levels(server, name, options.concurrency, options.duration,
-                                  options.warmup):
+            for row in measure_server(server, name, options, analyzer,
+                                      options.perf_analyzer_services):
                 rows.append({"model": name, "batching": batching is not None,
                              "server_flags": list(MODELS[name].server_flags), **row})
         finally:
             server.stop()
     floor = ServerProcess.grpc_floor(name, version_dir, workdir)
     try:
-        floor_rows = {row["concurrency"]: row for row in
-                      run_levels(floor, name, options.concurrency, options.duration,
-                                 options.warmup, label=f"{name} gRPC floor")}
+        floor_services = [service for service in options.perf_analyzer_services
+                          if service in FLOOR_SERVICES]
+        floor_rows = {(row["generator"], row["concurrency"]): row for row in
+                      measure_server(floor, name, options, analyzer, floor_services,
+                                     label=f"{name} gRPC floor")}
     finally:
         floor.stop()
     for row in rows:
-        row["floor_qps"] = floor_rows[row["concurrency"]]["qps"]
-        row["floor_cpu_us_per_request"] = floor_rows[row["concurrency"]]["server_cpu_us_per_request"]
-        row["of_floor"] = row["qps"] / row["floor_qps"] if row["floor_qps"] else None
+        floor_row = floor_rows.get((row["generator"], row["concurrency"]), {})
+        row["floor_qps"] = floor_row.get("qps")
+        row["floor_cpu_us_per_request"] = floor_row.get("server_cpu_us_per_request")
+        row["of_floor"] = (row["qps"] / row["floor_qps"]
+                           if row["qps"] is not None and row["floor_qps"] else None)
     reached = sorted({max(1, round(row["mean_batch"])) for row in rows})
     limits = in_fresh_process(measure_in_process, version_dir, reached, options.in_process_seconds,
                               MODELS[name].server_flags)
@@ -451,14 +513,16 @@ def benchmark_model(name: str, options, workdir: Path) -> list[dict]:
         row["in_process_examples_per_second"] = limits[batch]["examples_per_second"]
         row["in_process_callers"] = limits[batch]["callers"]
         row["model_cpu_us_per_example"] = limits[batch]["cpu_us_per_example"]
-        row["ratio"] = row["qps"] / limits[batch]["examples_per_second"]
+        row["ratio"] = (row["qps"] / limits[batch]["examples_per_second"]
+                        if row["qps"] is not None else None)
         row["overhead_us_per_request"] = server_overhead(row)
     return rows
 
 
 def server_overhead(row: dict) -> float | None:
     """The server's own CPU per request: its CPU per request minus what the bare gRPC server
-    spends on one (the RPC floor) and what the model costs per example at the batch reached."""
+    spends on one (the RPC floor, under the same load generator) and what the model costs per
+    example at the batch reached. None where there is no floor to compare with."""
     if row["server_cpu_us_per_request"] is None or row["floor_cpu_us_per_request"] is None:
         return None
     return (row["server_cpu_us_per_request"] - row["floor_cpu_us_per_request"]
@@ -466,7 +530,14 @@ def server_overhead(row: dict) -> float | None:
 
 
 def check_targets(rows: list[dict]) -> list[str]:
-    """The issue's targets for the small CNN, each as one line saying met or not and by how much."""
+    """The issue's targets for the small CNN, each as one line saying met or not and by how much,
+    judged on the rows of the first load generator that measured (zoo bench when it ran)."""
+    if not rows:
+        return []
+    first = rows[0].get("generator", ZOO_BENCH)
+    errors = sum(row["errors"] for row in rows)
+    rows = [row for row in rows if row.get("generator", ZOO_BENCH) == first
+            and row["qps"] is not None]
     by_key = {(row["model"], row["batching"], row["concurrency"]): row for row in rows}
     lines = []
     on, off = by_key.get(("cnn", True, 32)), by_key.get(("cnn", False, 32))
@@ -491,26 +562,25 @@ def check_targets(rows: list[dict]) -> list[str]:
     if cnn_rss:
         lines.append(f"cnn: peak RSS {max(cnn_rss):.0f} MB (target <= 700 MB): "
                      f"{'met' if max(cnn_rss) <= 700 else 'NOT met'}")
-    errors = sum(row["errors"] for row in rows)
     lines.append(f"errors in every run: {errors} (target 0): {'met' if errors == 0 else 'NOT met'}")
     return lines
 
 
 def format_table(rows: list[dict]) -> str:
-    header = ("model", "batching", "c", "QPS", "p50 ms", "p99 ms", "errors", "CPU us/req",
-              "overhead us", "batch", "in-proc ex/s", "ratio", "floor QPS", "of floor", "RSS MB")
+    """One line per row; `generator` says which load generator measured it ("-": no figure)."""
+    header = ("model", "generator", "batching", "c", "QPS", "p50 ms", "p99 ms", "errors",
+              "CPU us/req", "overhead us", "batch", "in-proc ex/s", "ratio", "floor QPS",
+              "of floor", "RSS MB")
     lines = [header]
     for row in rows:
-        lines.append((row["model"], "on" if row["batching"] else "off", str(row["concurrency"]),
-                      f"{row['qps']:.0f}", _ms(row["p50_ms"]), _ms(row["p99_ms"]),
-                      str(row["errors"]),
-                      f"{row['server_cpu_us_per_request']:.0f}"
-                      if row["server_cpu_us_per_request"] else "-",
-                      f"{row['overhead_us_per_request']:.0f}"
-                      if row["overhead_us_per_request"] is not None else "-",
+        lines.append((row["model"], row.get("generator", ZOO_BENCH),
+                      "on" if row["batching"] else "off", str(row["concurrency"]),
+                      _number(row["qps"], ".0f"), _ms(row["p50_ms"]), _ms(row["p99_ms"]),
+                      str(row["errors"]), _number(row["server_cpu_us_per_request"], ".0f"),
+                      _number(row["overhead_us_per_request"], ".0f"),
                       f"{row['mean_batch']:.1f}", f"{row['in_process_examples_per_second']:.0f}",
-                      f"{row['ratio']:.2f}", f"{row['floor_qps']:.0f}", f"{row['of_floor']:.2f}",
-                      f"{row['peak_rss_mb']:.0f}"))
+                      _number(row["ratio"], ".2f"), _number(row["floor_qps"], ".0f"),
+                      _number(row["of_floor"], ".2f"), f"{row['peak_rss_mb']:.0f}"))
     widths = [max(len(line[index]) for line in lines) for index in range(len(header))]
     text = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines]
     text.insert(1, "  ".join("-" * width for width in widths))
@@ -518,7 +588,11 @@ def format_table(rows: list[dict]) -> str:
 
 
 def _ms(value) -> str:
-    return "-" if value is None else f"{value:.2f}"
+    return _number(value, ".2f")
+
+
+def _number(value, form: str) -> str:
+    return "-" if value is None else format(value, form)
 
 
 def parse_arguments(argv=None):
@@ -534,6 +608,12 @@ def parse_arguments(argv=None):
                         help="BatchingParameters text for the batching-on servers")
     parser.add_argument("--output", default=str(REPO_ROOT / "runs" / "benchmarks" / "serving.json"),
                         help="where the JSON results go")
+    parser.add_argument("--load-generator", default=ZOO_BENCH,
+                        help="comma-separated: zoo-bench (Python, TF Serving gRPC Predict) "
+                             "and/or perf_analyzer (Triton's, C++; in each of "
+                             "--perf-analyzer-services)")
+    parser.add_argument("--perf-analyzer-services", default="tfserving-grpc,triton-grpc",
+                        help=f"comma-separated, from {', '.join(SERVICES)}")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: mlp only, c=1,8, 1 s levels")
     parser.add_argument("--image-inputs", action="store_true",
@@ -541,6 +621,10 @@ def parse_arguments(argv=None):
                         "against its pixels one at batch 1 and 32 instead (--duration and "
                         "--in-process-seconds per measurement)")
     options = parser.parse_args(argv)
+    options.load_generator = _names(parser, "--load-generator", options.load_generator,
+                                    LOAD_GENERATORS)
+    options.perf_analyzer_services = _names(parser, "--perf-analyzer-services",
+                                            options.perf_analyzer_services, tuple(SERVICES))
     if options.quick:
         options.models, options.concurrency = "mlp", "1,8"
         options.duration, options.warmup, options.in_process_seconds = 1.0, 0.5, 0.3
@@ -557,11 +641,36 @@ def parse_arguments(argv=None):
     return options
 
 
+def _names(parser, flag: str, text: str, known: tuple[str, ...]) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        parser.error(f"{flag}: unknown or missing name(s) {', '.join(unknown) or repr(text)}; "
+                     f"choose from {', '.join(known)}")
+    return names
+
+
+def perf_analyzer_if_asked(options):
+    """The perf_analyzer to measure with, or None: not asked for, or it cannot start here, in
+    which case one line says why and zoo bench measures instead."""
+    if PERF_ANALYZER not in options.load_generator:
+        return None
+    try:
+        return find_perf_analyzer()
+    except PerfAnalyzerUnavailable as error:
+        print(f"perf_analyzer cannot be used: {error}; measuring with zoo bench instead",
+              flush=True)
+        if ZOO_BENCH not in options.load_generator:
+            options.load_generator.append(ZOO_BENCH)
+        return None
+
+
 def main(argv=None) -> int:
     options = parse_arguments(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if options.image_inputs:
         return main_image_inputs(options)
+    analyzer = perf_analyzer_if_asked(options)
     load_before = os.getloadavg()
     started = time.time()
     rows = []
@@ -569,7 +678,7 @@ def main(argv=None) -> int:
         for name in options.models:
             print(f"== {name} (server flags: {' '.join(MODELS[name].server_flags) or 'defaults'})",
                   flush=True)
-            rows += benchmark_model(name, options, Path(scratch))
+            rows += benchmark_model(name, options, Path(scratch), analyzer)
     targets = check_targets(rows)
     print()
     print(format_table(rows))
@@ -584,6 +693,8 @@ def main(argv=None) -> int:
         "batching_parameters": options.batching_parameters,
         "duration": options.duration,
         "warmup": options.warmup,
+        "load_generators": options.load_generator,
+        "perf_analyzer_services": options.perf_analyzer_services if analyzer else [],
         "rows": rows,
         "targets": targets,
     }

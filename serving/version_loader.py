@@ -2,7 +2,8 @@
 
 A version is loaded in TF Serving's order: open the runtime (TF Lite where asked and present,
 else the SavedModel), replay the warmup requests, and only then attach the batcher, so warmup
-runs each record on its own and never waits for a batch. Everything version-specific that can
+runs each record on its own and never waits for a batch. The version's metrics recorder is
+attached after warmup too, so what the metrics and statistics count are clients' requests. Everything version-specific that can
 be wrong (a per-model batching_params.pbtxt, the model files, a warmup record) fails the load
 with the status GetModelStatus reports.
 """
@@ -20,6 +21,7 @@ from serving.backends import open_backend
 from serving.backends.tflite import TfliteOptions
 from serving.batching import BatchingParametersError, BatchingPolicy, attach_batcher
 from serving.core import Servable, ServableLoadError
+from serving.metrics import VersionRecorder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,7 @@ class VersionLoader:
         except BaseException:
             servable.unload()
             raise
+        servable = servable.observed_by(VersionRecorder(name, version))
         if batching_options is not None:
             servable = attach_batcher(servable, batching_options)
         return servable

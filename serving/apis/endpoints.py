@@ -38,6 +38,10 @@ OIP_SERVER_METADATA = Endpoint("oip_server_metadata")
 OIP_MODEL_READY = Endpoint("oip_model_ready")
 OIP_MODEL_METADATA = Endpoint("oip_model_metadata")
 OIP_INFER = Endpoint("oip_infer")
+# Triton's extensions of the protocol that its tools call.
+OIP_MODEL_CONFIG = Endpoint("oip_model_config")
+OIP_MODEL_STATISTICS = Endpoint("oip_model_statistics")
+OIP_SHARED_MEMORY = Endpoint("oip_shared_memory")
 # Infrastructure: grpc.health.v1, gRPC reflection, the Prometheus page, and what no route names.
 HEALTH = Endpoint("health", public=True, counted=False)
 REFLECTION = Endpoint("reflection", counted=False)

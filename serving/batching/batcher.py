@@ -12,7 +12,9 @@ Scheduling, per version:
   run; it is answered DEADLINE_EXCEEDED, whether it expired before queueing, while queued, or
   before its batch started.
 
-The lock guards only the queue; it is never held while a model runs, merges or splits.
+The lock guards only the queue; it is never held while a model runs, merges or splits. Each
+request's timing (serving.core.RunTiming) says how long it queued and how long its batch took to
+merge, run and split; the observer hears about every batch and every queued request.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 from serving import errors
 from serving.batching import merging
 from serving.batching.parameters import BatchingOptions
+from serving.core.observer import RunTiming
 
 # run_batch(signature_name, inputs, output_aliases) -> outputs: the model call.
 RunBatch = Callable[[str, Mapping[str, np.ndarray], Sequence[str]], Mapping[str, np.ndarray]]
@@ -36,10 +39,15 @@ _QUEUED, _RUNNING, _FINISHED, _WITHDRAWN = "queued", "running", "finished", "wit
 
 
 class BatchObserver(Protocol):
-    """Receives the batcher's measurements (serving.batching.observers.MetricsObserver)."""
+    """Receives the batcher's measurements: the part of serving.core.VersionObserver that a
+    batcher reports (the server's is serving.metrics.VersionRecorder)."""
 
-    def batch_ran(self, size: int) -> None:
-        """A batch of `size` rows (padding included) went to the model."""
+    def batch_ran(self, size: int, timing: RunTiming | None) -> None:
+        """A batch of `size` rows (padding included) went to the model; `timing` (None when it
+        failed) says how long it took to merge, run and split."""
+
+    def model_ran(self, size: int, timing: RunTiming) -> None:
+        """A request with no batch dimension to merge along ran on its own."""
 
     def request_queued(self, seconds: float) -> None:
         """A request waited `seconds` in the queue before its batch started."""
@@ -52,7 +60,7 @@ class _Task:
     """One request (or one chunk of a split request) and, once done, its outputs or error."""
 
     __slots__ = ("key", "feeds", "size", "deadline", "enqueued_at", "state", "batch", "done",
-                 "outputs", "error")
+                 "outputs", "error", "timing")
 
     def __init__(self, key: tuple, feeds: Mapping[str, np.ndarray], size: int,
                  deadline: float | None):
@@ -69,6 +77,7 @@ class _Task:
         self.done.acquire()
         self.outputs: Mapping[str, np.ndarray] | None = None
         self.error: BaseException | None = None
+        self.timing = RunTiming()
 
     def finish(self, outputs=None, error: BaseException | None = None) -> None:
         self.outputs, self.error = outputs, error
@@ -76,8 +85,14 @@ class _Task:
         self.done.release()
 
     def wait(self, timeout: float | None) -> bool:
-        """Whether the task finished within `timeout` seconds (None: however long it takes)."""
-        return self.done.acquire(timeout=-1 if timeout is None else timeout)
+        """Whether the task finished within `timeout` seconds (None: however long it takes).
+
+        A timeout beyond what the platform's locks take (threading.TIMEOUT_MAX, about 292
+        years) is no limit: clients such as perf_analyzer send deadlines that far away.
+        """
+        if timeout is None or timeout > threading.TIMEOUT_MAX:
+            return self.done.acquire()
+        return self.done.acquire(timeout=timeout)
 
 
 class _Batch:
@@ -136,11 +151,13 @@ class DynamicBatcher:
             return self._queued_tasks
 
     def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
-            output_aliases: Sequence[str], deadline: float | None = None) -> dict[str, np.ndarray]:
+            output_aliases: Sequence[str], deadline: float | None = None,
+            timing: RunTiming | None = None) -> dict[str, np.ndarray]:
         """Runs one request through the batch queue; returns its own outputs.
 
         `feeds` must already be checked against the signature. A request with no common
-        dimension 0 runs on its own, right away.
+        dimension 0 runs on its own, right away. `timing`, if given, is filled in with the
+        request's time in the queue and its batch's time in the model.
 
         Raises:
             errors.DeadlineExceeded: `deadline` passed before the request ran.
@@ -151,7 +168,7 @@ class DynamicBatcher:
         _check_deadline(deadline, "before it was queued")
         size = merging.request_batch_size(feeds)
         if size is None:
-            return dict(self._run_batch(signature_name, feeds, output_aliases))
+            return self._run_alone(signature_name, feeds, output_aliases, timing)
         if size > self._options.max_batch_size:
             # TF Serving's message (shared_batch_scheduler.h).
             raise errors.InvalidArgument(
@@ -161,15 +178,16 @@ class DynamicBatcher:
         key = merging.queue_key(signature_name, feeds, output_aliases,
                                 self._options.pad_variable_length_inputs)
         if size > self._capacity:
-            return self._run_split(key, feeds, size, deadline)
+            return self._run_split(key, feeds, size, deadline, timing)
         task = _Task(key, feeds, size, deadline)
         with self._cond:
             inline = self._claim_inline_slot()
             if not inline:
                 self._enqueue([task])
-        if inline:
-            return self._run_inline(task)
-        return self._wait(task)
+        outputs = self._run_inline(task) if inline else self._wait(task)
+        if timing is not None:
+            _copy_timing(task.timing, timing)
+        return outputs
 
     def stop(self) -> None:
         """Runs what is queued, then ends the batch threads; later requests get UNAVAILABLE."""
@@ -314,15 +332,25 @@ class DynamicBatcher:
                 self._cond.notify()
 
     def _execute(self, tasks: list[_Task], started: float) -> None:
-        """Merges, runs and splits one batch; every task ends finished, never left waiting."""
+        """Merges, runs and splits one batch; every task ends finished, never left waiting.
+
+        `started` (time.monotonic()) is when the batch left the queue. Each task's timing gets
+        its own wait and the batch's merge, run and split times, before it is finished.
+        """
         sizes = [task.size for task in tasks]
         padded_size = self._options.padded_size(sum(sizes))
         signature_name, output_aliases = tasks[0].key[0], tasks[0].key[1]
+        batch_timing = None
         try:
+            clock = time.perf_counter()
             inputs = merging.merge_inputs([task.feeds for task in tasks], padded_size,
                                           self._options.pad_variable_length_inputs)
+            merged = time.perf_counter()
             outputs = self._run_batch(signature_name, inputs, output_aliases)
+            ran = time.perf_counter()
             parts = merging.split_outputs(outputs, sizes, padded_size)
+            batch_timing = RunTiming(compute_input=merged - clock, compute_infer=ran - merged,
+                                     compute_output=time.perf_counter() - ran)
         except BaseException as error:  # every waiter must hear how its batch ended
             for task in tasks:
                 task.finish(error=_own_copy(error) if len(tasks) > 1 else error)
@@ -330,13 +358,28 @@ class DynamicBatcher:
                 raise
         else:
             for task, part in zip(tasks, parts):
+                _copy_timing(batch_timing, task.timing)
+                task.timing.queue = started - task.enqueued_at if task.enqueued_at else 0.0
                 task.finish(outputs=part)
         finally:
             if self._observer is not None:
-                self._observer.batch_ran(padded_size)
+                self._observer.batch_ran(padded_size, batch_timing)
                 for task in tasks:
                     if task.enqueued_at:
                         self._observer.request_queued(started - task.enqueued_at)
+
+    def _run_alone(self, signature_name: str, feeds: Mapping[str, np.ndarray],
+                   output_aliases: Sequence[str], timing: RunTiming | None
+                   ) -> dict[str, np.ndarray]:
+        """Runs a request that has no batch dimension to merge along, in the caller's thread."""
+        started = time.perf_counter()
+        outputs = dict(self._run_batch(signature_name, feeds, output_aliases))
+        alone = RunTiming(compute_infer=time.perf_counter() - started)
+        if timing is not None:
+            _copy_timing(alone, timing)
+        if self._observer is not None:
+            self._observer.model_ran(1, alone)
+        return outputs
 
     def _wait(self, task: _Task) -> dict[str, np.ndarray]:
         timeout = None if task.deadline is None else max(0.0, task.deadline - time.monotonic())
@@ -351,8 +394,12 @@ class DynamicBatcher:
         return dict(task.outputs)
 
     def _run_split(self, key: tuple, feeds: Mapping[str, np.ndarray], size: int,
-                   deadline: float | None) -> dict[str, np.ndarray]:
-        """enable_large_batch_splitting: runs a large request as chunks of the execution size."""
+                   deadline: float | None, timing: RunTiming | None) -> dict[str, np.ndarray]:
+        """enable_large_batch_splitting: runs a large request as chunks of the execution size.
+
+        The request's queue time is its longest-waiting chunk's; its model times are the sums
+        of its chunks' batches.
+        """
         tasks = []
         for start in range(0, size, self._capacity):
             chunk = {alias: array[start:start + self._capacity] for alias, array in feeds.items()}
@@ -362,7 +409,13 @@ class DynamicBatcher:
                 raise errors.Unavailable(f"Model version {self._name} is being unloaded; retry")
             self._enqueue(tasks)
         try:
-            return merging.concatenate_outputs([self._wait(task) for task in tasks])
+            outputs = merging.concatenate_outputs([self._wait(task) for task in tasks])
+            if timing is not None:
+                timing.queue = max(task.timing.queue for task in tasks)
+                timing.compute_input = sum(task.timing.compute_input for task in tasks)
+                timing.compute_infer = sum(task.timing.compute_infer for task in tasks)
+                timing.compute_output = sum(task.timing.compute_output for task in tasks)
+            return outputs
         except BaseException:
             with self._cond:  # the chunks still queued would be run for nobody
                 for task in tasks:
@@ -374,6 +427,11 @@ class DynamicBatcher:
 def _check_deadline(deadline: float | None, when: str) -> None:
     if deadline is not None and time.monotonic() >= deadline:
         raise errors.DeadlineExceeded(f"Deadline exceeded {when}; the request was not run")
+
+
+def _copy_timing(source: RunTiming, target: RunTiming) -> None:
+    target.queue, target.compute_input = source.queue, source.compute_input
+    target.compute_infer, target.compute_output = source.compute_infer, source.compute_output
 
 
 def _own_copy(error: BaseException) -> BaseException:

@@ -17,6 +17,7 @@ import numpy as np
 
 from serving import contract, errors
 from serving.core import signature_check
+from serving.core.observer import RunTiming, VersionObserver
 
 
 class ServableLoadError(errors.ServingError):
@@ -34,11 +35,13 @@ class Backend(Protocol):
     returns and requests are checked against); `runnable_signatures` are those `run` can call
     (a SavedModel also lists entries that are not functions). `run` gets inputs already checked
     against the SignatureDef and raises serving errors (InvalidArgument for values the runtime
-    rejects).
+    rejects). `model_format` names the file the version was loaded from
+    (serving.core.observer.SAVED_MODEL or TFLITE).
     """
 
     signature_defs: Mapping[str, object]
     runnable_signatures: frozenset[str]
+    model_format: str
 
     def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
             output_aliases: Sequence[str]) -> dict[str, np.ndarray]: ...
@@ -47,18 +50,22 @@ class Backend(Protocol):
 
 
 class Batcher(Protocol):
-    """Merges concurrent requests into batches (serving.batching.DynamicBatcher)."""
+    """Merges concurrent requests into batches (serving.batching.DynamicBatcher); `options` are
+    its batching parameters (serving.batching.BatchingOptions). `run` fills `timing` with where
+    the request's time went."""
+
+    options: object
 
     def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
-            output_aliases: Sequence[str], deadline: float | None = None
-            ) -> dict[str, np.ndarray]: ...
+            output_aliases: Sequence[str], deadline: float | None = None,
+            timing: RunTiming | None = None) -> dict[str, np.ndarray]: ...
 
     def stop(self) -> None: ...
 
 
 class Servable:
     """A version ready to serve: `backend` runs it; `batcher` (optional) batches the signatures
-    named in `batched_signatures`.
+    named in `batched_signatures`; `observer` (optional) hears about every request it runs.
 
     Example:
         servable = Servable("mnist", 3, "/models/mnist/3", backend)
@@ -66,7 +73,8 @@ class Servable:
     """
 
     def __init__(self, name: str, version: int, path: str, backend: Backend,
-                 batcher: Batcher | None = None, batched_signatures: Sequence[str] = ()):
+                 batcher: Batcher | None = None, batched_signatures: Sequence[str] = (),
+                 observer: VersionObserver | None = None):
         if batcher is None and batched_signatures:
             raise ValueError("batched_signatures needs a batcher. "
                              f"Received: batched_signatures={sorted(batched_signatures)}")
@@ -75,14 +83,31 @@ class Servable:
         self.path = path
         self.backend = backend
         self.signature_defs = dict(backend.signature_defs)
+        self.observer = observer
         self._batcher = batcher
         self._batched_signatures = frozenset(batched_signatures)
         self._plans: dict[str, signature_check.SignaturePlan] = {}
 
+    @property
+    def model_format(self) -> str:
+        """The file the version was loaded from (SAVED_MODEL or TFLITE in serving.core.observer)."""
+        return self.backend.model_format
+
     def with_batcher(self, batcher: Batcher, signature_names: Sequence[str]) -> "Servable":
         """The same version with `signature_names` sent through `batcher`; unload() stops it."""
         return Servable(self.name, self.version, self.path, self.backend, batcher,
-                        signature_names)
+                        signature_names, self.observer)
+
+    def observed_by(self, observer: VersionObserver) -> "Servable":
+        """The same version reporting its requests to `observer` (the server attaches one after
+        warmup, so warmup requests are not counted)."""
+        return Servable(self.name, self.version, self.path, self.backend, self._batcher,
+                        self._batched_signatures, observer)
+
+    def batcher_for(self, signature_name: str) -> Batcher | None:
+        """The batcher requests to `signature_name` go through; None when they run alone."""
+        signature_name = signature_name or contract.DEFAULT_SIGNATURE
+        return self._batcher if signature_name in self._batched_signatures else None
 
     def run(self, signature_name: str, inputs: Mapping[str, np.ndarray],
             output_filter: Sequence[str] = (), deadline: float | None = None, *,
@@ -99,7 +124,8 @@ class Servable:
         stops waiting: a request still not run by then is skipped. `check_dtypes=False` is for
         inputs the server built itself: Classify and Regress feed serialized tf.Examples as
         strings whatever dtype the signature declares, as TF Serving does (old exports declare
-        DT_FLOAT for them).
+        DT_FLOAT for them). The observer, if any, hears how the request ended, its time in each
+        stage and, for a request run alone, the model execution.
 
         Raises:
             errors.FailedPrecondition: no signature `signature_name`.
@@ -108,6 +134,25 @@ class Servable:
             errors.DeadlineExceeded: `deadline` passed before the model ran.
             errors.Unavailable: the batching queue is full.
         """
+        observer = self.observer
+        if observer is None:
+            return self._run(signature_name, inputs, output_filter, deadline, check_dtypes,
+                             RunTiming())[0]
+        started = time.perf_counter()
+        timing = RunTiming()
+        try:
+            outputs, rows = self._run(signature_name, inputs, output_filter, deadline,
+                                      check_dtypes, timing)
+        except Exception:
+            observer.request_failed(time.perf_counter() - started)
+            raise
+        observer.request_succeeded(rows, time.perf_counter() - started, timing)
+        return outputs
+
+    def _run(self, signature_name: str, inputs: Mapping[str, np.ndarray],
+             output_filter: Sequence[str], deadline: float | None, check_dtypes: bool,
+             timing: RunTiming) -> tuple[dict[str, np.ndarray], int]:
+        """(outputs, examples in the request); `timing` is filled in."""
         signature_name = signature_name or contract.DEFAULT_SIGNATURE
         signature_def = self.signature_defs.get(signature_name)
         if signature_def is None:
@@ -122,22 +167,28 @@ class Servable:
             plan = self._plans[signature_name] = signature_check.SignaturePlan(signature_name,
                                                                                signature_def)
         feeds, wanted, mismatches = plan.check(inputs, output_filter, check_dtypes)
+        rows = plan.rows(feeds)
         # A request shaped as the signature says may share a batch; any other runs on its own,
         # since the batcher could not know what its dimension 0 means.
         if not mismatches and self._batcher is not None \
                 and signature_name in self._batched_signatures:
-            return self._batcher.run(signature_name, feeds, wanted, deadline)
+            return self._batcher.run(signature_name, feeds, wanted, deadline, timing), rows
         if deadline is not None and time.monotonic() >= deadline:
             raise errors.DeadlineExceeded("Deadline exceeded before the model ran; the request "
                                           "was not run")
+        started = time.perf_counter()
         try:
-            return self.backend.run(signature_name, feeds, wanted)
+            outputs = self.backend.run(signature_name, feeds, wanted)
         except errors.InvalidArgument as error:
             if not mismatches:
                 raise
             # The model refused a tensor the signature did not describe: say how it differed.
             raise errors.InvalidArgument(f"{mismatches[0]}; the model failed on it: "
                                          f"{error.message}") from error
+        timing.compute_infer = time.perf_counter() - started
+        if self.observer is not None:
+            self.observer.model_ran(rows, timing)
+        return outputs, rows
 
     def unload(self) -> None:
         """Stops the batcher (what it has queued runs first), then lets the backend free the

@@ -47,6 +47,9 @@ class SignaturePlan:
             shape = tensor_info.tensor_shape
             self._shapes[alias] = (None if not tensor_info.HasField("tensor_shape")
                                    or shape.unknown_rank else tuple(dim.size for dim in shape.dim))
+        # Every input has a dimension 0 of any size: a request is a batch of examples along it.
+        self._has_batch_dimension = bool(self._shapes) and all(
+            shape and shape[0] == -1 for shape in self._shapes.values())
 
     def check(self, inputs: Mapping[str, object], output_filter: Sequence[str],
               check_dtypes: bool = True) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
@@ -73,6 +76,14 @@ class SignaturePlan:
                                                  array.shape))
             feeds[alias] = array
         return feeds, wanted, mismatches
+
+    def rows(self, feeds: Mapping[str, np.ndarray]) -> int:
+        """How many examples checked `feeds` hold: dimension 0 when the signature has a batch
+        dimension, else 1 (what Triton's statistics count as inferences)."""
+        if not self._has_batch_dimension:
+            return 1
+        first = next(iter(feeds.values()))
+        return first.shape[0] if first.ndim else 1
 
 
 def check_input_aliases(signature_name: str, signature_def, inputs: Mapping[str, object]) -> None:

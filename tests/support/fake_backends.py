@@ -26,7 +26,7 @@ from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from serving import contract, errors
-from serving.core import Servable, ServableLoadError
+from serving.core import SAVED_MODEL, Servable, ServableLoadError
 
 FAKE_MODEL_FILE = "fake_model.json"
 
@@ -66,6 +66,8 @@ class FakeBackend:
     `signature_defs` may also list entries that are not runnable. `calls` counts runs per
     signature; `unloaded` says whether the manager let go of it.
     """
+
+    model_format = SAVED_MODEL
 
     def __init__(self, signature_defs: Mapping[str, meta_graph_pb2.SignatureDef],
                  functions: Mapping[str, SignatureFunction]):

@@ -65,3 +65,15 @@ def sample_array(datatype: str, shape=(3, 2)) -> np.ndarray:
         values = [info.min, info.max, 0, 1, info.max // 3, info.min // 3 if info.min else 7]
         return np.array(values, dtype=dtype).reshape(shape)
     return np.array([1.5, -2.25, 0.0, 1e4, -3.0e-3, 65504.0], dtype=dtype).reshape(shape)
+
+
+def export_fixed_shape(base_path, version: int = 1) -> str:
+    """Exports a model with no batch dimension: serving_default x float32 [2, 3] -> y = 2x."""
+    import tensorflow as tf
+
+    path = os.path.join(os.fspath(base_path), str(version))
+    double = tf.function(lambda x: {"y": 2.0 * x},
+                         input_signature=[tf.TensorSpec([2, 3], tf.float32, name="x")])
+    tf.saved_model.save(tf.Module(), path,
+                        signatures={"serving_default": double.get_concrete_function()})
+    return path

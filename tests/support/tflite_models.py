@@ -26,9 +26,9 @@ def sample_images(count: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(0, 16, (count, *CNN_SPEC.input_shape)).astype(np.float32)
 
 
-def export_zoo_cnn(base: Path, version: int = 1) -> Path:
+def export_zoo_cnn(base: Path, version: int = 1, *, tflite: bool = True) -> Path:
     """The zoo's cnn for CNN_SPEC (untrained, seeded), exported to base/MODEL_NAME/version with
-    model.tflite and warmup requests; returns the version directory."""
+    warmup requests and, with `tflite`, model.tflite; returns the version directory."""
     import keras
 
     from zoo.export import export_saved_model
@@ -38,7 +38,7 @@ def export_zoo_cnn(base: Path, version: int = 1) -> Path:
     model = build_model("cnn", CNN_SPEC, {"filters": [4, 8], "dense_units": 16},
                         adapt_data=sample_images(32, seed=1))
     return export_saved_model(model, CNN_SPEC, base, MODEL_NAME, version=version,
-                              warmup_examples=sample_images(4, seed=2), tflite=True)
+                              warmup_examples=sample_images(4, seed=2), tflite=tflite)
 
 
 def write_main_graph_model(path: Path) -> Path:

@@ -65,6 +65,46 @@ class GRPCInferenceServiceStub:
                 request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelInferRequest.SerializeToString,
                 response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelInferResponse.FromString,
                 _registered_method=True)
+        self.ModelConfig = channel.unary_unary(
+                '/inference.GRPCInferenceService/ModelConfig',
+                request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelConfigRequest.SerializeToString,
+                response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelConfigResponse.FromString,
+                _registered_method=True)
+        self.ModelStatistics = channel.unary_unary(
+                '/inference.GRPCInferenceService/ModelStatistics',
+                request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelStatisticsRequest.SerializeToString,
+                response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelStatisticsResponse.FromString,
+                _registered_method=True)
+        self.SystemSharedMemoryStatus = channel.unary_unary(
+                '/inference.GRPCInferenceService/SystemSharedMemoryStatus',
+                request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+                response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+                _registered_method=True)
+        self.SystemSharedMemoryRegister = channel.unary_unary(
+                '/inference.GRPCInferenceService/SystemSharedMemoryRegister',
+                request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+                response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+                _registered_method=True)
+        self.SystemSharedMemoryUnregister = channel.unary_unary(
+                '/inference.GRPCInferenceService/SystemSharedMemoryUnregister',
+                request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+                response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+                _registered_method=True)
+        self.CudaSharedMemoryStatus = channel.unary_unary(
+                '/inference.GRPCInferenceService/CudaSharedMemoryStatus',
+                request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+                response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+                _registered_method=True)
+        self.CudaSharedMemoryRegister = channel.unary_unary(
+                '/inference.GRPCInferenceService/CudaSharedMemoryRegister',
+                request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+                response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+                _registered_method=True)
+        self.CudaSharedMemoryUnregister = channel.unary_unary(
+                '/inference.GRPCInferenceService/CudaSharedMemoryUnregister',
+                request_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+                response_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+                _registered_method=True)
 
 
 class GRPCInferenceServiceServicer:
@@ -113,6 +153,58 @@ class GRPCInferenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ModelConfig(self, request, context):
+        """Triton's model configuration extension: a model as Triton's ModelConfig describes it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModelStatistics(self, request, context):
+        """Triton's statistics extension: request counts and durations per model version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SystemSharedMemoryStatus(self, request, context):
+        """Triton's shared memory extensions. This server keeps tensors in requests only: every one
+        of these answers UNIMPLEMENTED with a message that says so.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SystemSharedMemoryRegister(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SystemSharedMemoryUnregister(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CudaSharedMemoryStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CudaSharedMemoryRegister(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CudaSharedMemoryUnregister(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GRPCInferenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +237,46 @@ def add_GRPCInferenceServiceServicer_to_server(servicer, server):
                     servicer.ModelInfer,
                     request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelInferRequest.FromString,
                     response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelInferResponse.SerializeToString,
+            ),
+            'ModelConfig': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModelConfig,
+                    request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelConfigRequest.FromString,
+                    response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelConfigResponse.SerializeToString,
+            ),
+            'ModelStatistics': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModelStatistics,
+                    request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelStatisticsRequest.FromString,
+                    response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelStatisticsResponse.SerializeToString,
+            ),
+            'SystemSharedMemoryStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.SystemSharedMemoryStatus,
+                    request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.FromString,
+                    response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.SerializeToString,
+            ),
+            'SystemSharedMemoryRegister': grpc.unary_unary_rpc_method_handler(
+                    servicer.SystemSharedMemoryRegister,
+                    request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.FromString,
+                    response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.SerializeToString,
+            ),
+            'SystemSharedMemoryUnregister': grpc.unary_unary_rpc_method_handler(
+                    servicer.SystemSharedMemoryUnregister,
+                    request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.FromString,
+                    response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.SerializeToString,
+            ),
+            'CudaSharedMemoryStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.CudaSharedMemoryStatus,
+                    request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.FromString,
+                    response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.SerializeToString,
+            ),
+            'CudaSharedMemoryRegister': grpc.unary_unary_rpc_method_handler(
+                    servicer.CudaSharedMemoryRegister,
+                    request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.FromString,
+                    response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.SerializeToString,
+            ),
+            'CudaSharedMemoryUnregister': grpc.unary_unary_rpc_method_handler(
+                    servicer.CudaSharedMemoryUnregister,
+                    request_deserializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.FromString,
+                    response_serializer=tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +442,222 @@ class GRPCInferenceService:
             '/inference.GRPCInferenceService/ModelInfer',
             tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelInferRequest.SerializeToString,
             tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelInferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModelConfig(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/ModelConfig',
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelConfigRequest.SerializeToString,
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelConfigResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModelStatistics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/ModelStatistics',
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelStatisticsRequest.SerializeToString,
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.ModelStatisticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SystemSharedMemoryStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/SystemSharedMemoryStatus',
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SystemSharedMemoryRegister(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/SystemSharedMemoryRegister',
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SystemSharedMemoryUnregister(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/SystemSharedMemoryUnregister',
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CudaSharedMemoryStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/CudaSharedMemoryStatus',
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CudaSharedMemoryRegister(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/CudaSharedMemoryRegister',
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CudaSharedMemoryUnregister(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/inference.GRPCInferenceService/CudaSharedMemoryUnregister',
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryRequest.SerializeToString,
+            tfzoo__client_dot___proto_dot_grpc__predict__v2__pb2.SharedMemoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -20,9 +20,11 @@ import numpy as np
 import serving
 from serving import contract, errors
 from serving.apis.oip import datatypes
+from serving.core import SAVED_MODEL, TFLITE
 
 SERVER_NAME = "tfzoo"
-PLATFORM = "tensorflow_savedmodel"
+# Triton's platform names for the files a version can be loaded from.
+PLATFORMS = {SAVED_MODEL: "tensorflow_savedmodel", TFLITE: "tensorflow_lite"}
 DEFAULT_SIGNATURE = contract.DEFAULT_SIGNATURE
 # The request parameter that picks a signature other than serving_default.
 SIGNATURE_PARAMETER = "signature_name"
@@ -132,7 +134,8 @@ def model_ready(manager, name: str, version: str, call) -> bool:
 
 
 def model_metadata(manager, name: str, version: str, call) -> ModelMetadata:
-    """Name, versions, platform, and the inputs and outputs of the serving_default signature.
+    """Name, versions, platform ("tensorflow_savedmodel", or "tensorflow_lite" for a version
+    served from its model.tflite), and the inputs and outputs of the serving_default signature.
 
     `versions` lists every AVAILABLE version, or only the one asked for. The tensors are
     described from the version that would serve a request with the same `version`.
@@ -145,14 +148,9 @@ def model_metadata(manager, name: str, version: str, call) -> ModelMetadata:
     call.target(name, label=version or None)
     number, label = parse_version(name, version)
     with manager.servable(name, number, label) as servable:
-        signature_def = servable.signature_defs.get(DEFAULT_SIGNATURE)
+        signature_def = default_signature(servable, "ModelMetadata")
         served_version = servable.version
-        signature_names = _signature_names(servable)
-    if signature_def is None:
-        raise errors.FailedPrecondition(
-            f'Serving signature key "{DEFAULT_SIGNATURE}" not found. ModelMetadata describes '
-            f"{DEFAULT_SIGNATURE}; model {name!r} has {signature_names}, which ModelInfer can "
-            f'use through the "{SIGNATURE_PARAMETER}" parameter.')
+        platform = PLATFORMS[servable.model_format]
     if version:
         versions = (str(served_version),)
     else:
@@ -161,10 +159,26 @@ def model_metadata(manager, name: str, version: str, call) -> ModelMetadata:
     return ModelMetadata(
         name=name,
         versions=versions,
-        platform=PLATFORM,
+        platform=platform,
         inputs=_tensor_metadata(signature_def.inputs),
         outputs=_tensor_metadata(signature_def.outputs),
     )
+
+
+def default_signature(servable, api: str):
+    """The serving_default SignatureDef `api` ("ModelMetadata") describes the model by.
+
+    Raises errors.FailedPrecondition, naming the model's signatures, when it has none.
+    """
+    signature_def = servable.signature_defs.get(DEFAULT_SIGNATURE)
+    if signature_def is None:
+        signature_names = sorted(name for name in servable.signature_defs
+                                 if not name.startswith("__"))
+        raise errors.FailedPrecondition(
+            f'Serving signature key "{DEFAULT_SIGNATURE}" not found. {api} describes '
+            f"{DEFAULT_SIGNATURE}; model {servable.name!r} has {signature_names}, which "
+            f'ModelInfer can use through the "{SIGNATURE_PARAMETER}" parameter.')
+    return signature_def
 
 
 def infer(manager, request: InferRequest, call) -> InferResponse:
@@ -224,16 +238,13 @@ def _check_datatypes(request: InferRequest, signature_def) -> None:
 
 
 def _tensor_metadata(tensor_infos) -> tuple[TensorMetadata, ...]:
-    described = []
-    for name in sorted(tensor_infos):
-        tensor_info = tensor_infos[name]
-        shape_proto = tensor_info.tensor_shape
-        # OIP cannot say "any rank"; one dimension of any size is the closest it has.
-        shape = (-1,) if shape_proto.unknown_rank else tuple(dim.size for dim in shape_proto.dim)
-        described.append(
-            TensorMetadata(name, datatypes.from_tf_dtype(tensor_info.dtype).name, shape))
-    return tuple(described)
+    return tuple(TensorMetadata(name, datatypes.from_tf_dtype(tensor_infos[name].dtype).name,
+                                tensor_shape(tensor_infos[name]))
+                 for name in sorted(tensor_infos))
 
 
-def _signature_names(servable) -> list[str]:
-    return sorted(name for name in servable.signature_defs if not name.startswith("__"))
+def tensor_shape(tensor_info) -> tuple[int, ...]:
+    """A signature tensor's shape in the protocol's terms: -1 for a dimension of any size."""
+    shape_proto = tensor_info.tensor_shape
+    # OIP cannot say "any rank"; one dimension of any size is the closest it has.
+    return (-1,) if shape_proto.unknown_rank else tuple(dim.size for dim in shape_proto.dim)

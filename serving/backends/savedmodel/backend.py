@@ -15,11 +15,14 @@ import numpy as np
 from serving.backends.savedmodel.signature_runner import SignatureRunner
 from serving.backends.savedmodel.tensorflow_errors import load_errors, run_errors
 from serving.contract import SAVED_MODEL_FILES
+from serving.core.observer import SAVED_MODEL
 from serving.core.servable import ServableLoadError
 
 
 class SavedModelBackend:
     """The signatures of one loaded SavedModel, callable from many threads at once."""
+
+    model_format = SAVED_MODEL
 
     def __init__(self, signature_defs: Mapping[str, object], signature_functions: Mapping[str, object],
                  loaded_object: object = None):

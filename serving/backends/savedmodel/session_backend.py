@@ -19,11 +19,14 @@ import numpy as np
 
 from serving.backends.savedmodel.backend import read_signature_defs
 from serving.backends.savedmodel.tensorflow_errors import load_errors, run_errors
+from serving.core.observer import SAVED_MODEL
 
 
 class SessionBackend:
     """The signatures of one SavedModel MetaGraph in its own graph and session, callable from
     many threads at once (a session runs concurrent steps)."""
+
+    model_format = SAVED_MODEL
 
     def __init__(self, session, signature_defs: Mapping[str, object]):
         self.signature_defs = dict(signature_defs)

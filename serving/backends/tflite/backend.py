@@ -26,6 +26,7 @@ from serving.backends.tflite.layouts import SignatureLayout, UnsupportedTensorTy
 from serving.backends.tflite.options import TfliteOptions
 from serving.backends.tflite.pool import InterpreterPool, new_interpreter
 from serving.backends.tflite.signature_metadata import read_signature_def_map
+from serving.core.observer import TFLITE
 from serving.core.servable import ServableLoadError
 
 logger = logging.getLogger("serving.tflite")
@@ -40,6 +41,8 @@ class TfliteBackend:
     parallel (see serving/backends/tflite/batches.py), which TF Serving does for tf.Example
     models. `name` and `version` name its threads and log lines.
     """
+
+    model_format = TFLITE
 
     def __init__(self, name: str, version: int, layouts: Mapping[str, SignatureLayout],
                  pool: InterpreterPool, options: TfliteOptions):

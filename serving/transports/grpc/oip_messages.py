@@ -4,12 +4,15 @@ Input values arrive either in each input's typed `contents` or, for all inputs a
 `raw_input_contents` (one entry per input, in order); mixing the two is an error. Outputs go back
 raw when the request came raw, as Triton answers tritonclient, and also whenever an output has
 no typed field (FP16, BF16), since the protocol forbids mixing raw and typed outputs.
+
+The answers of Triton's model configuration and statistics extensions are built here too, from
+the values serving.apis.oip.model_config and .statistics return.
 """
 
 from __future__ import annotations
 
 from serving import errors
-from serving.apis.oip import datatypes, inference
+from serving.apis.oip import datatypes, inference, model_config
 from serving.transports.grpc import grpc_predict_v2_pb2 as pb2
 
 
@@ -66,6 +69,48 @@ def model_metadata_to_proto(metadata: inference.ModelMetadata) -> pb2.ModelMetad
         for tensor in tensors:
             target.add(name=tensor.name, datatype=tensor.datatype, shape=tensor.shape)
     return message
+
+
+def model_config_to_proto(config: model_config.ModelConfig) -> pb2.ModelConfigResponse:
+    message = pb2.ModelConfigResponse()
+    proto = message.config
+    proto.name, proto.platform, proto.max_batch_size = (config.name, config.platform,
+                                                        config.max_batch_size)
+    for target, tensors in ((proto.input, config.inputs), (proto.output, config.outputs)):
+        for tensor in tensors:
+            target.add(name=tensor.name, data_type=pb2.DataType.Value(tensor.data_type),
+                       dims=tensor.dims)
+    if config.dynamic_batching is not None:
+        batching = config.dynamic_batching
+        proto.dynamic_batching.preferred_batch_size.extend(batching.preferred_batch_sizes)
+        proto.dynamic_batching.max_queue_delay_microseconds = \
+            batching.max_queue_delay_microseconds
+    return message
+
+
+def statistics_to_proto(snapshots) -> pb2.ModelStatisticsResponse:
+    """`snapshots`: serving.metrics.StatisticsSnapshot values, one per model version."""
+    message = pb2.ModelStatisticsResponse()
+    for snapshot in snapshots:
+        stats = message.model_stats.add(
+            name=snapshot.model, version=str(snapshot.version),
+            last_inference=snapshot.last_inference_ms, inference_count=snapshot.inference_count,
+            execution_count=snapshot.execution_count)
+        for field in _REQUEST_DURATIONS:
+            _set_duration(getattr(stats.inference_stats, field), getattr(snapshot, field))
+        for batch in snapshot.batches:
+            entry = stats.batch_stats.add(batch_size=batch.batch_size)
+            for field in _COMPUTE_DURATIONS:
+                _set_duration(getattr(entry, field), getattr(batch, field))
+    return message
+
+
+_COMPUTE_DURATIONS = ("compute_input", "compute_infer", "compute_output")
+_REQUEST_DURATIONS = ("success", "fail", "queue", *_COMPUTE_DURATIONS)
+
+
+def _set_duration(target: pb2.StatisticDuration, duration) -> None:
+    target.count, target.ns = duration.count, duration.ns
 
 
 def _check_raw_layout(request: pb2.ModelInferRequest, raw_contents: list[bytes]) -> None:

@@ -4,19 +4,25 @@ message (oip_messages.py), calls the data plane in serving/apis/oip and converts
 from __future__ import annotations
 
 from serving.apis import endpoints
-from serving.apis.oip import inference
+from serving.apis.oip import inference, model_config, shared_memory, statistics
 from serving.transports.grpc import grpc_predict_v2_pb2 as pb2
 from serving.transports.grpc import oip_messages
 from serving.transports.grpc.handlers import GrpcMethod
 
 SERVICE_NAME = pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
-# Protocol extensions this transport implements, as ServerMetadata reports them. None of
-# Triton's gRPC extensions (model_repository, statistics, shared memory...) is served.
-GRPC_EXTENSIONS: tuple[str, ...] = ()
+# Protocol extensions this transport implements, as ServerMetadata reports them (Triton's names;
+# perf_analyzer reads server-side statistics only from a server that lists "statistics").
+GRPC_EXTENSIONS = ("model_configuration", "statistics")
+# The shared memory RPCs, all refused: method name -> (kind of memory, what it asks).
+_SHARED_MEMORY_METHODS = {
+    f"{prefix}SharedMemory{action.capitalize()}": (kind, action)
+    for prefix, kind in (("System", shared_memory.SYSTEM), ("Cuda", shared_memory.CUDA))
+    for action in ("status", "register", "unregister")}
 
 
 def oip_service(manager) -> dict[str, GrpcMethod]:
-    """GRPCInferenceService's six core RPCs, answering from `manager`."""
+    """GRPCInferenceService's six core RPCs and Triton's model configuration and statistics
+    extensions, answering from `manager`; its shared memory RPCs, refused."""
 
     def server_live(request, call):
         # Answering at all is the proof of life: the process serves RPCs.
@@ -43,6 +49,23 @@ def oip_service(manager) -> dict[str, GrpcMethod]:
         return oip_messages.infer_response_to_proto(
             response, raw=oip_messages.uses_raw_contents(request))
 
+    def model_configuration(request, call):
+        config = model_config.model_config(manager, request.name, request.version, call)
+        return oip_messages.model_config_to_proto(config)
+
+    def model_statistics(request, call):
+        return oip_messages.statistics_to_proto(
+            statistics.model_statistics(manager, request.name, request.version, call))
+
+    def refusal(kind: str, action: str):
+        def refuse(request, call):
+            shared_memory.refuse_shared_memory(kind, action, request.name)
+
+        return refuse
+
+    refusals = {name: GrpcMethod(endpoints.OIP_SHARED_MEMORY, pb2.SharedMemoryRequest,
+                                 refusal(kind, action))
+                for name, (kind, action) in _SHARED_MEMORY_METHODS.items()}
     return {
         "ServerLive": GrpcMethod(endpoints.OIP_SERVER_LIVE, pb2.ServerLiveRequest, server_live),
         "ServerReady": GrpcMethod(endpoints.OIP_SERVER_READY, pb2.ServerReadyRequest,
@@ -53,4 +76,9 @@ def oip_service(manager) -> dict[str, GrpcMethod]:
         "ModelMetadata": GrpcMethod(endpoints.OIP_MODEL_METADATA, pb2.ModelMetadataRequest,
                                     model_metadata),
         "ModelInfer": GrpcMethod(endpoints.OIP_INFER, pb2.ModelInferRequest, model_infer),
+        "ModelConfig": GrpcMethod(endpoints.OIP_MODEL_CONFIG, pb2.ModelConfigRequest,
+                                  model_configuration),
+        "ModelStatistics": GrpcMethod(endpoints.OIP_MODEL_STATISTICS, pb2.ModelStatisticsRequest,
+                                      model_statistics),
+        **refusals,
     }

@@ -143,7 +143,7 @@ class RecordingBatcher:
         self.backend = backend
         self.shapes = []
 
-    def run(self, signature_name, feeds, output_aliases, deadline=None):
+    def run(self, signature_name, feeds, output_aliases, deadline=None, timing=None):
         self.shapes.append({alias: array.shape for alias, array in feeds.items()})
         return self.backend.run(signature_name, feeds, output_aliases)
 

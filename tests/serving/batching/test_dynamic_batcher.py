@@ -12,6 +12,7 @@ from tests.support.batching_helpers import WAIT_SECONDS
 
 from serving import errors
 from serving.batching import BatchingOptions
+from serving.core import RunTiming
 
 
 def x(*values) -> dict[str, np.ndarray]:
@@ -162,6 +163,18 @@ def test_request_whose_deadline_passed_before_it_ran_is_answered_deadline_exceed
     assert [batch["x"].tolist() for batch in gated_model.batches] == [[0.0], [8.0]]
 
 
+def test_a_deadline_centuries_away_waits_like_no_deadline(batchers, gated_model, pool):
+    # perf_analyzer's gRPC calls carry a deadline beyond what a lock can wait for.
+    batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, num_batch_threads=1))
+    first, futures = submit_when_running(pool, batcher, gated_model, [x(7.0)],
+                                         deadline=time.monotonic() + 1e13)
+    wait_queued(batcher, 1)
+    gated_model.release()
+
+    assert futures[0].result(WAIT_SECONDS)["y"].tolist() == [14.0]
+    first.result(WAIT_SECONDS)
+
+
 def test_already_expired_request_is_refused_before_queueing(batchers, gated_model):
     batcher = batchers(gated_model, BatchingOptions(max_batch_size=8))
 
@@ -246,10 +259,11 @@ def test_request_with_no_common_batch_dimension_runs_on_its_own(batchers, gated_
 def test_observer_hears_batch_sizes_queue_depth_and_queuing_time(batchers, gated_model, pool):
     class Recorder:
         def __init__(self):
-            self.sizes, self.depths, self.waits = [], [], []
+            self.sizes, self.depths, self.waits, self.timings = [], [], [], []
 
-        def batch_ran(self, size):
+        def batch_ran(self, size, timing):
             self.sizes.append(size)
+            self.timings.append(timing)
 
         def queue_depth(self, requests):
             self.depths.append(requests)
@@ -267,5 +281,29 @@ def test_observer_hears_batch_sizes_queue_depth_and_queuing_time(batchers, gated
         future.result(WAIT_SECONDS)
 
     assert recorder.sizes == [1, 2]
+    assert all(timing.compute_infer > 0 for timing in recorder.timings)
     assert recorder.depths[:2] == [1, 2] and recorder.depths[-1] == 0
     assert len(recorder.waits) == 2 and all(wait >= 0 for wait in recorder.waits)
+
+
+def test_each_request_learns_its_queue_time_and_its_batch_compute_times(batchers, gated_model,
+                                                                         pool):
+    batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, num_batch_threads=1))
+    gated_model.hold()
+    inline_timing, queued_timings = RunTiming(), [RunTiming(), RunTiming()]
+    first = pool.submit(batcher.run, "serving_default", x(0.0), ["y"], None, inline_timing)
+    gated_model.wait_entered()
+    futures = [pool.submit(batcher.run, "serving_default", x(value), ["y"], None, timing)
+               for value, timing in zip((1.0, 2.0), queued_timings)]
+    wait_queued(batcher, 2)
+    time.sleep(0.05)
+    gated_model.release()
+    for future in [first, *futures]:
+        future.result(WAIT_SECONDS)
+
+    assert inline_timing.queue == 0.0 and inline_timing.compute_infer >= 0.05
+    for timing in queued_timings:  # queued while the first request held the model
+        assert timing.queue >= 0.05
+        assert timing.compute_infer > 0 and timing.compute_input > 0 and timing.compute_output > 0
+    # The two queued requests ran as one batch: they share its compute times.
+    assert queued_timings[0].compute_infer == queued_timings[1].compute_infer

@@ -1,9 +1,12 @@
-"""benchmarks/serving.py's report: the issue's targets judged from a run's rows, and its table.
+"""benchmarks/serving.py's report: the issue's targets judged from a run's rows, its table (which
+load generator measured each row), and its choice of load generators.
 
 The benchmark itself takes minutes and is not run here (benchmarks/README.md says how to run it).
 """
 
 from __future__ import annotations
+
+import sys
 
 import pytest
 from tests.support.benchmark_scripts import imported_script
@@ -51,13 +54,13 @@ def test_table_has_one_line_per_row_under_its_header(bench):
     table = bench.format_table([row(False, 1, 500, 1.5, 0.5), row(True, 32, 2100, 15, 0.8)])
 
     header, rule, *lines = table.splitlines()
-    assert header.split() == ["model", "batching", "c", "QPS", "p50", "ms", "p99", "ms", "errors",
-                              "CPU", "us/req", "overhead", "us", "batch", "in-proc", "ex/s",
-                              "ratio", "floor", "QPS", "of", "floor", "RSS", "MB"]
+    assert header.split() == ["model", "generator", "batching", "c", "QPS", "p50", "ms", "p99",
+                              "ms", "errors", "CPU", "us/req", "overhead", "us", "batch",
+                              "in-proc", "ex/s", "ratio", "floor", "QPS", "of", "floor", "RSS",
+                              "MB"]
     assert set(rule.replace(" ", "")) == {"-"}
-    assert lines[1].split() == ["cnn", "on", "32", "2100", "15.00", "45.00", "0", "600", "150",
-                                "8.0", "2625", "0.80", "3000", "0.70", "650"]
-
+    assert lines[1].split() == ["cnn", "zoo-bench", "on", "32", "2100", "15.00", "45.00", "0",
+                                "600", "150", "8.0", "2625", "0.80", "3000", "0.70", "650"]
 
 
 def test_image_inputs_table_gives_the_decode_and_resize_cost_per_image_over_pixels(bench):
@@ -76,3 +79,57 @@ def test_image_inputs_table_gives_the_decode_and_resize_cost_per_image_over_pixe
     assert lines[0].split() == ["1", "pixels", "588", "20.0", "20.00", "30.0", "30.00", "-"]
     assert lines[1].split() == ["1", "image_bytes", "140", "26.0", "26.00", "33.0", "33.00", "+6.00,", "+3.00"]
     assert lines[3].split()[-2:] == ["+5.00,", "-2.00"]
+
+
+def perf_analyzer_row(batching: bool, concurrency: int, qps: float | None, **fields) -> dict:
+    """A row measured by perf_analyzer in the Triton service kind: no floor to compare with."""
+    return {**row(batching, concurrency, qps or 0.0, 1.0, 0.5), "qps": qps,
+            "generator": "perf_analyzer triton-grpc", "floor_qps": None, "of_floor": None,
+            "overhead_us_per_request": None, **fields}
+
+
+def test_table_says_which_generator_measured_each_row_and_dashes_what_it_lacks(bench):
+    failed = perf_analyzer_row(False, 8, None, p50_ms=None, p99_ms=None, errors=1, ratio=None,
+                               server_cpu_us_per_request=None)
+    table = bench.format_table([row(False, 8, 500, 1.5, 0.5),
+                                perf_analyzer_row(False, 8, 520.0), failed])
+
+    _, _, zoo_bench, measured, failure = table.splitlines()
+    assert zoo_bench.split()[1] == "zoo-bench"
+    assert measured.split()[:5] == ["cnn", "perf_analyzer", "triton-grpc", "off", "8"]
+    assert measured.split()[5] == "520" and measured.split()[-3:-1] == ["-", "-"]
+    assert failure.split()[5:8] == ["-", "-", "-"] and failure.split()[8] == "1"
+
+
+def test_targets_are_judged_on_the_first_generators_rows_and_count_every_error(bench):
+    rows = [row(False, 1, 500, 1.5, 0.5), row(True, 1, 490, 1.6, 0.5),
+            row(False, 32, 1000, 30, 0.5), row(True, 32, 2100, 15, 0.8),
+            perf_analyzer_row(True, 32, 100.0), perf_analyzer_row(False, 32, None, errors=1)]
+
+    lines = bench.check_targets(rows)
+
+    assert lines[0].startswith("cnn c=32: batching gives 2.10x") and lines[0].endswith(": met")
+    assert lines[-1] == "errors in every run: 1 (target 0): NOT met"
+
+
+def test_an_unknown_load_generator_is_refused_in_one_line(bench, capsys):
+    with pytest.raises(SystemExit) as raised:
+        bench.parse_arguments(["--load-generator", "locust"])
+
+    assert raised.value.code == 2
+    assert "--load-generator: unknown or missing name(s) locust; choose from zoo-bench, " \
+        "perf_analyzer" in capsys.readouterr().err
+
+
+def test_without_a_working_perf_analyzer_the_benchmark_says_why_and_uses_zoo_bench(
+        bench, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no perf_analyzer anywhere
+    options = bench.parse_arguments(["--load-generator", "perf_analyzer"])
+
+    assert bench.perf_analyzer_if_asked(options) is None
+
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith("perf_analyzer cannot be used: no perf_analyzer binary next to")
+    assert line.endswith("; measuring with zoo bench instead")
+    assert options.load_generator == ["perf_analyzer", "zoo-bench"]

@@ -1,13 +1,15 @@
 """Servable: the checks every request passes before a backend runs it (aliases, dtypes, shapes,
-output filter, signature), its deadline, and the batcher, over fake backends shaped like the test
-SavedModels. Loading and running real SavedModels: tests/serving/backends/savedmodel/."""
+output filter, signature), its deadline, the batcher and the observer, over fake backends shaped
+like the test SavedModels. Loading and running real SavedModels: tests/serving/backends/savedmodel/."""
 
 import time
 
 import numpy as np
 import pytest
+from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
-from tests.support.fake_backends import INIT_OP_SIGNATURE, half_plus_two_backend, multi_io_backend
+from tests.support.fake_backends import (INIT_OP_SIGNATURE, FakeBackend, half_plus_two_backend,
+                                         multi_io_backend, signature_def)
 
 from serving import errors
 from serving.core import Servable, signature_check
@@ -40,8 +42,12 @@ class RecordingBatcher:
         self.backend_loaded_when_stopped = None
         self._backend = backend
 
-    def run(self, signature_name, feeds, output_aliases, deadline=None):
+    options = None
+
+    def run(self, signature_name, feeds, output_aliases, deadline=None, timing=None):
         self.runs.append((signature_name, feeds, list(output_aliases), deadline))
+        if timing is not None:
+            timing.queue, timing.compute_infer = 0.25, 0.5
         return {"y": np.array([7.0], np.float32)}
 
     def stop(self):
@@ -189,3 +195,72 @@ def test_inputs_the_server_built_itself_skip_the_dtype_check(multi_io):
         multi_io.run("serving_default", inputs)
     answer = multi_io.run("serving_default", inputs, check_dtypes=False)  # numpy reads b"1" as 1
     np.testing.assert_allclose(answer["total"], [4.0, 5.0])
+
+
+class RecordingObserver:
+    """A VersionObserver that keeps what it hears."""
+
+    def __init__(self):
+        self.succeeded, self.failed, self.executions = [], [], []
+
+    def request_succeeded(self, rows, seconds, timing):
+        self.succeeded.append((rows, seconds, timing))
+
+    def request_failed(self, seconds):
+        self.failed.append(seconds)
+
+    def model_ran(self, size, timing):
+        self.executions.append((size, timing))
+
+
+def test_observer_hears_each_request_its_examples_and_the_model_execution(multi_io):
+    observer = RecordingObserver()
+    servable = multi_io.observed_by(observer)
+    servable.run("serving_default", _multi_io_inputs(batch=2))
+
+    [(rows, seconds, timing)] = observer.succeeded
+    assert rows == 2 and seconds > 0
+    assert timing.queue == 0 and timing.compute_infer > 0
+    assert observer.executions == [(2, timing)]
+    assert observer.failed == []
+
+
+def test_observer_hears_failed_requests_and_no_execution(multi_io):
+    observer = RecordingObserver()
+    servable = multi_io.observed_by(observer)
+    with pytest.raises(errors.InvalidArgument):
+        servable.run("serving_default", {"features": np.ones((2, 3), np.float32)})
+    with pytest.raises(errors.FailedPrecondition):
+        servable.run("no_such_signature", {})
+
+    assert len(observer.failed) == 2 and all(seconds >= 0 for seconds in observer.failed)
+    assert observer.succeeded == [] and observer.executions == []
+
+
+def test_a_request_without_a_batch_dimension_counts_one_example():
+    backend = FakeBackend({"scalar": signature_def({"x": (types_pb2.DT_FLOAT, [])},
+                                                   {"y": (types_pb2.DT_FLOAT, [])})},
+                          {"scalar": lambda x: {"y": x * 2}})
+    observer = RecordingObserver()
+    Servable("m", 1, "/m/1", backend, observer=observer).run("scalar",
+                                                             {"x": np.float32(3.0)})
+    assert [rows for rows, _, _ in observer.succeeded] == [1]
+
+
+def test_batched_requests_report_the_batchers_timing_and_leave_executions_to_it(multi_io):
+    observer = RecordingObserver()
+    servable = multi_io.with_batcher(RecordingBatcher(multi_io.backend),
+                                     ["sum_only"]).observed_by(observer)
+    servable.run("sum_only", {"features": np.ones((3, 3), np.float32)})
+
+    [(rows, _, timing)] = observer.succeeded
+    assert rows == 3 and (timing.queue, timing.compute_infer) == (0.25, 0.5)
+    assert observer.executions == []  # the batcher reports the batches it runs
+
+
+def test_observed_by_and_with_batcher_keep_each_other(multi_io):
+    observer, batcher = RecordingObserver(), RecordingBatcher(multi_io.backend)
+    servable = multi_io.observed_by(observer).with_batcher(batcher, ["sum_only"])
+    assert servable.observer is observer and servable.batcher_for("sum_only") is batcher
+    assert servable.batcher_for("serving_default") is None
+    assert servable.model_format == "saved_model"

@@ -96,11 +96,11 @@ def test_model_ready_for_an_unknown_version_is_not_found(stub):
     assert error.code() == grpc.StatusCode.NOT_FOUND
 
 
-def test_server_metadata_names_tfzoo_and_its_version(triton):
+def test_server_metadata_names_tfzoo_its_version_and_tritons_extensions_it_serves(triton):
     metadata = triton.get_server_metadata(client_timeout=RPC_TIMEOUT_SECONDS)
 
     assert (metadata.name, metadata.version) == ("tfzoo", serving.__version__)
-    assert list(metadata.extensions) == []
+    assert list(metadata.extensions) == ["model_configuration", "statistics"]
 
 
 def test_model_metadata_describes_the_serving_default_signature(triton):

@@ -1,4 +1,5 @@
-"""Health, metadata and inference when a configured model failed to load or lacks serving_default."""
+"""Health, metadata, configuration, statistics and inference when a configured model failed to
+load or lacks serving_default."""
 
 from __future__ import annotations
 
@@ -74,6 +75,20 @@ def test_metadata_of_a_model_without_serving_default_names_its_signatures(stub):
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "['double']" in error.details() and '"signature_name" parameter' in error.details()
+
+
+def test_config_of_a_model_without_serving_default_names_its_signatures(stub):
+    error = rpc_error(stub.ModelConfig, pb2.ModelConfigRequest(name="nodefault"))
+
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "ModelConfig describes serving_default" in error.details()
+    assert "['double']" in error.details()
+
+
+def test_statistics_skip_a_model_whose_load_failed(stub):
+    response = stub.ModelStatistics(pb2.ModelStatisticsRequest(), timeout=RPC_TIMEOUT_SECONDS)
+
+    assert [(stats.name, stats.version) for stats in response.model_stats] == [("nodefault", "1")]
 
 
 def test_model_without_serving_default_answers_through_the_signature_name_parameter(stub):

@@ -1,6 +1,7 @@
 """A zoo export served from model.tflite by a real server (--prefer_tflite_model, 2 pools of 2
 interpreters) against the same export served from its SavedModel: TF Serving gRPC, KServe v2
-gRPC and REST answers, metadata, concurrency, errors, and a corrupt model.tflite."""
+gRPC and REST answers, metadata and Triton's model configuration, concurrency, errors, and a
+corrupt model.tflite."""
 
 from __future__ import annotations
 
@@ -100,6 +101,22 @@ def test_get_model_metadata_describes_the_tflite_signature(tflite_channel):
     assert (image.dtype, [dim.size for dim in image.tensor_shape.dim]) == (types_pb2.DT_FLOAT,
                                                                          [-1, 8, 8, 1])
     assert set(signature.outputs) == {"probabilities", "classes"}
+
+
+def test_oip_metadata_and_triton_config_name_the_tensorflow_lite_platform(tflite_server,
+                                                                         saved_model_server):
+    import tritonclient.grpc as triton
+
+    platforms = {}
+    for server in (tflite_server, saved_model_server):
+        client = triton.InferenceServerClient(url=server.target)
+        metadata = client.get_model_metadata(MODEL, client_timeout=RPC_TIMEOUT_SECONDS)
+        config = client.get_model_config(MODEL, client_timeout=RPC_TIMEOUT_SECONDS).config
+        client.close()
+        assert metadata.platform == config.platform
+        platforms[server is tflite_server] = config.platform
+        assert [(tensor.name, list(tensor.dims)) for tensor in config.input] == [("image", [8, 8, 1])]
+    assert platforms == {True: "tensorflow_lite", False: "tensorflow_savedmodel"}
 
 
 def test_predicts_beyond_the_pools_run_concurrently_and_all_answer_correctly(

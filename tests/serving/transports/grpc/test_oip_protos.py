@@ -1,4 +1,5 @@
-"""The committed OIP modules: no drift from the proto, wire-identical to tritonclient's copy."""
+"""The committed OIP modules: no drift from the proto, wire-compatible with tritonclient's copy
+of Triton's protos (every field we declare has Triton's name, number and type)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from tritonclient.grpc import model_config_pb2 as triton_config_pb2
 from tritonclient.grpc import service_pb2 as triton_pb2
 
 from serving.transports.grpc import grpc_predict_v2_pb2 as pb2
@@ -76,7 +78,8 @@ def test_generated_stub_imports_its_messages_through_the_package():
 
 def _fields(descriptor):
     return {field.name: (field.number, field.type, field.is_repeated,
-                         field.message_type.full_name if field.message_type else "")
+                         field.message_type.full_name if field.message_type else "",
+                         field.enum_type.full_name if field.enum_type else "")
             for field in descriptor.fields}
 
 
@@ -86,15 +89,53 @@ def _messages(descriptor):
         yield from _messages(nested)
 
 
-@pytest.mark.parametrize("message_name", sorted(pb2.DESCRIPTOR.message_types_by_name))
-def test_message_names_and_field_numbers_match_tritonclient(message_name):
-    ours = list(_messages(pb2.DESCRIPTOR.message_types_by_name[message_name]))
-    theirs = {descriptor.full_name: descriptor for descriptor in
-              _messages(triton_pb2.DESCRIPTOR.message_types_by_name[message_name])}
+def _triton_messages() -> dict:
+    """Every message of Triton's grpc_service.proto and model_config.proto, by full name."""
+    return {descriptor.full_name: descriptor
+            for module in (triton_pb2, triton_config_pb2)
+            for top in module.DESCRIPTOR.message_types_by_name.values()
+            for descriptor in _messages(top)}
 
-    for descriptor in ours:
+
+# Ours alone: one request message for every shared memory RPC, all of which are refused.
+SHARED_MEMORY_MESSAGES = {"SharedMemoryRequest", "SharedMemoryResponse"}
+SHARED_MEMORY_METHODS = [f"{kind}SharedMemory{action}" for kind in ("System", "Cuda")
+                         for action in ("Status", "Register", "Unregister")]
+
+
+@pytest.mark.parametrize("message_name", sorted(set(pb2.DESCRIPTOR.message_types_by_name)
+                                                - SHARED_MEMORY_MESSAGES))
+def test_every_field_has_tritons_name_number_and_type(message_name):
+    # A message may declare fewer fields than Triton's (only those the server fills), never
+    # another number or type for one it declares.
+    theirs = _triton_messages()
+    for descriptor in _messages(pb2.DESCRIPTOR.message_types_by_name[message_name]):
         assert descriptor.full_name in theirs
-        assert _fields(descriptor) == _fields(theirs[descriptor.full_name])
+        their_fields = _fields(theirs[descriptor.full_name])
+        for name, field in _fields(descriptor).items():
+            assert their_fields.get(name) == field, f"{descriptor.full_name}.{name}"
+
+
+def test_the_core_protocol_messages_have_all_of_tritons_fields():
+    theirs = _triton_messages()
+    for name in ("ModelInferRequest", "ModelInferResponse", "ModelMetadataResponse",
+                 "InferParameter", "InferTensorContents", "ServerMetadataResponse"):
+        for descriptor in _messages(pb2.DESCRIPTOR.message_types_by_name[name]):
+            assert _fields(descriptor) == _fields(theirs[descriptor.full_name])
+
+
+def test_the_data_type_enum_has_tritons_values():
+    ours = {value.name: value.number for value in pb2.DataType.DESCRIPTOR.values}
+    theirs = {value.name: value.number for value in triton_config_pb2.DataType.DESCRIPTOR.values}
+    assert ours == theirs
+
+
+def test_the_shared_memory_request_reads_field_1_of_every_triton_shared_memory_request():
+    [ours] = pb2.SharedMemoryRequest.DESCRIPTOR.fields
+    service = triton_pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"]
+    for method in SHARED_MEMORY_METHODS:
+        theirs = service.methods_by_name[method].input_type.fields_by_number[1]
+        assert (theirs.name, theirs.type) == (ours.name, ours.type) and ours.number == 1
 
 
 def test_service_methods_have_tritonclients_names_and_types():
@@ -103,8 +144,11 @@ def test_service_methods_have_tritonclients_names_and_types():
 
     assert ours.full_name == "inference.GRPCInferenceService"
     assert [method.name for method in ours.methods] == [
-        "ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata", "ModelInfer"]
+        "ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata", "ModelInfer",
+        "ModelConfig", "ModelStatistics", *SHARED_MEMORY_METHODS]
     for method in ours.methods:
+        if method.name in SHARED_MEMORY_METHODS:
+            continue
         other = theirs.methods_by_name[method.name]
         assert (method.input_type.full_name, method.output_type.full_name) == (
             other.input_type.full_name, other.output_type.full_name)

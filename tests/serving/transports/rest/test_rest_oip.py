@@ -22,7 +22,7 @@ def test_live_and_ready(rest):
 def test_server_metadata_names_the_server_and_its_rest_extensions(rest):
     document = rest.get("/v2").json()
     assert document["name"] == "tfzoo"
-    assert document["extensions"] == ["binary_tensor_data"]
+    assert document["extensions"] == ["binary_tensor_data", "model_configuration", "statistics"]
 
 
 def test_model_metadata_describes_serving_default(rest):

@@ -1,0 +1,50 @@
+"""Triton's statistics extension: what each model version has answered, and how long it took.
+
+The figures are the ones the server records for its metrics (serving.metrics.statistics, fed by
+each version's VersionRecorder): they count client requests that reached a loaded version, on
+every protocol (TF Serving's Predict, Classify and Regress as well as ModelInfer), and leave out
+warmup. A request refused before it reached a version (an unknown model, a body that does not
+decode) belongs to no version and is counted only in the Prometheus request metrics.
+"""
+
+from __future__ import annotations
+
+from serving import errors
+from serving.apis.oip.inference import parse_version
+from serving.metrics import StatisticsSnapshot, statistics_snapshot
+
+_AVAILABLE = "AVAILABLE"
+
+
+def model_statistics(manager, name: str, version: str, call) -> tuple[StatisticsSnapshot, ...]:
+    """The statistics of every available version of every model (`name` ""), of every available
+    version of `name` (`version` ""), or of the one version `version` names (a number or label).
+
+    Raises:
+        errors.NotFound: unknown model, or no such available version.
+        errors.InvalidArgument: a version without a model name.
+    """
+    call.target(name, label=version or None)
+    if not name:
+        if version:
+            raise errors.InvalidArgument(
+                f"A version needs a model name. Received: name='', version={version!r}")
+        return tuple(snapshot for model in manager.model_names()
+                     for snapshot in _available_versions(manager, model))
+    if name not in manager.model_names():
+        raise errors.NotFound(
+            f"Model {name!r} is not served. Served models: {manager.model_names()}")
+    number, label = parse_version(name, version)
+    if number is None and label is None:
+        return _available_versions(manager, name)
+    with manager.servable(name, number, label) as servable:
+        return (statistics_snapshot(name, servable.version),)
+
+
+def _available_versions(manager, name: str) -> tuple[StatisticsSnapshot, ...]:
+    try:
+        statuses = manager.status(name)
+    except errors.NotFound:  # no version on disk yet
+        return ()
+    return tuple(statistics_snapshot(name, status.version) for status in statuses
+                 if status.state == _AVAILABLE)

@@ -1,0 +1,116 @@
+"""Triton's perf_analyzer (C++, from the tritonclient wheel) against a real zoo-serve serving the
+zoo's CNN: the Triton service kind over gRPC and HTTP and the TF Serving kind, batch sizes up to
+32, concurrency up to 128, with and without server-side batching; --shared-memory refused at
+once with our message.
+
+Short and bounded: each run is three windows of WINDOW_SECONDS and perf_analyzer is killed if it
+overruns. The tests skip, saying why, where the binary cannot start (it needs Debian's libb64-0d
+and PyPI's nvidia-cuda-runtime-cu12; no GPU).
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.support import tflite_models
+from tests.support.http_harness import http_call
+from tests.support.server_harness import free_port
+
+from zoo.bench.perf_analyzer import (PerfAnalyzerFailed, PerfAnalyzerUnavailable,
+                                     find_perf_analyzer)
+
+pytestmark = pytest.mark.slow
+WINDOW_SECONDS = 0.3
+# A refused run must end this fast: perf_analyzer asks before its first request.
+REFUSAL_SECONDS = 30.0
+BATCHING = ("max_batch_size { value: 32 } batch_timeout_micros { value: 1000 } "
+            "num_batch_threads { value: 1 } max_enqueued_batches { value: 1000 }")
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    try:
+        return find_perf_analyzer()
+    except PerfAnalyzerUnavailable as error:
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="module")
+def cnn_base(tmp_path_factory):
+    """The zoo's CNN (8x8x1 images, 3 classes; untrained), version 1."""
+    base = tmp_path_factory.mktemp("perf_analyzer_models")
+    tflite_models.export_zoo_cnn(base, tflite=False)
+    return base / tflite_models.MODEL_NAME
+
+
+def _serve(start_model_server, cnn_base, *flags):
+    return start_model_server(f"--model_base_path={cnn_base}", "--model_name=cnn",
+                              "--file_system_poll_wait_seconds=0",
+                              f"--rest_api_port={free_port()}", *flags)
+
+
+@pytest.fixture(scope="module")
+def server(start_model_server, cnn_base):
+    """The CNN as `cnn`, gRPC and REST, without batching."""
+    return _serve(start_model_server, cnn_base)
+
+
+@pytest.fixture(scope="module")
+def batching_server(start_model_server, cnn_base, tmp_path_factory):
+    """The same model batched: up to 32 rows, 1 ms timeout, one batch thread."""
+    parameters = tmp_path_factory.mktemp("perf_analyzer") / "batching.config"
+    parameters.write_text(BATCHING + "\n")
+    return _serve(start_model_server, cnn_base, "--enable_batching",
+                  f"--batching_parameters_file={parameters}")
+
+
+def address(server, service: str) -> str:
+    return (f"127.0.0.1:{server.server.rest.port}" if service.endswith("http")
+            else server.target)
+
+
+def successes(server) -> int:
+    reply = http_call(server.server.rest.port, "GET", "/v2/models/cnn/versions/1/stats")
+    return reply.json()["model_stats"][0]["inference_stats"]["success"]["count"]
+
+
+@pytest.mark.parametrize("service,concurrency,batch_size", [
+    ("triton-grpc", 1, 1),
+    ("triton-http", 8, 32),
+    ("triton-grpc", 128, 4),
+    ("tfserving-grpc", 32, 32),
+])
+def test_perf_analyzer_loads_the_server_and_every_request_succeeds(analyzer, server, service,
+                                                                    concurrency, batch_size):
+    before = successes(server)
+    result = analyzer.measure(address(server, service), "cnn", service, concurrency,
+                              batch_size=batch_size, window_seconds=WINDOW_SECONDS)
+
+    assert result.requests > 0 and result.infer_per_second > 0
+    assert 0 < result.p50_ms <= result.p99_ms
+    # The server counted at least what perf_analyzer measured (it also ran between windows).
+    assert successes(server) - before >= result.requests
+    if service.startswith("triton"):
+        # perf_analyzer read the statistics extension: the server's own compute time.
+        assert result.server_compute_ms > 0
+
+
+def test_perf_analyzer_sees_the_batching_servers_queue(analyzer, batching_server):
+    result = analyzer.measure(batching_server.target, "cnn", "triton-grpc", 32,
+                              window_seconds=WINDOW_SECONDS)
+
+    assert result.requests > 0 and result.server_compute_ms > 0
+    assert result.server_queue_ms is not None
+
+
+@pytest.mark.parametrize("service,message", [
+    ("triton-grpc", "system shared memory is not supported by this server"),
+    ("triton-http", "system shared memory is not supported by this server"),
+    # perf_analyzer refuses this one itself: TF Serving has no shared memory.
+    ("tfserving-grpc", "does not support CreateSharedMemoryRegion"),
+])
+def test_shared_memory_is_refused_at_once_with_a_clear_error(analyzer, server, service, message):
+    with pytest.raises(PerfAnalyzerFailed) as raised:
+        analyzer.measure(address(server, service), "cnn", service, 1,
+                         window_seconds=WINDOW_SECONDS, extra_arguments=["--shared-memory=system"])
+
+    assert message in str(raised.value)
