@@ -185,6 +185,7 @@ def infer(manager, request: InferRequest, call) -> InferResponse:
     with manager.servable(request.model_name, number, label) as servable:
         signature_def = servable.signature_defs.get(request.signature_name)
         if signature_def is not None:
+            call.signature_name = request.signature_name
             _check_datatypes(request, signature_def)
         results = servable.run(request.signature_name, arrays, output_filter=list(request.outputs),
                                deadline=call.deadline)

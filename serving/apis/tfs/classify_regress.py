@@ -86,7 +86,8 @@ def classify(manager, request: classification_pb2.ClassificationRequest, call,
     """Classifies the request's examples with the version its model_spec names."""
     return model_specs.answer_on_named_version(
         manager, model_specs.required_model_spec(request), call,
-        lambda servable: classify_on(servable, request, call.deadline, settings))
+        lambda servable: classify_on(servable, request, call.deadline, settings),
+        runs_signature=True)
 
 
 def classify_on(servable, request: classification_pb2.ClassificationRequest,
@@ -114,7 +115,8 @@ def regress(manager, request: regression_pb2.RegressionRequest, call, settings: 
     """Regresses the request's examples with the version its model_spec names."""
     return model_specs.answer_on_named_version(
         manager, model_specs.required_model_spec(request), call,
-        lambda servable: regress_on(servable, request, call.deadline, settings))
+        lambda servable: regress_on(servable, request, call.deadline, settings),
+        runs_signature=True)
 
 
 def regress_on(servable, request: regression_pb2.RegressionRequest, deadline: float | None,

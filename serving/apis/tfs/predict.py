@@ -28,7 +28,8 @@ def predict(manager, request: predict_pb2.PredictRequest, call, settings: TfsSet
     """
     return model_specs.answer_on_named_version(
         manager, model_specs.required_model_spec(request), call,
-        lambda servable: predict_on(servable, request, call.deadline, settings))
+        lambda servable: predict_on(servable, request, call.deadline, settings),
+        runs_signature=True)
 
 
 def predict_on(servable, request: predict_pb2.PredictRequest, deadline: float | None,

@@ -15,6 +15,7 @@ expressions do.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from google.protobuf import json_format
@@ -55,8 +56,7 @@ class _TfsRoutes:
         self._manager = manager
         self._settings = settings
         # REST decodes Predict outputs itself: tensor_content is the cheapest way to carry them.
-        self._predict_settings = TfsSettings(tensor_content_outputs=True,
-                                             check_method_name=settings.check_method_name)
+        self._predict_settings = dataclasses.replace(settings, tensor_content_outputs=True)
 
     def status(self, request: RestRequest, params: dict, call) -> RestResponse:
         status_request = get_model_status_pb2.GetModelStatusRequest(
@@ -85,6 +85,7 @@ class _TfsRoutes:
             if signature_def is None:
                 raise errors.InvalidArgument(
                     f'Serving signature name: "{signature_name}" not found in signature def')
+            model_specs.note_signature(call, servable, signature_name)
             inputs = tfs_tensors.decode_predict_inputs(document, signature_def.inputs)
             predict_request.model_spec.version.value = servable.version
         for alias, array in inputs.arrays.items():
