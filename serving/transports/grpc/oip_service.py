@@ -15,8 +15,9 @@ SERVICE_NAME = pb2.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
 GRPC_EXTENSIONS: tuple[str, ...] = ()
 
 
-def oip_service(manager) -> dict[str, GrpcMethod]:
-    """GRPCInferenceService's six core RPCs, answering from `manager`."""
+def oip_service(manager, request_logger=None) -> dict[str, GrpcMethod]:
+    """GRPCInferenceService's six core RPCs, answering from `manager`; `request_logger` (a
+    ServerRequestLogger) logs inferences as TF Serving PredictLogs."""
 
     def server_live(request, call):
         # Answering at all is the proof of life: the process serves RPCs.
@@ -39,7 +40,8 @@ def oip_service(manager) -> dict[str, GrpcMethod]:
         return oip_messages.model_metadata_to_proto(metadata)
 
     def model_infer(request, call):
-        response = inference.infer(manager, oip_messages.infer_request_from_proto(request), call)
+        response = inference.infer(manager, oip_messages.infer_request_from_proto(request), call,
+                                   request_logger)
         return oip_messages.infer_response_to_proto(
             response, raw=oip_messages.uses_raw_contents(request))
 

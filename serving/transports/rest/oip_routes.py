@@ -28,9 +28,10 @@ REST_EXTENSIONS = ("binary_tensor_data",)
 _MODEL = r"/v2/models/(?P<model>[^/]+)(?:/versions/(?P<version>[^/]+))?"
 
 
-def oip_routes(manager) -> list[Route]:
-    """The /v2 routes, answering from `manager`. The health endpoints are public."""
-    api = _OipRoutes(manager)
+def oip_routes(manager, request_logger=None) -> list[Route]:
+    """The /v2 routes, answering from `manager`; `request_logger` (a ServerRequestLogger) logs
+    inferences as TF Serving PredictLogs. The health endpoints are public."""
+    api = _OipRoutes(manager, request_logger)
     return [
         Route("GET", re.compile(r"/v2/health/live"), api.live, endpoints.OIP_SERVER_LIVE,
               model_call=False),
@@ -46,8 +47,9 @@ def oip_routes(manager) -> list[Route]:
 
 
 class _OipRoutes:
-    def __init__(self, manager):
+    def __init__(self, manager, request_logger):
         self._manager = manager
+        self._request_logger = request_logger
 
     def live(self, request: RestRequest, params: dict, call) -> RestResponse:
         return json_response({"live": True})
@@ -82,7 +84,7 @@ class _OipRoutes:
         call.target(params["model"], label=params.get("version") or None)
         decoded = oip_json.decode_infer(request.body, request.headers, params["model"],
                                         params.get("version", ""))
-        response = inference.infer(self._manager, decoded.request, call)
+        response = inference.infer(self._manager, decoded.request, call, self._request_logger)
         header, binary = oip_json.encode_infer(response, decoded)
         if not binary:
             return RestResponse(body=header)

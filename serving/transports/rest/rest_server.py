@@ -37,7 +37,7 @@ class RestServer:
         if metrics_path:
             routes.append(_metrics_route(metrics_path, metrics_page))
         routes += tfs_routes(manager, settings)
-        routes += oip_routes(manager)
+        routes += oip_routes(manager, settings.request_logger)
         self.dispatcher = RestDispatcher(
             routes, guard,
             num_threads=options.rest_threads,
