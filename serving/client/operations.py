@@ -110,6 +110,11 @@ def regress(state: ClientState, ref: ModelRef, examples: Iterable[Example], sign
     return messages.regression_values(response)
 
 
+def send(method: str, request: protobuf_message.Message) -> Operation:
+    response = yield Call(method, request)
+    return response
+
+
 def status(ref: ModelRef) -> Operation:
     response = yield Call("GetModelStatus", messages.status_request(ref))
     return statuses_from_response(response)

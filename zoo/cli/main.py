@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from zoo.cli import bench, catalog, launch, predict, recipes, train
+from zoo.cli import bench, catalog, launch, predict, recipes, replay, train
 from zoo.cli.parser import OneLineParser
 from zoo.errors import ZooError
 
@@ -25,6 +25,7 @@ def build_parser() -> OneLineParser:
     train.add_parsers(subparsers)
     predict.add_parsers(subparsers)
     bench.add_parsers(subparsers)
+    replay.add_parsers(subparsers)
     launch.add_parsers(subparsers)
     recipes.add_parsers(subparsers)
     return parser
