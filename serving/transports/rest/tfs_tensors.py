@@ -21,6 +21,7 @@ import binascii
 import dataclasses
 from typing import Mapping
 
+import ml_dtypes
 import numpy as np
 
 from serving import errors
@@ -144,9 +145,28 @@ def json_to_array(value, tensor_info, name: str) -> np.ndarray:
     if dtype.kind == "f" or dtype.name == "bfloat16":
         if parsed.dtype.kind not in "fiu":
             raise _type_error(name, _offending(value, _is_number), type_name)
-        return parsed.astype(dtype)
+        return _floats(parsed, dtype, name, type_name)
     raise errors.Unimplemented(
         f"Input \"{name}\": conversion of JSON values to type {type_name} is not supported")
+
+
+def _floats(parsed: np.ndarray, dtype: np.dtype, name: str, type_name: str) -> np.ndarray:
+    """Numbers as a float tensor, refusing what the dtype cannot hold, as TF Serving does
+    (json_tensor.cc, IsLosslessDecimal): a finite number beyond its largest value (which would
+    become infinity) or an integer beyond the ones it holds exactly. NaN and infinities pass."""
+    info = ml_dtypes.finfo(dtype)
+    if parsed.dtype.kind in "iu":
+        exact = 2 ** (info.nmant + 1) - 1
+        lossy = (parsed > exact) | (parsed < -exact)
+    else:
+        with np.errstate(invalid="ignore"):
+            lossy = np.isfinite(parsed) & (np.abs(parsed) > float(info.max))
+    if lossy.any():
+        offending = parsed[lossy].flat[0]
+        raise errors.InvalidArgument(
+            f"Input \"{name}\": Cannot convert JSON value: {debug_string(offending.item())} to "
+            f"{_short_type(type_name)} without loss of precision.")
+    return parsed.astype(dtype)
 
 
 def _decode_instances(instances, input_infos: Mapping[str, object]) -> dict[str, np.ndarray]:
