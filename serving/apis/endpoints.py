@@ -38,8 +38,11 @@ OIP_SERVER_METADATA = Endpoint("oip_server_metadata")
 OIP_MODEL_READY = Endpoint("oip_model_ready")
 OIP_MODEL_METADATA = Endpoint("oip_model_metadata")
 OIP_INFER = Endpoint("oip_infer")
-# Infrastructure: grpc.health.v1, gRPC reflection, the Prometheus page, and what no route names.
+# Infrastructure: grpc.health.v1, gRPC reflection, the Prometheus page, the REST API's OpenAPI
+# documents and docs page, and what no route names.
 HEALTH = Endpoint("health", public=True, counted=False)
 REFLECTION = Endpoint("reflection", counted=False)
 METRICS_PAGE = Endpoint("metrics", counted=False)
+OPENAPI = Endpoint("openapi", counted=False)
+API_DOCS = Endpoint("api_docs", counted=False)
 UNROUTED = Endpoint("unrouted", counted=False)

@@ -22,10 +22,40 @@ from serving.apis.oip import inference
 from serving.transports.rest import oip_json
 from serving.transports.rest.dispatcher import Route
 from serving.transports.rest.messages import RestRequest, RestResponse, json_response
+from serving.transports.rest.openapi_operation import MODEL_PARAMETER, OIP_TAG, OperationDoc
 
 # Extensions the REST endpoints implement, as server metadata lists them.
 REST_EXTENSIONS = ("binary_tensor_data",)
 _MODEL = r"/v2/models/(?P<model>[^/]+)(?:/versions/(?P<version>[^/]+))?"
+_MODEL_TEMPLATES = ("/v2/models/{model}", "/v2/models/{model}/versions/{version}")
+# A version is a number or a TF Serving version label.
+_VERSION = {"version": {"type": "string", "minLength": 1, "pattern": "^[^/]+$",
+                        "description": "A version number or a version label."},
+            "model": {**MODEL_PARAMETER, "pattern": "^[^/]+$"}}
+
+LIVE_DOC = OperationDoc("oipServerLive", "Server liveness", OIP_TAG, ("/v2/health/live",),
+                        "Public: answers without a token.", response="OipLiveResponse")
+READY_DOC = OperationDoc(
+    "oipServerReady", "Server readiness", OIP_TAG, ("/v2/health/ready",),
+    "Public: answers without a token. 503 until every configured model can serve.",
+    response="OipReadyResponse", responses={503: "OipReadyResponse"})
+SERVER_METADATA_DOC = OperationDoc("oipServerMetadata", "Server metadata", OIP_TAG, ("/v2",),
+                                   response="OipServerMetadataResponse")
+MODEL_METADATA_DOC = OperationDoc(
+    "oipModelMetadata", "Model metadata", OIP_TAG, _MODEL_TEMPLATES,
+    "The inputs and outputs of the serving_default signature of the version.",
+    response="OipModelMetadataResponse", parameters=_VERSION, per_model=True)
+MODEL_READY_DOC = OperationDoc(
+    "oipModelReady", "Model readiness", OIP_TAG, tuple(path + "/ready" for path in _MODEL_TEMPLATES),
+    "503 while the model (or version) cannot serve.", response="OipModelReadyResponse",
+    responses={503: "OipModelReadyResponse"}, parameters=_VERSION, per_model=True)
+INFER_DOC = OperationDoc(
+    "oipInfer", "Inference", OIP_TAG, tuple(path + "/infer" for path in _MODEL_TEMPLATES),
+    "Runs the serving_default signature, or the one the signature_name parameter names. With "
+    "the binary tensor data extension the body is the JSON header (its length in the "
+    "Inference-Header-Content-Length header) followed by raw tensors.",
+    request="OipInferRequest", response="OipInferResponse", parameters=_VERSION, binary=True,
+    per_model=True)
 
 
 def oip_routes(manager, request_logger=None) -> list[Route]:
@@ -34,15 +64,17 @@ def oip_routes(manager, request_logger=None) -> list[Route]:
     api = _OipRoutes(manager, request_logger)
     return [
         Route("GET", re.compile(r"/v2/health/live"), api.live, endpoints.OIP_SERVER_LIVE,
-              model_call=False),
+              model_call=False, doc=LIVE_DOC),
         Route("GET", re.compile(r"/v2/health/ready"), api.ready, endpoints.OIP_SERVER_READY,
-              model_call=False),
+              model_call=False, doc=READY_DOC),
         Route("GET", re.compile(r"/v2/?"), api.server_metadata, endpoints.OIP_SERVER_METADATA,
-              model_call=False),
-        Route("GET", re.compile(_MODEL), api.model_metadata, endpoints.OIP_MODEL_METADATA),
+              model_call=False, doc=SERVER_METADATA_DOC),
+        Route("GET", re.compile(_MODEL), api.model_metadata, endpoints.OIP_MODEL_METADATA,
+              doc=MODEL_METADATA_DOC),
         Route("GET", re.compile(_MODEL + "/ready"), api.model_ready, endpoints.OIP_MODEL_READY,
-              model_call=False),
-        Route("POST", re.compile(_MODEL + "/infer"), api.infer, endpoints.OIP_INFER),
+              model_call=False, doc=MODEL_READY_DOC),
+        Route("POST", re.compile(_MODEL + "/infer"), api.infer, endpoints.OIP_INFER,
+              doc=INFER_DOC),
     ]
 
 
