@@ -3,6 +3,7 @@
     python benchmarks/serving.py                      # cnn, mlp, mobilenet_v2; c=1,8,32,128
     python benchmarks/serving.py --quick              # a smoke run: mlp, c=1,8, about a minute
     python benchmarks/serving.py --models cnn --concurrency 1,32 --duration 10
+    python benchmarks/serving.py --request-logging 0,0.01,1 --models cnn   # the cost of logging
 
 For each model (exported fresh with the zoo: the CNN and MLP on 28x28x1 / 784 inputs,
 MobileNetV2 at 96x96x3 without pretrained weights), and with batching off then on, it starts
@@ -15,6 +16,11 @@ and `ratio` is the server's QPS over it. Last, it drives grpc_floor_server.py (t
 server with no model behind it) at each concurrency: `floor QPS` is what Python gRPC alone can
 answer here, and `of floor` the server's share of it. One table is printed and everything goes to
 a JSON file.
+
+With --request-logging RATES it measures request logging instead: batching off, one server per
+rate (the model's logging_config writing every sampled request to a temporary directory) and one
+without logging_config, each driven at every concurrency in turn, side by side; `vs off` is each
+server's QPS (and CPU per request) over the unlogged server's at the same concurrency.
 
 Everything is bounded: each level lasts warmup + duration (+ one request timeout), a server that
 does not come up within START_TIMEOUT seconds is killed and reported.
@@ -174,13 +180,23 @@ class ServerProcess:
 
     @classmethod
     def model_server(cls, model: str, base_path: str, workdir: Path, batching: str | None,
-                     extra_flags: tuple[str, ...] = ()) -> "ServerProcess":
-        """`python -m serving` with the Prometheus page on a REST port."""
+                     extra_flags: tuple[str, ...] = (), logging_rate: float | None = None
+                     ) -> "ServerProcess":
+        """`python -m serving` with the Prometheus page on a REST port; with `logging_rate`, the
+        model's logging_config samples requests at that rate into workdir/request-logs."""
         port, rest_port = free_ports(2)
         monitoring = workdir / "monitoring.config"
         monitoring.write_text(f'prometheus_config {{ enable: true path: "{METRICS_PATH}" }}\n')
-        argv = [sys.executable, "-m", "serving", f"--model_name={model}",
-                f"--model_base_path={base_path}", f"--port={port}",
+        models = [f"--model_name={model}", f"--model_base_path={base_path}"]
+        if logging_rate is not None:
+            config = workdir / f"models-logging-{logging_rate:g}.config"
+            prefix = workdir / "request-logs" / f"{model}-{logging_rate:g}"
+            config.write_text(
+                f'model_config_list {{ config {{ name: "{model}" base_path: "{base_path}" '
+                f'logging_config {{ log_collector_config {{ filename_prefix: "{prefix}" }} '
+                f"sampling_config {{ sampling_rate: {logging_rate} }} }} }} }}\n")
+            models = [f"--model_config_file={config}"]
+        argv = [sys.executable, "-m", "serving", *models, f"--port={port}",
                 "--grpc_bind_address=127.0.0.1", f"--rest_api_port={rest_port}",
                 f"--monitoring_config_file={monitoring}", "--file_system_poll_wait_seconds=0",
                 *extra_flags]
@@ -188,7 +204,8 @@ class ServerProcess:
             parameters = workdir / "batching.config"
             parameters.write_text(batching + "\n")
             argv += ["--enable_batching", f"--batching_parameters_file={parameters}"]
-        log_path = workdir / f"server-{model}-{'on' if batching else 'off'}.log"
+        log_path = workdir / (f"server-{model}-{'on' if batching else 'off'}"
+                              f"{'' if logging_rate is None else f'-logging-{logging_rate:g}'}.log")
         return cls(argv, port, log_path, rest_port)
 
     @classmethod
@@ -328,6 +345,61 @@ def benchmark_model(name: str, options, workdir: Path) -> list[dict]:
     return rows
 
 
+def benchmark_request_logging(name: str, options, workdir: Path) -> list[dict]:
+    """Every level of one model without logging_config and at each sampling rate, batching off.
+    All the servers are up at once and take turns at each level (the others idle meanwhile), so a
+    change in the machine's load falls on all of them alike."""
+    version_dir = in_fresh_process(export_model, name, str(workdir / "models"))
+    base_path = str(Path(version_dir).parent)
+    rates = [None, *options.request_logging]
+    servers = {}
+    rows = []
+    try:
+        for rate in rates:
+            servers[rate] = ServerProcess.model_server(name, base_path, workdir, None,
+                                                       MODELS[name].server_flags,
+                                                       logging_rate=rate)
+        for concurrency in options.concurrency:
+            for rate in rates:
+                label = f"{name} logging={'off' if rate is None else f'{rate:g}'}"
+                for row in run_levels(servers[rate], name, [concurrency], options.duration,
+                                      options.warmup, label=label):
+                    rows.append({"model": name, "sampling_rate": rate, **row})
+    finally:
+        for server in servers.values():
+            server.stop()
+    baseline = {row["concurrency"]: row for row in rows if row["sampling_rate"] is None}
+    for row in rows:
+        base = baseline[row["concurrency"]]
+        row["qps_vs_off"] = row["qps"] / base["qps"] if base["qps"] else None
+        row["cpu_vs_off"] = (row["server_cpu_us_per_request"] / base["server_cpu_us_per_request"]
+                             if row["server_cpu_us_per_request"]
+                             and base["server_cpu_us_per_request"] else None)
+    return rows
+
+
+def format_logging_table(rows: list[dict]) -> str:
+    header = ("model", "sampling", "c", "QPS", "QPS vs off", "p50 ms", "p99 ms", "CPU us/req",
+              "CPU vs off", "errors")
+    lines = [header]
+    for row in rows:
+        rate = row["sampling_rate"]
+        lines.append((row["model"], "off" if rate is None else f"{rate:g}",
+                      str(row["concurrency"]), f"{row['qps']:.0f}",
+                      _ratio(row["qps_vs_off"]), _ms(row["p50_ms"]), _ms(row["p99_ms"]),
+                      f"{row['server_cpu_us_per_request']:.0f}"
+                      if row["server_cpu_us_per_request"] else "-",
+                      _ratio(row["cpu_vs_off"]), str(row["errors"])))
+    widths = [max(len(line[index]) for line in lines) for index in range(len(header))]
+    text = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines]
+    text.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(text)
+
+
+def _ratio(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def server_overhead(row: dict) -> float | None:
     """The server's own CPU per request: its CPU per request minus what the bare gRPC server
     spends on one (the RPC floor) and what the model costs per example at the batch reached."""
@@ -408,6 +480,9 @@ def parse_arguments(argv=None):
                         help="where the JSON results go")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: mlp only, c=1,8, 1 s levels")
+    parser.add_argument("--request-logging", metavar="RATES",
+                        help="measure request logging instead: sampling rates, comma-separated "
+                             "(e.g. 0,0.01,1), against a server without logging_config")
     options = parser.parse_args(argv)
     if options.quick:
         options.models, options.concurrency = "mlp", "1,8"
@@ -422,6 +497,13 @@ def parse_arguments(argv=None):
         parser.error(f"--concurrency must be integers. Received: {options.concurrency!r}")
     if any(value < 1 for value in options.concurrency) or options.duration <= 0:
         parser.error("concurrency levels and --duration must be positive")
+    if options.request_logging is not None:
+        try:
+            options.request_logging = [float(value) for value in options.request_logging.split(",")]
+        except ValueError:
+            parser.error(f"--request-logging must be numbers. Received: {options.request_logging!r}")
+        if not all(0 <= rate <= 1 for rate in options.request_logging):
+            parser.error("--request-logging rates must be in [0, 1]")
     return options
 
 
@@ -435,10 +517,14 @@ def main(argv=None) -> int:
         for name in options.models:
             print(f"== {name} (server flags: {' '.join(MODELS[name].server_flags) or 'defaults'})",
                   flush=True)
-            rows += benchmark_model(name, options, Path(scratch))
-    targets = check_targets(rows)
+            if options.request_logging is not None:
+                rows += benchmark_request_logging(name, options, Path(scratch))
+            else:
+                rows += benchmark_model(name, options, Path(scratch))
+    targets = [] if options.request_logging is not None else check_targets(rows)
     print()
-    print(format_table(rows))
+    print(format_logging_table(rows) if options.request_logging is not None
+          else format_table(rows))
     for line in targets:
         print(line)
     report = {
