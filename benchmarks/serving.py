@@ -20,7 +20,10 @@ a JSON file.
 With --request-logging RATES it measures request logging instead: batching off, one server per
 rate (the model's logging_config writing every sampled request to a temporary directory) and one
 without logging_config, each driven at every concurrency in turn, side by side; `vs off` is each
-server's QPS (and CPU per request) over the unlogged server's at the same concurrency.
+server's QPS (and CPU per request) over the unlogged server's at the same concurrency. Then, in a
+fresh process, it times the logging itself in CPU time (which other load on the machine hardly
+changes): `log us on req` on the request thread, `log us all` with the writer thread building and
+writing the record, and `log/CPU off` that over the unlogged server's CPU per request.
 
 Everything is bounded: each level lasts warmup + duration (+ one request timeout), a server that
 does not come up within START_TIMEOUT seconds is killed and reported.
@@ -35,6 +38,7 @@ import json
 import multiprocessing
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,6 +62,8 @@ START_TIMEOUT = 180.0
 DEFAULT_BATCHING = ("max_batch_size { value: 32 } batch_timeout_micros { value: 0 } "
                     "max_enqueued_batches { value: 64 } num_batch_threads { value: 1 }")
 METRICS_PATH = "/monitoring/prometheus/metrics"
+# Runs of the in-process request-logging measurement, of which the median counts.
+REPEATS = 5
 BATCH_SIZE_METRIC = ":tensorflow:serving:batching_session:processed_batch_size"
 
 
@@ -153,6 +159,49 @@ def measure_in_process(version_dir: str, batch_sizes: list[int], seconds: float,
                 best = {"calls_per_second": rate, "examples_per_second": rate * batch,
                         "callers": callers}
         results[batch] = {**best, "cpu_us_per_example": one_caller_cpu}
+    return results
+
+
+def measure_logging_in_process(input_shape: tuple[int, ...], rates: list[float], calls: int,
+                               directory: str) -> dict:
+    """CPU microseconds request logging costs per Predict at each rate, for a batch-1 request of
+    `input_shape` float32 and 10 float outputs: on the request thread (ServerRequestLogger.log)
+    and in all (with the writer's thread building and writing the records). CPU time, not wall
+    time, so other load on the machine hardly changes it; the median of REPEATS runs of `calls`,
+    since a run that happens to trigger a full garbage collection of TensorFlow's objects (a
+    few hundred milliseconds, whoever allocates) says nothing about logging."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+    from tensorflow_serving.apis import predict_pb2
+
+    from serving.apis.tfs.request_logger import PREDICT_LOG, RequestLogConfig, ServerRequestLogger
+    from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "bench"
+    ndarray_to_tensor_proto(np.random.rand(1, *input_shape).astype(np.float32),
+                            out=request.inputs["image"])
+    response = predict_pb2.PredictResponse()
+    response.model_spec.name = "bench"
+    response.model_spec.version.value = 1
+    ndarray_to_tensor_proto(np.random.rand(1, 10).astype(np.float32),
+                            out=response.outputs["probabilities"])
+    results = {}
+    for rate in rates:
+        runs = []
+        for repeat in range(REPEATS):
+            logger = ServerRequestLogger(queue_size=calls + 1)
+            logger.update({"bench": RequestLogConfig(
+                os.path.join(directory, f"bench-{rate:g}-{repeat}"), rate)})
+            thread_before, process_before = time.thread_time(), time.process_time()
+            for _ in range(calls):
+                logger.log(PREDICT_LOG, request, response)
+            request_thread = time.thread_time() - thread_before
+            logger.close(timeout=600)
+            runs.append((1e6 * request_thread / calls,
+                         1e6 * (time.process_time() - process_before) / calls))
+        results[rate] = {"request_thread_us": statistics.median(run[0] for run in runs),
+                         "total_us": statistics.median(run[1] for run in runs)}
     return results
 
 
@@ -368,6 +417,8 @@ def benchmark_request_logging(name: str, options, workdir: Path) -> list[dict]:
     finally:
         for server in servers.values():
             server.stop()
+    costs = in_fresh_process(measure_logging_in_process, MODELS[name].input_shape,
+                             options.request_logging, 2000, str(workdir / "in-process-logs"))
     baseline = {row["concurrency"]: row for row in rows if row["sampling_rate"] is None}
     for row in rows:
         base = baseline[row["concurrency"]]
@@ -375,12 +426,18 @@ def benchmark_request_logging(name: str, options, workdir: Path) -> list[dict]:
         row["cpu_vs_off"] = (row["server_cpu_us_per_request"] / base["server_cpu_us_per_request"]
                              if row["server_cpu_us_per_request"]
                              and base["server_cpu_us_per_request"] else None)
+        cost = costs.get(row["sampling_rate"], {})
+        row["logging_request_thread_us"] = cost.get("request_thread_us")
+        row["logging_total_us"] = cost.get("total_us")
+        server_cpu = base["server_cpu_us_per_request"]
+        row["logging_share_of_server_cpu"] = (cost["total_us"] / server_cpu
+                                              if cost and server_cpu else None)
     return rows
 
 
 def format_logging_table(rows: list[dict]) -> str:
     header = ("model", "sampling", "c", "QPS", "QPS vs off", "p50 ms", "p99 ms", "CPU us/req",
-              "CPU vs off", "errors")
+              "CPU vs off", "log us on req", "log us all", "log/CPU off", "errors")
     lines = [header]
     for row in rows:
         rate = row["sampling_rate"]
@@ -389,7 +446,9 @@ def format_logging_table(rows: list[dict]) -> str:
                       _ratio(row["qps_vs_off"]), _ms(row["p50_ms"]), _ms(row["p99_ms"]),
                       f"{row['server_cpu_us_per_request']:.0f}"
                       if row["server_cpu_us_per_request"] else "-",
-                      _ratio(row["cpu_vs_off"]), str(row["errors"])))
+                      _ratio(row["cpu_vs_off"]), _us(row.get("logging_request_thread_us")),
+                      _us(row.get("logging_total_us")),
+                      _ratio(row.get("logging_share_of_server_cpu")), str(row["errors"])))
     widths = [max(len(line[index]) for line in lines) for index in range(len(header))]
     text = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines]
     text.insert(1, "  ".join("-" * width for width in widths))
@@ -398,6 +457,10 @@ def format_logging_table(rows: list[dict]) -> str:
 
 def _ratio(value) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+def _us(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def server_overhead(row: dict) -> float | None:
