@@ -6,9 +6,9 @@ writer's thread), into a bounded queue. When the queue is full the record is dro
 (`:tensorflow:serving:request_log_count{status_code="RESOURCE_EXHAUSTED"}`): a slow disk never
 blocks a request. One thread per writer drains the queue into
 `PREFIX-YYYYmmdd-HHMMSS-PID-N-INDEX.tfrecord`, starting a new file after `max_file_records`
-records (1000 by default, the most a warmup file may hold, so any file can be used as a version's
-assets.extra/tf_serving_warmup_requests) or `max_file_bytes`; the file is flushed whenever the
-queue runs dry, so what was logged is on disk within moments.
+records (by default the most a warmup file may hold, so any file can be used as a version's
+assets.extra/tf_serving_warmup_requests) or `max_file_bytes`; the file is flushed after each pass
+over the queue, so what was logged is on disk within moments.
 
 Payloads never reach the server's log: a write that fails is logged with the file and the error
 only (once per kind of error), and counted with status DATA_LOSS.
@@ -27,6 +27,7 @@ from typing import Callable, NamedTuple
 
 import grpc
 
+from serving.contract import MAX_WARMUP_RECORDS
 from serving.metrics import record_request_log
 
 logger = logging.getLogger("serving.request_log")
@@ -66,7 +67,8 @@ class RequestLogWriter:
     """
 
     def __init__(self, filename_prefix: str, *, queue_size: int = DEFAULT_QUEUE_SIZE,
-                 max_file_records: int = 1000, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+                 max_file_records: int = MAX_WARMUP_RECORDS,
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
         for name, value in (("queue_size", queue_size), ("max_file_records", max_file_records),
                             ("max_file_bytes", max_file_bytes)):
             if value < 1:

@@ -89,3 +89,9 @@ def test_a_record_that_fails_is_counted_and_logged_without_its_payload(tmp_path,
     assert "cannot serialize" in failures[0].message
     assert all("SECRET-PAYLOAD" not in record.message for record in caplog.records)
     assert _records(writer.paths) == [b"SECRET-PAYLOAD"]
+
+
+def test_files_hold_no_more_records_than_a_warmup_file_may_by_default(tmp_path):
+    from serving.contract import MAX_WARMUP_RECORDS
+
+    assert RequestLogWriter(str(tmp_path / "m")).max_file_records == MAX_WARMUP_RECORDS
