@@ -200,7 +200,7 @@ def test_a_logged_file_works_as_a_version_warmup_file(logging_server, stub, log_
 
 
 def test_reloaded_config_starts_and_stops_logging(model_root, start_model_server, tmp_path):
-    server = start_model_server(f"--model_name=reloaded",
+    server = start_model_server("--model_name=reloaded",
                                 f"--model_base_path={model_root / 'half_plus_two'}",
                                 "--file_system_poll_wait_seconds=0")
     request = savedmodels.predict_request("reloaded", {"x": np.array([1.0], np.float32)})
