@@ -5,6 +5,7 @@
     python benchmarks/serving.py --models cnn --concurrency 1,32 --duration 10
     python benchmarks/serving.py --image-inputs       # encoded images vs pixels, batch 1 and 32
     python benchmarks/serving.py --models cnn --load-generator zoo-bench,perf_analyzer
+    python benchmarks/serving.py --request-logging 0,0.01,1 --models cnn   # the cost of logging
 
 For each model (exported fresh with the zoo: the CNN and MLP on 28x28x1 / 784 inputs,
 MobileNetV2 at 96x96x3 without pretrained weights), and with batching off then on, it starts
@@ -30,6 +31,14 @@ gRPC Predict, the Open Inference Protocol over gRPC or HTTP); `zoo-bench,perf_an
 with both, one after the other on the same servers, and the table says which generator measured
 each row. Where perf_analyzer cannot start, the benchmark says why in one line and uses zoo bench.
 
+With --request-logging RATES it measures request logging instead: batching off, one server per
+rate (the model's logging_config writing every sampled request to a temporary directory) and one
+without logging_config, each driven at every concurrency in turn, side by side; `vs off` is each
+server's QPS (and CPU per request) over the unlogged server's at the same concurrency. Then, in a
+fresh process, it times the logging itself in CPU time (which other load on the machine hardly
+changes): `log us on req` on the request thread, `log us all` with the writer thread building and
+writing the record, and `log/CPU off` that over the unlogged server's CPU per request.
+
 Everything is bounded: each level lasts warmup + duration (+ one request timeout), a server that
 does not come up within START_TIMEOUT seconds is killed and reported.
 """
@@ -43,6 +52,7 @@ import json
 import multiprocessing
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +78,8 @@ START_TIMEOUT = 180.0
 DEFAULT_BATCHING = ("max_batch_size { value: 32 } batch_timeout_micros { value: 0 } "
                     "max_enqueued_batches { value: 64 } num_batch_threads { value: 1 }")
 METRICS_PATH = "/monitoring/prometheus/metrics"
+# Runs of the in-process request-logging measurement, of which the median counts.
+REPEATS = 5
 BATCH_SIZE_METRIC = ":tensorflow:serving:batching_session:processed_batch_size"
 ZOO_BENCH, PERF_ANALYZER = "zoo-bench", "perf_analyzer"
 LOAD_GENERATORS = (ZOO_BENCH, PERF_ANALYZER)
@@ -167,6 +179,49 @@ def measure_in_process(version_dir: str, batch_sizes: list[int], seconds: float,
                 best = {"calls_per_second": rate, "examples_per_second": rate * batch,
                         "callers": callers}
         results[batch] = {**best, "cpu_us_per_example": one_caller_cpu}
+    return results
+
+
+def measure_logging_in_process(input_shape: tuple[int, ...], rates: list[float], calls: int,
+                               directory: str) -> dict:
+    """CPU microseconds request logging costs per Predict at each rate, for a batch-1 request of
+    `input_shape` float32 and 10 float outputs: on the request thread (ServerRequestLogger.log)
+    and in all (with the writer's thread building and writing the records). CPU time, not wall
+    time, so other load on the machine hardly changes it; the median of REPEATS runs of `calls`,
+    since a run that happens to trigger a full garbage collection of TensorFlow's objects (a
+    few hundred milliseconds, whoever allocates) says nothing about logging."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+    from tensorflow_serving.apis import predict_pb2
+
+    from serving.apis.tfs.request_logger import PREDICT_LOG, RequestLogConfig, ServerRequestLogger
+    from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "bench"
+    ndarray_to_tensor_proto(np.random.rand(1, *input_shape).astype(np.float32),
+                            out=request.inputs["image"])
+    response = predict_pb2.PredictResponse()
+    response.model_spec.name = "bench"
+    response.model_spec.version.value = 1
+    ndarray_to_tensor_proto(np.random.rand(1, 10).astype(np.float32),
+                            out=response.outputs["probabilities"])
+    results = {}
+    for rate in rates:
+        runs = []
+        for repeat in range(REPEATS):
+            logger = ServerRequestLogger(queue_size=calls + 1)
+            logger.update({"bench": RequestLogConfig(
+                os.path.join(directory, f"bench-{rate:g}-{repeat}"), rate)})
+            thread_before, process_before = time.thread_time(), time.process_time()
+            for _ in range(calls):
+                logger.log(PREDICT_LOG, request, response)
+            request_thread = time.thread_time() - thread_before
+            logger.close(timeout=600)
+            runs.append((1e6 * request_thread / calls,
+                         1e6 * (time.process_time() - process_before) / calls))
+        results[rate] = {"request_thread_us": statistics.median(run[0] for run in runs),
+                         "total_us": statistics.median(run[1] for run in runs)}
     return results
 
 
@@ -315,13 +370,23 @@ class ServerProcess:
 
     @classmethod
     def model_server(cls, model: str, base_path: str, workdir: Path, batching: str | None,
-                     extra_flags: tuple[str, ...] = ()) -> "ServerProcess":
-        """`python -m serving` with the Prometheus page on a REST port."""
+                     extra_flags: tuple[str, ...] = (), logging_rate: float | None = None
+                     ) -> "ServerProcess":
+        """`python -m serving` with the Prometheus page on a REST port; with `logging_rate`, the
+        model's logging_config samples requests at that rate into workdir/request-logs."""
         port, rest_port = free_ports(2)
         monitoring = workdir / "monitoring.config"
         monitoring.write_text(f'prometheus_config {{ enable: true path: "{METRICS_PATH}" }}\n')
-        argv = [sys.executable, "-m", "serving", f"--model_name={model}",
-                f"--model_base_path={base_path}", f"--port={port}",
+        models = [f"--model_name={model}", f"--model_base_path={base_path}"]
+        if logging_rate is not None:
+            config = workdir / f"models-logging-{logging_rate:g}.config"
+            prefix = workdir / "request-logs" / f"{model}-{logging_rate:g}"
+            config.write_text(
+                f'model_config_list {{ config {{ name: "{model}" base_path: "{base_path}" '
+                f'logging_config {{ log_collector_config {{ filename_prefix: "{prefix}" }} '
+                f"sampling_config {{ sampling_rate: {logging_rate} }} }} }} }}\n")
+            models = [f"--model_config_file={config}"]
+        argv = [sys.executable, "-m", "serving", *models, f"--port={port}",
                 "--grpc_bind_address=127.0.0.1", f"--rest_api_port={rest_port}",
                 f"--monitoring_config_file={monitoring}", "--file_system_poll_wait_seconds=0",
                 *extra_flags]
@@ -329,7 +394,8 @@ class ServerProcess:
             parameters = workdir / "batching.config"
             parameters.write_text(batching + "\n")
             argv += ["--enable_batching", f"--batching_parameters_file={parameters}"]
-        log_path = workdir / f"server-{model}-{'on' if batching else 'off'}.log"
+        log_path = workdir / (f"server-{model}-{'on' if batching else 'off'}"
+                              f"{'' if logging_rate is None else f'-logging-{logging_rate:g}'}.log")
         return cls(argv, port, log_path, rest_port)
 
     @classmethod
@@ -519,6 +585,75 @@ def benchmark_model(name: str, options, workdir: Path, analyzer=None) -> list[di
     return rows
 
 
+def benchmark_request_logging(name: str, options, workdir: Path) -> list[dict]:
+    """Every level of one model without logging_config and at each sampling rate, batching off.
+    All the servers are up at once and take turns at each level (the others idle meanwhile), so a
+    change in the machine's load falls on all of them alike."""
+    version_dir = in_fresh_process(export_model, name, str(workdir / "models"))
+    base_path = str(Path(version_dir).parent)
+    rates = [None, *options.request_logging]
+    servers = {}
+    rows = []
+    try:
+        for rate in rates:
+            servers[rate] = ServerProcess.model_server(name, base_path, workdir, None,
+                                                       MODELS[name].server_flags,
+                                                       logging_rate=rate)
+        for concurrency in options.concurrency:
+            for rate in rates:
+                label = f"{name} logging={'off' if rate is None else f'{rate:g}'}"
+                for row in run_levels(servers[rate], name, [concurrency], options.duration,
+                                      options.warmup, label=label):
+                    rows.append({"model": name, "sampling_rate": rate, **row})
+    finally:
+        for server in servers.values():
+            server.stop()
+    costs = in_fresh_process(measure_logging_in_process, MODELS[name].input_shape,
+                             options.request_logging, 2000, str(workdir / "in-process-logs"))
+    baseline = {row["concurrency"]: row for row in rows if row["sampling_rate"] is None}
+    for row in rows:
+        base = baseline[row["concurrency"]]
+        row["qps_vs_off"] = row["qps"] / base["qps"] if base["qps"] else None
+        row["cpu_vs_off"] = (row["server_cpu_us_per_request"] / base["server_cpu_us_per_request"]
+                             if row["server_cpu_us_per_request"]
+                             and base["server_cpu_us_per_request"] else None)
+        cost = costs.get(row["sampling_rate"], {})
+        row["logging_request_thread_us"] = cost.get("request_thread_us")
+        row["logging_total_us"] = cost.get("total_us")
+        server_cpu = base["server_cpu_us_per_request"]
+        row["logging_share_of_server_cpu"] = (cost["total_us"] / server_cpu
+                                              if cost and server_cpu else None)
+    return rows
+
+
+def format_logging_table(rows: list[dict]) -> str:
+    header = ("model", "sampling", "c", "QPS", "QPS vs off", "p50 ms", "p99 ms", "CPU us/req",
+              "CPU vs off", "log us on req", "log us all", "log/CPU off", "errors")
+    lines = [header]
+    for row in rows:
+        rate = row["sampling_rate"]
+        lines.append((row["model"], "off" if rate is None else f"{rate:g}",
+                      str(row["concurrency"]), f"{row['qps']:.0f}",
+                      _ratio(row["qps_vs_off"]), _ms(row["p50_ms"]), _ms(row["p99_ms"]),
+                      f"{row['server_cpu_us_per_request']:.0f}"
+                      if row["server_cpu_us_per_request"] else "-",
+                      _ratio(row["cpu_vs_off"]), _us(row.get("logging_request_thread_us")),
+                      _us(row.get("logging_total_us")),
+                      _ratio(row.get("logging_share_of_server_cpu")), str(row["errors"])))
+    widths = [max(len(line[index]) for line in lines) for index in range(len(header))]
+    text = ["  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines]
+    text.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(text)
+
+
+def _ratio(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _us(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def server_overhead(row: dict) -> float | None:
     """The server's own CPU per request: its CPU per request minus what the bare gRPC server
     spends on one (the RPC floor, under the same load generator) and what the model costs per
@@ -620,6 +755,9 @@ def parse_arguments(argv=None):
                         help="measure the pretrained EfficientNet-Lite0 export's image_bytes signature "
                         "against its pixels one at batch 1 and 32 instead (--duration and "
                         "--in-process-seconds per measurement)")
+    parser.add_argument("--request-logging", metavar="RATES",
+                        help="measure request logging instead: sampling rates, comma-separated "
+                             "(e.g. 0,0.01,1), against a server without logging_config")
     options = parser.parse_args(argv)
     options.load_generator = _names(parser, "--load-generator", options.load_generator,
                                     LOAD_GENERATORS)
@@ -638,6 +776,13 @@ def parse_arguments(argv=None):
         parser.error(f"--concurrency must be integers. Received: {options.concurrency!r}")
     if any(value < 1 for value in options.concurrency) or options.duration <= 0:
         parser.error("concurrency levels and --duration must be positive")
+    if options.request_logging is not None:
+        try:
+            options.request_logging = [float(value) for value in options.request_logging.split(",")]
+        except ValueError:
+            parser.error(f"--request-logging must be numbers. Received: {options.request_logging!r}")
+        if not all(0 <= rate <= 1 for rate in options.request_logging):
+            parser.error("--request-logging rates must be in [0, 1]")
     return options
 
 
@@ -678,10 +823,14 @@ def main(argv=None) -> int:
         for name in options.models:
             print(f"== {name} (server flags: {' '.join(MODELS[name].server_flags) or 'defaults'})",
                   flush=True)
-            rows += benchmark_model(name, options, Path(scratch), analyzer)
-    targets = check_targets(rows)
+            if options.request_logging is not None:
+                rows += benchmark_request_logging(name, options, Path(scratch))
+            else:
+                rows += benchmark_model(name, options, Path(scratch), analyzer)
+    targets = [] if options.request_logging is not None else check_targets(rows)
     print()
-    print(format_table(rows))
+    print(format_logging_table(rows) if options.request_logging is not None
+          else format_table(rows))
     for line in targets:
         print(line)
     report = {

@@ -25,6 +25,7 @@ REGRESSION_OUTPUT = "outputs"
 SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 # Files inside a version directory, relative to it.
 WARMUP_FILE = ("assets.extra", "tf_serving_warmup_requests")  # TFRecord of PredictionLog
+MAX_WARMUP_RECORDS = 1000  # TF Serving refuses a warmup file with more (saved_model_warmup_util)
 LABELS_FILE = ("assets", "labels.txt")  # one class name per line, in output order
 MODEL_CARD_FILE = ("assets.extra", "model_card.json")  # what the model is and how it was made
 TFLITE_MODEL_FILE = ("model.tflite",)  # served with --prefer_tflite_model

@@ -161,6 +161,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("rest_api_max_request_bytes", SERVER, _parse_int,
          "(tfzoo) Largest HTTP/REST request body, before and after gzip/deflate decoding; a "
          "larger one gets 413.", default_text="67108864 (64 MiB)"),
+    Flag("rest_api_docs", SERVER, _parse_bool,
+         "(tfzoo) Serve an interactive reference of the REST API at /docs (Swagger UI, bundled, "
+         "no CDN) over its OpenAPI documents (/v1/openapi.json, /v1/models/NAME/openapi.json, "
+         "always served); needs --rest_api_port, and the token with --auth_token_file."),
     Flag("shutdown_grace_seconds", SERVER, _parse_float,
          "(tfzoo) On SIGTERM/SIGINT, how long in-flight calls may take to finish before they "
          "are cancelled."),

@@ -39,6 +39,7 @@ class ServerOptions:
     rest_api_timeout_in_ms: int = 30000
     rest_api_enable_cors_support: bool = False
     rest_api_max_request_bytes: int = 64 * 1024 * 1024  # (tfzoo)
+    rest_api_docs: bool = False  # (tfzoo) Swagger UI at /docs
     shutdown_grace_seconds: float = 10.0  # (tfzoo)
     # --- models ---
     model_name: str = "default"
@@ -182,6 +183,9 @@ class ServerOptions:
             raise OptionsError(
                 f"--rest_api_port={self.rest_api_port} is also the gRPC --port; choose another "
                 "port")
+        if self.rest_api_docs and not self.rest_api_port:
+            raise OptionsError("--rest_api_docs serves the docs page on the REST port: give "
+                               "--rest_api_port too")
         if self.batching_parameters_file and not self.enable_batching:
             raise OptionsError("--batching_parameters_file needs --enable_batching")
         if self.ssl_config_file and self.use_alts_credentials:

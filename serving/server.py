@@ -42,6 +42,7 @@ class ModelServer:
         self.security = None
         self.grpc = None
         self.rest = None
+        self.request_logger = None
         self.port = 0
         self.addresses: list[str] = []
         self._config_watcher = None
@@ -102,6 +103,8 @@ class ModelServer:
 
     def _build(self) -> None:
         from serving.apis.guard import Guard
+        from serving.apis.tfs import model_config
+        from serving.apis.tfs.request_logger import ServerRequestLogger
         from serving.apis.tfs.settings import TfsSettings
         from serving.core import ModelManager
         from serving.security import ServerSecurity
@@ -110,9 +113,14 @@ class ModelServer:
         options = self.options
         # TLS and token files first: with --ssl_config_file the server serves TLS or stops here.
         self.security = ServerSecurity.from_options(options)
+        config = _model_server_config(options)
+        # Request logging next: a log directory that cannot be written stops the start here.
+        self.request_logger = ServerRequestLogger(options.saved_model_tags)
+        self.request_logger.update(model_config.request_log_configs(config))
         settings = TfsSettings(tensor_content_outputs=options.enable_serialization_as_tensor_content,
-                               check_method_name=options.enable_signature_method_name_check)
-        self.manager = ModelManager(_model_configs(options),
+                               check_method_name=options.enable_signature_method_name_check,
+                               request_logger=self.request_logger)
+        self.manager = ModelManager(model_config.model_configs(config),
                                     **_manager_arguments(options, self._batching, settings))
         guard = Guard(self.security.token)
         self.rest = _rest_server(options, self.manager, guard, settings, self.security)
@@ -130,6 +138,8 @@ class ModelServer:
             self.grpc.stop(grace)
         if self.rest is not None:
             self.rest.wait_stopped(grace)
+        if self.request_logger is not None:
+            self.request_logger.close()
         if self.manager is not None:
             self.manager.stop()
 
@@ -139,19 +149,18 @@ class ModelServer:
             from serving.apis.tfs.config_watcher import ConfigFileWatcher
 
             self._config_watcher = ConfigFileWatcher(
-                options.model_config_file, self.manager, options.model_config_file_poll_wait_seconds)
+                options.model_config_file, self.manager, options.model_config_file_poll_wait_seconds,
+                self.request_logger)
             self._config_watcher.start()
 
 
-def _model_configs(options: ServerOptions):
+def _model_server_config(options: ServerOptions):
     """The models to serve: --model_config_file's, or --model_name at --model_base_path."""
     from serving.apis.tfs import model_config
 
     if options.model_config_file:
-        config = model_config.load_model_config_file(options.model_config_file)
-    else:
-        config = model_config.single_model_config(options.model_name, options.model_base_path)
-    return model_config.model_configs(config)
+        return model_config.load_model_config_file(options.model_config_file)
+    return model_config.single_model_config(options.model_name, options.model_base_path)
 
 
 def _batching_policy(options: ServerOptions):

@@ -35,7 +35,7 @@ STUBS = {
     "inference.GRPCInferenceService": grpc_predict_v2_pb2_grpc.GRPCInferenceServiceStub,
 }
 SERVICE_OF_METHOD = {
-    **dict.fromkeys(("Predict", "Classify", "Regress", "GetModelMetadata"), "tensorflow.serving.PredictionService"),
+    **dict.fromkeys(("Predict", "Classify", "Regress", "MultiInference", "GetModelMetadata"), "tensorflow.serving.PredictionService"),
     "GetModelStatus": "tensorflow.serving.ModelService",
     **dict.fromkeys(("ModelInfer", "ModelReady", "ServerReady", "ServerLive"), "inference.GRPCInferenceService"),
 }
@@ -101,6 +101,15 @@ class BaseClient:
         card when the server provides them), always fetched anew."""
         ref = ModelRef(model, version, label)
         return self._run(operations.metadata(self._state, ref, cached=False), timeout)
+
+    def send(self, method: str, request, *, timeout: float | None = None):
+        """Sends a TF Serving request message as it is and returns the response message:
+        `method` is "Predict", "Classify", "Regress" or "MultiInference" (replaying recorded
+        requests, `zoo replay`). Retries and errors as for the other methods."""
+        if method not in ("Predict", "Classify", "Regress", "MultiInference"):
+            raise ValueError("method must be Predict, Classify, Regress or MultiInference. "
+                             f"Received: method={method!r}")
+        return self._run(operations.send(method, request), timeout)
 
     def status(self, model: str, *, version: int | None = None, timeout: float | None = None):
         """The state of each version of the model (newest first), as ModelVersionStatus."""

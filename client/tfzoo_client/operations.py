@@ -132,6 +132,11 @@ def server_live() -> Operation:
     return response.live
 
 
+def send(method: str, request: protobuf_message.Message) -> Operation:
+    response = yield Call(method, request)
+    return response
+
+
 def status(ref: ModelRef) -> Operation:
     response = yield Call("GetModelStatus", messages.status_request(ref))
     return statuses_from_response(response)

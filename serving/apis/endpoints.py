@@ -42,8 +42,11 @@ OIP_INFER = Endpoint("oip_infer")
 OIP_MODEL_CONFIG = Endpoint("oip_model_config")
 OIP_MODEL_STATISTICS = Endpoint("oip_model_statistics")
 OIP_SHARED_MEMORY = Endpoint("oip_shared_memory")
-# Infrastructure: grpc.health.v1, gRPC reflection, the Prometheus page, and what no route names.
+# Infrastructure: grpc.health.v1, gRPC reflection, the Prometheus page, the REST API's OpenAPI
+# documents and docs page, and what no route names.
 HEALTH = Endpoint("health", public=True, counted=False)
 REFLECTION = Endpoint("reflection", counted=False)
 METRICS_PAGE = Endpoint("metrics", counted=False)
+OPENAPI = Endpoint("openapi", counted=False)
+API_DOCS = Endpoint("api_docs", counted=False)
 UNROUTED = Endpoint("unrouted", counted=False)

@@ -38,8 +38,9 @@ class Call:
     `method` names it in logs ("/tensorflow.serving.PredictionService/Predict", "POST /v1/...").
     `deadline` (time.monotonic() seconds, None: none) is when the caller stops waiting: model work
     not started by then is skipped. `model` and `version` are filled in by the API as soon as it
-    knows them (the version that answered replaces the one asked for); `status` lets an API that
-    answers normally still report a failure, as HandleReloadConfigRequest does.
+    knows them (the version that answered replaces the one asked for), `signature_name` once the
+    version is known to have the signature it runs; `status` lets an API that answers normally
+    still report a failure, as HandleReloadConfigRequest does.
     """
 
     endpoint: Endpoint
@@ -49,6 +50,7 @@ class Call:
     deadline: float | None = None
     model: str = ""
     version: int | str | None = None
+    signature_name: str = ""
     status: grpc.StatusCode = grpc.StatusCode.OK
 
     def target(self, model: str, version: int | None = None, label: str | None = None) -> None:
@@ -143,4 +145,4 @@ class Guarded:
         call = self._call
         if call.endpoint.counted:
             record_request(call.model, call.version, call.endpoint.name, call.entrypoint, code,
-                           time.monotonic() - self._started)
+                           time.monotonic() - self._started, call.signature_name)

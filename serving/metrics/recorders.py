@@ -6,8 +6,18 @@ monitoring::CollectionRegistry does. Names and units follow TF Serving where it 
 (`/tensorflow/serving/request_count` is exported as `:tensorflow:serving:request_count`, latencies
 in microseconds with its exponential buckets); metrics it lacks are under `:tfzoo:serving:`.
 
-TF Serving labels request_count by model_name and status only; here it also carries version, API
-and entrypoint (GRPC or REST), so `sum by (model_name, status)` gives TF Serving's series.
+TF Serving labels request_count by model_name and status only; here it also carries version,
+signature_name, API and entrypoint (GRPC or REST), so `sum by (model_name, status)` gives TF
+Serving's series. request_latency adds version and signature_name to TF Serving's model_name, API
+and entrypoint. `signature_name` is what tensorflow/serving#1959 asks for (latencies of the
+signatures of one model differ widely): the signature that ran for Predict, Classify, Regress and
+OIP inference, once the version is known to have it (so a client cannot mint series with made-up
+names), and "" for the other APIs and for MultiInference, which runs several.
+
+`:tensorflow:serving:request_log_count{model_name, status_code}` counts the requests sampled for
+request logging by what became of them, as TF Serving's request_logger.cc does: OK once written,
+RESOURCE_EXHAUSTED when dropped because the log queue was full, the error's code when the file
+could not be written.
 """
 
 from __future__ import annotations
@@ -34,12 +44,16 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 REQUEST_COUNT = Counter(
     ":tensorflow:serving:request_count", "The total number of requests.",
-    ("model_name", "version", "API", "entrypoint", "status"), registry=REGISTRY)
+    ("model_name", "version", "signature_name", "API", "entrypoint", "status"), registry=REGISTRY)
 REQUEST_LATENCY = Histogram(
     ":tensorflow:serving:request_latency",
     "Distribution of wall time (in microseconds) for Tensorflow Serving request.",
-    ("model_name", "version", "API", "entrypoint"), buckets=LATENCY_BUCKETS_MICROS,
-    registry=REGISTRY)
+    ("model_name", "version", "signature_name", "API", "entrypoint"),
+    buckets=LATENCY_BUCKETS_MICROS, registry=REGISTRY)
+REQUEST_LOG_COUNT = Counter(
+    ":tensorflow:serving:request_log_count",
+    "The total number of requests logged from the model server sliced down by model_name and "
+    "status code.", ("model_name", "status_code"), registry=REGISTRY)
 BATCH_SIZE = Histogram(
     ":tensorflow:serving:batching_session:processed_batch_size",
     "Tracks the batch size distribution on processing.",
@@ -55,7 +69,8 @@ QUEUE_DEPTH = Gauge(
 
 
 def record_request(model: str, version: int | str | None, api: str, entrypoint: str,
-                   status: grpc.StatusCode | str, latency_seconds: float) -> None:
+                   status: grpc.StatusCode | str, latency_seconds: float,
+                   signature_name: str = "") -> None:
     """Counts one finished request; its latency too when it succeeded (as TF Serving does).
 
     Args:
@@ -66,10 +81,11 @@ def record_request(model: str, version: int | str | None, api: str, entrypoint: 
         entrypoint: "GRPC" or "REST".
         status: the gRPC status code (or its name, "OK", "INVALID_ARGUMENT"...).
         latency_seconds: wall time from receiving the request to having the response.
+        signature_name: the signature that ran ("" when the API runs none, or several).
     """
     if latency_seconds < 0:
         raise ValueError(f"latency_seconds must be >= 0. Received: latency_seconds={latency_seconds}")
-    key = (model, version, api, entrypoint, status)
+    key = (model, version, signature_name, api, entrypoint, status)
     series = _request_series.get(key)
     if series is None:  # first request with these labels: check them, look the series up once
         series = _request_series.setdefault(key, _bind_request_series(*key))
@@ -85,18 +101,24 @@ def record_request(model: str, version: int | str | None, api: str, entrypoint: 
 _request_series: dict[tuple, tuple] = {}
 
 
-def _bind_request_series(model: str, version: int | str | None, api: str, entrypoint: str,
-                         status: grpc.StatusCode | str) -> tuple:
+def _bind_request_series(model: str, version: int | str | None, signature_name: str, api: str,
+                         entrypoint: str, status: grpc.StatusCode | str) -> tuple:
     if entrypoint not in ENTRYPOINTS:
         raise ValueError(f"entrypoint must be one of {ENTRYPOINTS}. Received: entrypoint={entrypoint!r}")
     if not api:
         raise ValueError(f"api must name the call. Received: api={api!r}")
     status_name = status.name if isinstance(status, grpc.StatusCode) else str(status)
     version_text = _version_label(version)
-    count = REQUEST_COUNT.labels(model, version_text, api, entrypoint, status_name)
-    latency = (REQUEST_LATENCY.labels(model, version_text, api, entrypoint)
+    count = REQUEST_COUNT.labels(model, version_text, signature_name, api, entrypoint, status_name)
+    latency = (REQUEST_LATENCY.labels(model, version_text, signature_name, api, entrypoint)
                if status_name == "OK" else None)
     return count, latency
+
+
+def record_request_log(model: str, status: grpc.StatusCode | str) -> None:
+    """Counts one request sampled for request logging, by what became of its record."""
+    status_name = status.name if isinstance(status, grpc.StatusCode) else str(status)
+    REQUEST_LOG_COUNT.labels(model, status_name).inc()
 
 
 def observe_batch_size(model: str, version: int | None, size: int) -> None:

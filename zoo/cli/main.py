@@ -7,7 +7,7 @@ import os
 import sys
 
 from serving.tensorflow_startup import DEFAULT_LOG_LEVEL, LOG_LEVEL_VARIABLE, find_devices
-from zoo.cli import bench, catalog, export, launch, predict, recipes, train
+from zoo.cli import bench, catalog, export, launch, predict, recipes, replay, train
 from zoo.cli.parser import OneLineParser
 from zoo.errors import ZooError
 
@@ -32,6 +32,7 @@ def build_parser() -> OneLineParser:
     export.add_parsers(subparsers)
     predict.add_parsers(subparsers)
     bench.add_parsers(subparsers)
+    replay.add_parsers(subparsers)
     launch.add_parsers(subparsers)
     recipes.add_parsers(subparsers)
     return parser

@@ -181,11 +181,13 @@ def default_signature(servable, api: str):
     return signature_def
 
 
-def infer(manager, request: InferRequest, call) -> InferResponse:
+def infer(manager, request: InferRequest, call, request_logger=None) -> InferResponse:
     """Runs one request on the version it names and returns the selected outputs.
 
     `call.deadline` (time.monotonic() seconds) is when the caller stops waiting: a request not
-    run by then is skipped with DeadlineExceeded (see Servable.run).
+    run by then is skipped with DeadlineExceeded (see Servable.run). `request_logger` (a
+    serving.apis.tfs.request_logger.ServerRequestLogger) logs the answered request as the
+    PredictRequest it amounts to, when the model's config asks for request logging.
 
     Input names and datatypes are checked against the signature in the protocol's terms first
     ("expects FP32, received INT64"); aliases, shapes and the output selection are then checked
@@ -199,11 +201,15 @@ def infer(manager, request: InferRequest, call) -> InferResponse:
     with manager.servable(request.model_name, number, label) as servable:
         signature_def = servable.signature_defs.get(request.signature_name)
         if signature_def is not None:
+            call.signature_name = request.signature_name
             _check_datatypes(request, signature_def)
         results = servable.run(request.signature_name, arrays, output_filter=list(request.outputs),
                                deadline=call.deadline)
         served_name, served_version = servable.name, servable.version
     call.served_by(served_version)
+    if request_logger is not None:
+        request_logger.log_infer(served_name, served_version, request.signature_name, arrays,
+                                 request.outputs, results)
     names = list(request.outputs) or sorted(results)
     return InferResponse(
         model_name=served_name,

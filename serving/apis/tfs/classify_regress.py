@@ -19,7 +19,7 @@ from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import classification_pb2, regression_pb2
 
 from serving import errors
-from serving.apis.tfs import model_specs
+from serving.apis.tfs import model_specs, request_logger
 from serving.apis.tfs.examples import serialized_examples
 from serving.apis.tfs.settings import TfsSettings
 from serving.apis.tfs.tensor_codec import data_type_name, tf_data_type
@@ -84,9 +84,13 @@ def regression_outputs(signature, *, check_method_name: bool) -> list[str]:
 def classify(manager, request: classification_pb2.ClassificationRequest, call,
              settings: TfsSettings) -> classification_pb2.ClassificationResponse:
     """Classifies the request's examples with the version its model_spec names."""
-    return model_specs.answer_on_named_version(
+    response = model_specs.answer_on_named_version(
         manager, model_specs.required_model_spec(request), call,
-        lambda servable: classify_on(servable, request, call.deadline, settings))
+        lambda servable: classify_on(servable, request, call.deadline, settings),
+        runs_signature=True)
+    if settings.request_logger is not None:
+        settings.request_logger.log(request_logger.CLASSIFY_LOG, request, response)
+    return response
 
 
 def classify_on(servable, request: classification_pb2.ClassificationRequest,
@@ -112,9 +116,13 @@ def classify_on(servable, request: classification_pb2.ClassificationRequest,
 def regress(manager, request: regression_pb2.RegressionRequest, call, settings: TfsSettings
             ) -> regression_pb2.RegressionResponse:
     """Regresses the request's examples with the version its model_spec names."""
-    return model_specs.answer_on_named_version(
+    response = model_specs.answer_on_named_version(
         manager, model_specs.required_model_spec(request), call,
-        lambda servable: regress_on(servable, request, call.deadline, settings))
+        lambda servable: regress_on(servable, request, call.deadline, settings),
+        runs_signature=True)
+    if settings.request_logger is not None:
+        settings.request_logger.log(request_logger.REGRESS_LOG, request, response)
+    return response
 
 
 def regress_on(servable, request: regression_pb2.RegressionRequest, deadline: float | None,

@@ -6,7 +6,8 @@ import logging
 import threading
 
 from serving import errors
-from serving.apis.tfs.model_config import model_configs, parse_model_config_text
+from serving.apis.tfs.model_config import parse_model_config_text
+from serving.apis.tfs.reload import apply_model_server_config
 
 logger = logging.getLogger("serving.core")
 
@@ -15,17 +16,19 @@ class ConfigFileWatcher:
     """Re-reads a model config file every `poll_wait_seconds` and applies it when it changes.
 
     This is `--model_config_file_poll_wait_seconds`: a changed file replaces the manager's model
-    list through `manager.reload_config`. A file that cannot be read or is invalid is logged and
-    the running config is kept, so a half-edited file never takes models down.
+    list through `manager.reload_config`, and the request logging of `request_logger` (a
+    ServerRequestLogger). A file that cannot be read or is invalid is logged and the running
+    config is kept, so a half-edited file never takes models down.
     """
 
-    def __init__(self, path: str, manager, poll_wait_seconds: float):
+    def __init__(self, path: str, manager, poll_wait_seconds: float, request_logger=None):
         if poll_wait_seconds <= 0:
             raise ValueError("poll_wait_seconds must be positive. "
                              f"Received: poll_wait_seconds={poll_wait_seconds}")
         self.path = path
         self.poll_wait_seconds = poll_wait_seconds
         self._manager = manager
+        self._request_logger = request_logger
         self._last_read_error = ""
         self._last_text = self._read_text()
         self._stopping = threading.Event()
@@ -53,7 +56,7 @@ class ConfigFileWatcher:
         self._last_text = text
         try:
             config = parse_model_config_text(text, source=self.path)
-            self._manager.reload_config(model_configs(config))
+            apply_model_server_config(self._manager, config, self._request_logger)
         except errors.ServingError as error:
             logger.error("event=config_reload_failed path=%s error=%r keeping=previous_config",
                          self.path, error.message)

@@ -1,22 +1,29 @@
 """The model list in TF Serving's `ModelServerConfig` format, validated, in the manager's terms.
 
 `--model_config_file` holds `model_config_list { config { name base_path model_platform
-model_version_policy version_labels } }` exactly as tensorflow_model_server reads it, so a config
-written for TF Serving works here unchanged; HandleReloadConfigRequest sends the same message.
-Everything the manager relies on is checked once, here, every error names the file, the line
-when the parser knows it, and the field, and `model_configs` turns the result into the
-manager's serving.core ModelConfigs.
+model_version_policy version_labels logging_config } }` exactly as tensorflow_model_server reads
+it, so a config written for TF Serving works here unchanged; HandleReloadConfigRequest sends the
+same message. Everything the manager relies on is checked once, here, every error names the file,
+the line when the parser knows it, and the field; `model_configs` turns the result into the
+manager's serving.core ModelConfigs and `request_log_configs` into the request loggers' configs:
+
+    logging_config {
+      log_collector_config { type: "tfrecord" filename_prefix: "/var/log/zoo/requests/mnist" }
+      sampling_config { sampling_rate: 0.01 }
+    }
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 
 from tensorflow_serving.config import model_server_config_pb2
 
 from serving import errors
+from serving.apis.tfs.request_logger import TFRECORD_COLLECTOR, RequestLogConfig
 from serving.core import ModelConfig, VersionPolicy
 from serving.text_config import TextProtoError, parse_text_proto
 
@@ -101,6 +108,9 @@ def validate_model_server_config(config: ModelServerConfig, *, source: str = "mo
             )
         seen[model.name] = index
         model.base_path = os.path.abspath(model.base_path)
+        if model.HasField("logging_config"):
+            prefix = model.logging_config.log_collector_config.filename_prefix
+            model.logging_config.log_collector_config.filename_prefix = os.path.abspath(prefix)
     return result
 
 
@@ -136,6 +146,8 @@ def _validate_model_config(model: model_server_config_pb2.ModelConfig, where: st
                 f"{where}.model_version_policy.specific.versions must be non-negative. "
                 f"Received: versions={sorted(versions)}"
             )
+    if model.HasField("logging_config"):
+        _validate_logging_config(model.logging_config, f"{where}.logging_config")
     for label, version in sorted(model.version_labels.items()):
         if not label:
             raise errors.InvalidArgument(f"{where}.version_labels: a label name is empty")
@@ -151,6 +163,41 @@ def _validate_model_config(model: model_server_config_pb2.ModelConfig, where: st
                 f"model_version_policy.specific does not serve (versions: "
                 f"{sorted(policy.specific.versions)})"
             )
+
+
+def _validate_logging_config(logging_config, where: str) -> None:
+    collector = logging_config.log_collector_config
+    if collector.type not in ("", TFRECORD_COLLECTOR):
+        raise errors.InvalidArgument(
+            f'{where}.log_collector_config.type: only "{TFRECORD_COLLECTOR}" (TFRecord files of '
+            f"PredictionLog) is written. Received: type={collector.type!r}")
+    if not collector.filename_prefix:
+        raise errors.InvalidArgument(
+            f"{where}.log_collector_config.filename_prefix is empty: set it to the path the log "
+            'files start with, e.g. "/var/log/zoo/requests/MODEL"')
+    sampling = logging_config.sampling_config
+    rate = sampling.sampling_rate
+    if math.isnan(rate) or not 0.0 <= rate <= 1.0:
+        raise errors.InvalidArgument(
+            f"{where}.sampling_config.sampling_rate must be in [0, 1] (the fraction of requests "
+            f"logged). Received: sampling_rate={rate}")
+    for field in ("per_task_sampling_configs", "attributes"):
+        if getattr(sampling, field):
+            raise errors.InvalidArgument(
+                f"{where}.sampling_config.{field} is not supported; remove it (sampling_rate "
+                "applies to every request)")
+    if logging_config.HasField("custom_logging_config"):
+        raise errors.InvalidArgument(
+            f"{where}.custom_logging_config is not supported; use log_collector_config")
+
+
+def request_log_configs(config: ModelServerConfig) -> dict[str, RequestLogConfig]:
+    """Model name -> its request logging, for the models of a validated ModelServerConfig that
+    have a logging_config."""
+    return {
+        model.name: RequestLogConfig(model.logging_config.log_collector_config.filename_prefix,
+                                     model.logging_config.sampling_config.sampling_rate)
+        for model in config.model_config_list.config if model.HasField("logging_config")}
 
 
 def model_configs(config: ModelServerConfig) -> tuple[ModelConfig, ...]:

@@ -46,14 +46,24 @@ def servable_for(manager, model_spec: model_pb2.ModelSpec) -> ContextManager:
 
 
 def answer_on_named_version(manager, model_spec: model_pb2.ModelSpec, call,
-                            answer: Callable[[object], Response]) -> Response:
+                            answer: Callable[[object], Response], *,
+                            runs_signature: bool = False) -> Response:
     """`answer(servable)` on the version `model_spec` names, held for the call; tells the
-    guard's `call` what was asked and which version answered."""
+    guard's `call` what was asked, which version answered and, when the API `runs_signature`,
+    the signature it runs if the version has it (a made-up name is never a metric label)."""
     target(call, model_spec)
     with servable_for(manager, model_spec) as servable:
+        if runs_signature:
+            note_signature(call, servable, signature_name_of(model_spec))
         response = answer(servable)
         call.served_by(servable.version)
     return response
+
+
+def note_signature(call, servable, signature_name: str) -> None:
+    """Tells the guard's `call` the signature that runs, once `servable` is known to have it."""
+    if signature_name in servable.signature_defs:
+        call.signature_name = signature_name
 
 
 def signature_name_of(model_spec: model_pb2.ModelSpec) -> str:

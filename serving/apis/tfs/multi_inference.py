@@ -10,7 +10,7 @@ from __future__ import annotations
 from tensorflow_serving.apis import inference_pb2, model_pb2
 
 from serving import errors
-from serving.apis.tfs import model_specs
+from serving.apis.tfs import model_specs, request_logger
 from serving.apis.tfs.classify_regress import (classification_outputs, classification_result,
                                                regression_outputs, regression_result)
 from serving.apis.tfs.examples import serialized_examples
@@ -23,9 +23,12 @@ def multi_inference(manager, request: inference_pb2.MultiInferenceRequest, call,
     """Runs the request's tasks on the version its first task names (an unnamed spec when there
     is no task, as TF Serving does)."""
     first_spec = request.tasks[0].model_spec if request.tasks else model_pb2.ModelSpec()
-    return model_specs.answer_on_named_version(
+    response = model_specs.answer_on_named_version(
         manager, first_spec, call,
         lambda servable: multi_inference_on(servable, request, call.deadline, settings))
+    if settings.request_logger is not None:
+        settings.request_logger.log(request_logger.MULTI_INFERENCE_LOG, request, response)
+    return response
 
 
 def multi_inference_on(servable, request: inference_pb2.MultiInferenceRequest,

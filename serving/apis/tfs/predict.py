@@ -9,7 +9,7 @@ from __future__ import annotations
 from tensorflow_serving.apis import predict_pb2
 
 from serving import contract, errors
-from serving.apis.tfs import model_specs
+from serving.apis.tfs import model_specs, request_logger
 from serving.apis.tfs.settings import TfsSettings
 from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 
@@ -26,9 +26,13 @@ def predict(manager, request: predict_pb2.PredictRequest, call, settings: TfsSet
         errors.FailedPrecondition: no such signature.
         errors.DeadlineExceeded: `call.deadline` passed before the model ran.
     """
-    return model_specs.answer_on_named_version(
+    response = model_specs.answer_on_named_version(
         manager, model_specs.required_model_spec(request), call,
-        lambda servable: predict_on(servable, request, call.deadline, settings))
+        lambda servable: predict_on(servable, request, call.deadline, settings),
+        runs_signature=True)
+    if settings.request_logger is not None:
+        settings.request_logger.log(request_logger.PREDICT_LOG, request, response)
+    return response
 
 
 def predict_on(servable, request: predict_pb2.PredictRequest, deadline: float | None,

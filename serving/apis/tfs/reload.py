@@ -12,9 +12,23 @@ from serving.apis.tfs import model_config
 logger = logging.getLogger("serving.tfs")
 
 
-def reload_config(manager, request: model_management_pb2.ReloadConfigRequest, call
-                  ) -> model_management_pb2.ReloadConfigResponse:
-    """Applies `request.config`, returning once the new versions have loaded or failed.
+def apply_model_server_config(manager, config: model_config.ModelServerConfig,
+                              request_logger=None) -> None:
+    """Serves a validated ModelServerConfig: its logging_configs go to `request_logger` (a
+    ServerRequestLogger; first, so an unwritable log directory changes nothing), its models to
+    `manager`. Returns once the new versions have loaded or failed.
+
+    Raises:
+        errors.ServingError: the config cannot be applied (the message says why).
+    """
+    if request_logger is not None:
+        request_logger.update(model_config.request_log_configs(config))
+    manager.reload_config(model_config.model_configs(config))
+
+
+def reload_config(manager, request: model_management_pb2.ReloadConfigRequest, call,
+                  request_logger=None) -> model_management_pb2.ReloadConfigResponse:
+    """Applies `request.config` (see `apply_model_server_config`).
 
     As TF Serving does, a failure is written into `response.status` and also becomes the call's
     status (`call.status`), so gRPC clients see it as an error; success leaves both OK.
@@ -33,7 +47,7 @@ def reload_config(manager, request: model_management_pb2.ReloadConfigRequest, ca
                     ",".join(model.name for model in request.config.model_config_list.config))
         config = model_config.validate_model_server_config(request.config,
                                                            source="reloaded config")
-        manager.reload_config(model_config.model_configs(config))
+        apply_model_server_config(manager, config, request_logger)
     except errors.ServingError as error:
         logger.error("event=reload_config_failed code=%s error=%r", error.code.name, error.message)
         response.status.error_code = error.code.value[0]

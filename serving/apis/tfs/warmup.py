@@ -27,7 +27,7 @@ from serving.core.servable import Servable, ServableLoadError
 logger = logging.getLogger("serving.core")
 
 WARMUP_FILE = os.path.join(*contract.WARMUP_FILE)
-MAX_WARMUP_RECORDS = 1000
+MAX_WARMUP_RECORDS = contract.MAX_WARMUP_RECORDS
 
 
 def warm_up(servable: Servable, iterations: int = 1, settings: TfsSettings = TfsSettings()) -> int:

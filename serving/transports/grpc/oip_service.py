@@ -20,9 +20,10 @@ _SHARED_MEMORY_METHODS = {
     for action in ("status", "register", "unregister")}
 
 
-def oip_service(manager) -> dict[str, GrpcMethod]:
+def oip_service(manager, request_logger=None) -> dict[str, GrpcMethod]:
     """GRPCInferenceService's six core RPCs and Triton's model configuration and statistics
-    extensions, answering from `manager`; its shared memory RPCs, refused."""
+    extensions, answering from `manager`; its shared memory RPCs, refused. `request_logger` (a
+    ServerRequestLogger) logs inferences as TF Serving PredictLogs."""
 
     def server_live(request, call):
         # Answering at all is the proof of life: the process serves RPCs.
@@ -45,7 +46,8 @@ def oip_service(manager) -> dict[str, GrpcMethod]:
         return oip_messages.model_metadata_to_proto(metadata)
 
     def model_infer(request, call):
-        response = inference.infer(manager, oip_messages.infer_request_from_proto(request), call)
+        response = inference.infer(manager, oip_messages.infer_request_from_proto(request), call,
+                                   request_logger)
         return oip_messages.infer_response_to_proto(
             response, raw=oip_messages.uses_raw_contents(request))
 

@@ -47,8 +47,9 @@ class GrpcTransport:
                                                                thread_name_prefix="grpc-call")
         services = {
             tfs_services.PREDICTION_SERVICE: tfs_services.prediction_service(manager, settings),
-            tfs_services.MODEL_SERVICE: tfs_services.model_service(manager),
-            oip_service.SERVICE_NAME: oip_service.oip_service(manager),
+            tfs_services.MODEL_SERVICE: tfs_services.model_service(manager,
+                                                                   settings.request_logger),
+            oip_service.SERVICE_NAME: oip_service.oip_service(manager, settings.request_logger),
         }
         self._server = grpc.server(
             self._executor,

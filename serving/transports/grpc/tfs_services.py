@@ -40,13 +40,14 @@ def prediction_service(manager, settings: TfsSettings) -> dict[str, GrpcMethod]:
     }
 
 
-def model_service(manager) -> dict[str, GrpcMethod]:
-    """ModelService's methods, answering from `manager`."""
+def model_service(manager, request_logger=None) -> dict[str, GrpcMethod]:
+    """ModelService's methods, answering from `manager`; a reloaded config's logging_configs go
+    to `request_logger` (a ServerRequestLogger)."""
     return {
         "GetModelStatus": GrpcMethod(
             endpoints.GET_MODEL_STATUS, get_model_status_pb2.GetModelStatusRequest,
             lambda request, call: status.get_model_status(manager, request, call)),
         "HandleReloadConfigRequest": GrpcMethod(
             endpoints.RELOAD_CONFIG, model_management_pb2.ReloadConfigRequest,
-            lambda request, call: reload.reload_config(manager, request, call)),
+            lambda request, call: reload.reload_config(manager, request, call, request_logger)),
     }

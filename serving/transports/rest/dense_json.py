@@ -94,14 +94,18 @@ class _NotDense(Exception):
 def _members(value) -> dict:
     """A simdjson object's members, values still proxies (its items() would convert them all).
 
-    Raises _NotDense for a repeated key: simdjson finds the first, JSON parsers keep the last.
+    Raises _NotDense for a repeated key (simdjson finds the first, JSON parsers keep the last) and
+    for a key simdjson cannot look up by its text (one holding a NUL character).
     """
     if not isinstance(value, simdjson.Object):
         raise _NotDense()
     keys = list(value.keys())
     if len(set(keys)) != len(keys):
         raise _NotDense()
-    return {key: value[key] for key in keys}
+    try:
+        return {key: value[key] for key in keys}
+    except (KeyError, UnicodeError):
+        raise _NotDense() from None
 
 
 def _predict_tensors(document: dict) -> list[Place]:

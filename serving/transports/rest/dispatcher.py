@@ -43,13 +43,15 @@ Handler = Callable[[RestRequest, dict, Call], RestResponse]
 @dataclasses.dataclass(frozen=True)
 class Route:
     """One endpoint: `pattern` must match the whole path; its named groups become the handler's
-    parameters. A `model_call` runs on the worker pool under the timeout."""
+    parameters. A `model_call` runs on the worker pool under the timeout. `doc` (an
+    openapi_operation.OperationDoc) is what the OpenAPI document says of the route."""
 
     method: str
     pattern: re.Pattern
     handler: Handler
     endpoint: Endpoint
     model_call: bool = True
+    doc: object = None
 
 
 class RestDispatcher:

@@ -19,7 +19,9 @@ from serving.options import ServerOptions
 from serving.transports.rest.dispatcher import RestDispatcher, Route
 from serving.transports.rest.http_server import RestHttpServer
 from serving.transports.rest.messages import RestRequest, RestResponse
+from serving.transports.rest.api_doc_routes import api_doc_routes
 from serving.transports.rest.oip_routes import oip_routes
+from serving.transports.rest.openapi_operation import SERVER_TAG, TEXT, OperationDoc
 from serving.transports.rest.tfs_routes import tfs_routes
 from serving.transports.ports import check_port_free
 
@@ -37,7 +39,9 @@ class RestServer:
         if metrics_path:
             routes.append(_metrics_route(metrics_path, metrics_page))
         routes += tfs_routes(manager, settings)
-        routes += oip_routes(manager)
+        routes += oip_routes(manager, settings.request_logger)
+        routes += api_doc_routes(routes, manager, requires_token=guard.requires_token,
+                                 docs_page=options.rest_api_docs)
         self.dispatcher = RestDispatcher(
             routes, guard,
             num_threads=options.rest_threads,
@@ -102,4 +106,5 @@ def _metrics_route(path: str, metrics_page) -> Route:
         return RestResponse(body=metrics_page(), content_type=CONTENT_TYPE)
 
     return Route("GET", re.compile(re.escape(path)), metrics, endpoints.METRICS_PAGE,
-                 model_call=False)
+                 model_call=False, doc=OperationDoc("metrics", "Prometheus metrics", SERVER_TAG,
+                                                    (path,), response_media=TEXT))

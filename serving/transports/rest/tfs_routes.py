@@ -15,6 +15,7 @@ expressions do.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from google.protobuf import json_format
@@ -31,23 +32,61 @@ from serving.transports.rest.dense_json import parse_predict_body
 from serving.transports.rest.dispatcher import Route
 from serving.transports.rest.json_io import parse_json_object
 from serving.transports.rest.messages import RestRequest, RestResponse, json_response
+from serving.transports.rest.openapi_operation import TFS_TAG, OperationDoc, servable_paths
 
 _INT64_MAX = 2**63 - 1
 _SERVABLE = r"/v1/models/(?P<model>[^/:]+)(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
+_SERVABLE_TEMPLATE = "/v1/models/{model}"
+_NAMING = ("The path names the latest version of the model, a version number "
+           "(/versions/N) or a version label (/labels/L).")
+
+PREDICT_DOC = OperationDoc(
+    "tfsPredict", "Predict", TFS_TAG, servable_paths(_SERVABLE_TEMPLATE, ":predict"),
+    "Runs a signature (serving_default unless signature_name says otherwise) on the inputs, in "
+    'the row format ("instances": one entry per example) or the columnar format ("inputs"); '
+    'the answer uses the same format ("predictions" or "outputs"). ' + _NAMING,
+    request="PredictRequest", response="PredictResponse", per_model=True)
+CLASSIFY_DOC = OperationDoc(
+    "tfsClassify", "Classify tf.Examples", TFS_TAG,
+    servable_paths(_SERVABLE_TEMPLATE, ":classify"),
+    "Runs a classify signature on the examples (each an object of feature name -> value or "
+    'list of values; {"b64": ...} for bytes), with an optional common context. ' + _NAMING,
+    request="ExamplesRequest", response="ClassifyResponse", per_model=True)
+REGRESS_DOC = OperationDoc(
+    "tfsRegress", "Regress tf.Examples", TFS_TAG, servable_paths(_SERVABLE_TEMPLATE, ":regress"),
+    "Runs a regress signature on the examples, as for classify. " + _NAMING,
+    request="ExamplesRequest", response="RegressResponse", per_model=True)
+METADATA_DOC = OperationDoc(
+    "tfsMetadata", "Model metadata (SignatureDefs)", TFS_TAG,
+    servable_paths(_SERVABLE_TEMPLATE, "/metadata"),
+    "GetModelMetadata: the signatures of the version, as TF Serving prints them. " + _NAMING,
+    response="MetadataResponse", per_model=True)
+STATUS_DOC = OperationDoc(
+    "tfsStatus", "Model status", TFS_TAG, servable_paths(_SERVABLE_TEMPLATE, ""),
+    "GetModelStatus: the state of each version (or of the one named). " + _NAMING,
+    response="StatusResponse", per_model=True)
+MISSING_MODEL_DOC = OperationDoc(
+    "tfsMissingModelName", "A /v1 request without a model name", TFS_TAG,
+    ("/v1/models", "/v1/models/"),
+    "Always 400 (\"Missing model name in request.\"), as from TF Serving.")
 
 
 def tfs_routes(manager, settings: TfsSettings) -> list[Route]:
     """The /v1 routes, answering from `manager` with `settings`' checks."""
     api = _TfsRoutes(manager, settings)
     return [
-        Route("POST", _pattern(_SERVABLE + ":predict"), api.predict, endpoints.PREDICT),
-        Route("POST", _pattern(_SERVABLE + ":classify"), api.classify, endpoints.CLASSIFY),
-        Route("POST", _pattern(_SERVABLE + ":regress"), api.regress, endpoints.REGRESS),
+        Route("POST", _pattern(_SERVABLE + ":predict"), api.predict, endpoints.PREDICT,
+              doc=PREDICT_DOC),
+        Route("POST", _pattern(_SERVABLE + ":classify"), api.classify, endpoints.CLASSIFY,
+              doc=CLASSIFY_DOC),
+        Route("POST", _pattern(_SERVABLE + ":regress"), api.regress, endpoints.REGRESS,
+              doc=REGRESS_DOC),
         Route("GET", _pattern(_SERVABLE + "/metadata"), api.metadata,
-              endpoints.GET_MODEL_METADATA),
-        Route("GET", _pattern(_SERVABLE), api.status, endpoints.GET_MODEL_STATUS),
+              endpoints.GET_MODEL_METADATA, doc=METADATA_DOC),
+        Route("GET", _pattern(_SERVABLE), api.status, endpoints.GET_MODEL_STATUS,
+              doc=STATUS_DOC),
         Route("GET", _pattern(r"/v1/models/?"), _missing_model_name, endpoints.UNROUTED,
-              model_call=False),
+              model_call=False, doc=MISSING_MODEL_DOC),
     ]
 
 
@@ -56,8 +95,7 @@ class _TfsRoutes:
         self._manager = manager
         self._settings = settings
         # REST decodes Predict outputs itself: tensor_content is the cheapest way to carry them.
-        self._predict_settings = TfsSettings(tensor_content_outputs=True,
-                                             check_method_name=settings.check_method_name)
+        self._predict_settings = dataclasses.replace(settings, tensor_content_outputs=True)
 
     def status(self, request: RestRequest, params: dict, call) -> RestResponse:
         status_request = get_model_status_pb2.GetModelStatusRequest(
@@ -86,6 +124,7 @@ class _TfsRoutes:
             if signature_def is None:
                 raise errors.InvalidArgument(
                     f'Serving signature name: "{signature_name}" not found in signature def')
+            model_specs.note_signature(call, servable, signature_name)
             inputs = tfs_tensors.decode_predict_inputs(document, signature_def.inputs)
             predict_request.model_spec.version.value = servable.version
         for alias, array in inputs.arrays.items():

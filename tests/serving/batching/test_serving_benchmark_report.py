@@ -133,3 +133,28 @@ def test_without_a_working_perf_analyzer_the_benchmark_says_why_and_uses_zoo_ben
     assert line.startswith("perf_analyzer cannot be used: no perf_analyzer binary next to")
     assert line.endswith("; measuring with zoo bench instead")
     assert options.load_generator == ["perf_analyzer", "zoo-bench"]
+
+
+def test_request_logging_table_gives_each_rate_against_the_unlogged_server(bench):
+    rows = [{"model": "cnn", "sampling_rate": rate, "concurrency": 8, "qps": qps, "p50_ms": 2.0,
+             "p99_ms": 6.0, "server_cpu_us_per_request": cpu, "errors": 0, "qps_vs_off": qps / 1000,
+             "cpu_vs_off": cpu / 500, "logging_request_thread_us": log and log / 4,
+             "logging_total_us": log, "logging_share_of_server_cpu": log and log / 500}
+            for rate, qps, cpu, log in ((None, 1000, 500, None), (0.0, 990, 505, 0.5),
+                                        (1.0, 800, 650, 60.0))]
+
+    header, rule, *lines = bench.format_logging_table(rows).splitlines()
+
+    assert header.split() == ["model", "sampling", "c", "QPS", "QPS", "vs", "off", "p50", "ms",
+                              "p99", "ms", "CPU", "us/req", "CPU", "vs", "off", "log", "us", "on",
+                              "req", "log", "us", "all", "log/CPU", "off", "errors"]
+    assert [line.split()[1] for line in lines] == ["off", "0", "1"]
+    assert lines[0].split()[-4:] == ["-", "-", "-", "0"]
+    assert lines[2].split() == ["cnn", "1", "8", "800", "0.80", "2.00", "6.00", "650", "1.30",
+                                "15.0", "60.0", "0.12", "0"]
+
+
+def test_request_logging_rates_are_parsed_and_checked(bench):
+    assert bench.parse_arguments(["--request-logging", "0,0.01,1"]).request_logging == [0, 0.01, 1]
+    with pytest.raises(SystemExit):
+        bench.parse_arguments(["--request-logging", "2"])

@@ -166,6 +166,13 @@ def test_batching_parameters_file_needs_enable_batching():
     assert _error([*MODEL, "--batching_parameters_file=/b.config"]) == "--batching_parameters_file needs --enable_batching"
 
 
+def test_rest_api_docs_is_off_by_default_and_needs_the_rest_port():
+    assert flags.parse_flags(MODEL).rest_api_docs is False
+    assert flags.parse_flags([*MODEL, "--rest_api_port=8501", "--rest_api_docs"]).rest_api_docs
+    assert _error([*MODEL, "--rest_api_docs"]).startswith(
+        "--rest_api_docs serves the docs page on the REST port: give --rest_api_port too")
+
+
 def test_all_three_parallelism_flags_are_rejected_as_in_tf_serving():
     argv = [*MODEL, "--tensorflow_session_parallelism=2", "--tensorflow_intra_op_parallelism=2",
             "--tensorflow_inter_op_parallelism=2"]

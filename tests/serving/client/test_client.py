@@ -170,3 +170,20 @@ def test_client_reaches_the_server_over_a_unix_socket(client_server):
 def test_malformed_target_is_refused_before_connecting():
     with pytest.raises(ValueError, match="HOST:PORT"):
         Client("localhost")
+
+
+def test_send_passes_a_request_message_through_and_returns_the_response(client):
+    from tensorflow_serving.apis import regression_pb2
+
+    request = regression_pb2.RegressionRequest()
+    request.model_spec.name, request.model_spec.signature_name = "tf1", "regress"
+    request.input.example_list.examples.add().features.feature["x"].float_list.value.append(4.0)
+    response = client.send("Regress", request)
+    # The client parses with its own copy of TF Serving's protos (tfzoo_client._proto).
+    assert response.DESCRIPTOR.full_name == "tensorflow.serving.RegressionResponse"
+    assert response.result.regressions[0].value == pytest.approx(4.0)
+
+
+def test_send_refuses_a_method_it_cannot_replay():
+    with Client("127.0.0.1:1") as client, pytest.raises(ValueError, match="method must be"):
+        client.send("HandleReloadConfigRequest", object())

@@ -12,7 +12,8 @@ def _value(name: str, **labels) -> float:
 
 
 def test_record_request_counts_by_model_version_api_entrypoint_and_status():
-    labels = dict(model_name="recorders_m", version="3", API="predict", entrypoint="GRPC")
+    labels = dict(model_name="recorders_m", version="3", signature_name="", API="predict",
+                  entrypoint="GRPC")
     before = _value(":tensorflow:serving:request_count_total", status="OK", **labels)
     metrics.record_request("recorders_m", 3, "predict", "GRPC", grpc.StatusCode.OK, 0.002)
     metrics.record_request("recorders_m", 3, "predict", "GRPC", "OK", 0.004)
@@ -20,7 +21,8 @@ def test_record_request_counts_by_model_version_api_entrypoint_and_status():
 
 
 def test_latency_is_recorded_in_microseconds_for_successful_requests_only():
-    labels = dict(model_name="recorders_latency", version="", API="classify", entrypoint="REST")
+    labels = dict(model_name="recorders_latency", version="", signature_name="", API="classify",
+                  entrypoint="REST")
     metrics.record_request("recorders_latency", None, "classify", "REST", "OK", 0.0015)
     metrics.record_request("recorders_latency", None, "classify", "REST",
                            grpc.StatusCode.INVALID_ARGUMENT, 5.0)
@@ -28,6 +30,30 @@ def test_latency_is_recorded_in_microseconds_for_successful_requests_only():
     assert _value(":tensorflow:serving:request_latency_sum", **labels) == pytest.approx(1500)
     assert _value(":tensorflow:serving:request_count_total", status="INVALID_ARGUMENT",
                   **labels) == 1
+
+
+def test_request_count_and_latency_carry_the_signature_name():
+    labels = dict(model_name="recorders_signature", version="1", API="predict", entrypoint="GRPC")
+    metrics.record_request("recorders_signature", 1, "predict", "GRPC", "OK", 0.001,
+                           signature_name="serving_default")
+    metrics.record_request("recorders_signature", 1, "predict", "GRPC", "OK", 0.003,
+                           signature_name="sum_only")
+    for signature in ("serving_default", "sum_only"):
+        assert _value(":tensorflow:serving:request_count_total", status="OK",
+                      signature_name=signature, **labels) == 1
+        assert _value(":tensorflow:serving:request_latency_count", signature_name=signature,
+                      **labels) == 1
+
+
+def test_request_log_count_is_by_model_and_status_code():
+    before = _value(":tensorflow:serving:request_log_count_total", model_name="recorders_log",
+                    status_code="RESOURCE_EXHAUSTED")
+    metrics.record_request_log("recorders_log", grpc.StatusCode.RESOURCE_EXHAUSTED)
+    metrics.record_request_log("recorders_log", "OK")
+    assert _value(":tensorflow:serving:request_log_count_total", model_name="recorders_log",
+                  status_code="RESOURCE_EXHAUSTED") == before + 1
+    assert _value(":tensorflow:serving:request_log_count_total", model_name="recorders_log",
+                  status_code="OK") >= 1
 
 
 def test_latency_buckets_are_tf_serving_exponential_ones():

@@ -120,3 +120,21 @@ def test_metrics_page_is_get_only(http_call, method):
     status, body, headers = http_call(method, METRICS_PATH)
     assert (status, headers["Allow"]) == (405, "GET")
     assert json.loads(body)["error"] == f"Method {method} is not allowed for {METRICS_PATH}; use GET"
+
+
+def test_predicts_are_counted_by_the_signature_that_ran(metrics_server, http_call):
+    ran = dict(API="predict", entrypoint="REST", signature_name="serving_default", version="1")
+    made_up = dict(API="predict", entrypoint="REST", signature_name="made_up", version="1")
+    unnamed_failure = dict(API="predict", entrypoint="REST", signature_name="", version="",
+                           status="INVALID_ARGUMENT")
+    before = _scrape(http_call)
+    assert http_call("POST", "/v1/models/scraped:predict", json.dumps({"instances": [1.0]}).encode())[0] == 200
+    assert http_call("POST", "/v1/models/scraped:predict",
+                     json.dumps({"signature_name": "made_up", "instances": [1.0]}).encode())[0] == 400
+    after = _scrape(http_call)
+    assert _count(after, status="OK", **ran) - _count(before, status="OK", **ran) == 1
+    latency = ":tensorflow:serving:request_latency"
+    assert (_sample(after, latency, latency + "_count", model_name="scraped", **ran)
+            - _sample(before, latency, latency + "_count", model_name="scraped", **ran)) == 1
+    assert _count(after, **made_up) == 0  # a name the model lacks never becomes a label
+    assert _count(after, **unnamed_failure) - _count(before, **unnamed_failure) == 1

@@ -61,6 +61,8 @@ def test_each_named_columnar_input_and_each_infer_input_is_read_on_its_own():
     b'{"instances": [9223372036854775808]}',       # beyond int64
     b'{"instances": [1], "instances": [2]}',       # JSON parsers keep the last
     b'{"sig\\u00e9": "x", "instances": [1]}',      # an escape json.dumps writes otherwise
+    b'{"a\\u0000b": 1, "instances": [1.0]}',        # a key simdjson cannot look up (schemathesis)
+    b'{"inputs": {"a\\u0000": [1.0]}}',
 ])
 def test_anything_but_a_dense_numeric_array_is_left_to_the_general_parser(body):
     document = dense_json.parse_predict_body(body)

@@ -138,12 +138,25 @@ def test_json_values_become_arrays_of_the_signature_dtype(dtype, value, expected
     ("DT_FLOAT", [None], "Type: Null is not of expected type: float"),
     ("DT_STRING", [1], "Type: Number is not of expected type: string"),
     ("DT_STRING", [{"b64": "AA==", "x": 1}], "not formatted correctly for base64 data"),
+    # Found by schemathesis: 4e301 became -Infinity. Refused as TF Serving's IsLosslessDecimal.
+    ("DT_FLOAT", [1.0, -4.3e301],
+     r'Input "x": Cannot convert JSON value: -4.3e\+301 to float without loss of precision.'),
+    ("DT_FLOAT", [16777217], "Cannot convert JSON value: 16777217 to float without loss"),
 ])
 def test_json_values_of_the_wrong_type_or_range_are_refused(dtype, value, message):
     from serving.transports.rest.tfs_tensors import json_to_array
 
     with pytest.raises(errors.InvalidArgument, match=message):
         json_to_array(value, _tensor_info(dtype), "x")
+
+
+def test_nan_infinities_and_exact_integers_are_accepted_as_floats():
+    from serving.transports.rest.tfs_tensors import json_to_array
+
+    array = json_to_array([float("nan"), float("-inf"), 16777216, 3.4e38],
+                          _tensor_info("DT_FLOAT"), "x")
+    assert array.dtype == np.float32
+    assert np.isnan(array[0]) and array[1] == -np.inf and array[2] == 16777216
 
 
 def test_empty_list_becomes_an_empty_tensor_of_the_dtype():

@@ -150,7 +150,8 @@ def test_requests_to_counted_endpoints_are_counted_by_status():
                               _route("GET", r"/fail/(?P<model>\w+)", fail, counted)])
 
     def count(status):
-        labels = {"model_name": "counted", "version": "", "API": "dispatcher_test",
+        labels = {"model_name": "counted", "version": "", "signature_name": "",
+                  "API": "dispatcher_test",
                   "entrypoint": "REST", "status": status}
         return REGISTRY.get_sample_value(":tensorflow:serving:request_count_total", labels) or 0
 
