@@ -21,7 +21,6 @@ import binascii
 import dataclasses
 from typing import Mapping
 
-import ml_dtypes
 import numpy as np
 
 from serving import errors
@@ -151,18 +150,18 @@ def json_to_array(value, tensor_info, name: str) -> np.ndarray:
     if dtype.kind == "f" or dtype.name == "bfloat16":
         if parsed.dtype.kind not in "fiu":
             raise _type_error(name, _offending(value, _is_number), type_name)
-        return _floats(parsed, dtype, name, type_name)
+        return _floats(parsed, dtype)
     raise errors.Unimplemented(
         f"Input \"{name}\": conversion of JSON values to type {type_name} is not supported")
 
 
 def _dense_as(value: DenseArray, dtype: np.dtype) -> np.ndarray | None:
-    """A dense numeric array in `dtype` where its numbers are valid as they are: numbers the
-    float type holds without loss for float tensors, integers in range for integer ones; None
-    otherwise (the general path then names the offending value)."""
+    """A dense numeric array in `dtype` where its numbers are valid as they are: any numbers for
+    float tensors, integers in range for integer ones; None otherwise (the general path then names
+    the offending value)."""
     values = value.values
     if dtype.kind == "f" or dtype.name == "bfloat16":
-        return None if _lossy_as_float(values, dtype).any() else values.astype(dtype)
+        return _floats(values, dtype)
     if dtype.kind in "iu" and values.dtype.kind == "i":
         limits = np.iinfo(dtype)
         if limits.min <= values.min() and values.max() <= limits.max:
@@ -170,27 +169,13 @@ def _dense_as(value: DenseArray, dtype: np.dtype) -> np.ndarray | None:
     return None
 
 
-def _floats(parsed: np.ndarray, dtype: np.dtype, name: str, type_name: str) -> np.ndarray:
-    """Numbers as a float tensor, refusing what the dtype cannot hold, as TF Serving does."""
-    lossy = _lossy_as_float(parsed, dtype)
-    if lossy.any():
-        offending = parsed[lossy].flat[0]
-        raise errors.InvalidArgument(
-            f"Input \"{name}\": Cannot convert JSON value: {debug_string(offending.item())} to "
-            f"{_short_type(type_name)} without loss of precision.")
-    return parsed.astype(dtype)
-
-
-def _lossy_as_float(parsed: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Where `parsed` numbers would lose their value in the float `dtype`, as TF Serving judges it
-    (json_tensor.cc, IsLosslessDecimal): a finite number beyond its largest value (which would
-    become infinity) or an integer beyond the ones it holds exactly. NaN and infinities pass."""
-    info = ml_dtypes.finfo(dtype)
-    if parsed.dtype.kind in "iu":
-        exact = 2 ** (info.nmant + 1) - 1
-        return (parsed > exact) | (parsed < -exact)
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(parsed) & (np.abs(parsed) > float(info.max))
+def _floats(parsed: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Numbers as a float tensor, rounded to the nearest value the type holds, as TF Serving
+    converts them (json_tensor.cc: rapidjson's GetFloat): beyond its largest finite value, a
+    number becomes infinity (json_tensor_test.cc, FloatTensorThatExceedsMaxReturnsInf), and an
+    integer it cannot hold exactly is rounded (FloatTensorWithPrecisionLoss)."""
+    with np.errstate(over="ignore"):
+        return parsed.astype(dtype)
 
 
 def _decode_instances(instances, input_infos: Mapping[str, object]) -> dict[str, np.ndarray]:
