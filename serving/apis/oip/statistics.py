@@ -14,6 +14,12 @@ from serving.apis.oip.inference import parse_version
 from serving.metrics import StatisticsSnapshot, statistics_snapshot
 
 _AVAILABLE = "AVAILABLE"
+# The durations Triton's statistics report, by their field names in its messages and documents
+# (and in StatisticsSnapshot): each model execution's, then each request's. The cache ones are
+# always zero: the server keeps no response cache.
+COMPUTE_DURATIONS = ("compute_input", "compute_infer", "compute_output")
+REQUEST_DURATIONS = ("success", "fail", "queue", *COMPUTE_DURATIONS)
+CACHE_DURATIONS = ("cache_hit", "cache_miss")
 
 
 def model_statistics(manager, name: str, version: str, call) -> tuple[StatisticsSnapshot, ...]:

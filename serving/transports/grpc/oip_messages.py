@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from serving import errors
 from serving.apis.oip import datatypes, inference, model_config
+from serving.apis.oip.statistics import COMPUTE_DURATIONS, REQUEST_DURATIONS
 from serving.transports.grpc import grpc_predict_v2_pb2 as pb2
 
 
@@ -96,17 +97,13 @@ def statistics_to_proto(snapshots) -> pb2.ModelStatisticsResponse:
             name=snapshot.model, version=str(snapshot.version),
             last_inference=snapshot.last_inference_ms, inference_count=snapshot.inference_count,
             execution_count=snapshot.execution_count)
-        for field in _REQUEST_DURATIONS:
+        for field in REQUEST_DURATIONS:
             _set_duration(getattr(stats.inference_stats, field), getattr(snapshot, field))
         for batch in snapshot.batches:
             entry = stats.batch_stats.add(batch_size=batch.batch_size)
-            for field in _COMPUTE_DURATIONS:
+            for field in COMPUTE_DURATIONS:
                 _set_duration(getattr(entry, field), getattr(batch, field))
     return message
-
-
-_COMPUTE_DURATIONS = ("compute_input", "compute_infer", "compute_output")
-_REQUEST_DURATIONS = ("success", "fail", "queue", *_COMPUTE_DURATIONS)
 
 
 def _set_duration(target: pb2.StatisticDuration, duration) -> None:

@@ -39,8 +39,6 @@ REST_EXTENSIONS = ("binary_tensor_data", "model_configuration", "statistics")
 _MODEL = r"/v2/models/(?P<model>[^/]+)(?:/versions/(?P<version>[^/]+))?"
 _SHARED_MEMORY = r"/v2/(?P<kind>system|cuda)sharedmemory(?:/region/(?P<region>[^/]+))?"
 _SHARED_MEMORY_KINDS = {"system": shared_memory.SYSTEM, "cuda": shared_memory.CUDA}
-_COMPUTE_DURATIONS = ("compute_input", "compute_infer", "compute_output")
-_REQUEST_DURATIONS = ("success", "fail", "queue", *_COMPUTE_DURATIONS)
 _ZERO = {"count": 0, "ns": 0}
 
 _MODEL_TEMPLATES = ("/v2/models/{model}", "/v2/models/{model}/versions/{version}")
@@ -227,8 +225,8 @@ def _tensor_config_json(tensor: model_config.TensorConfig) -> dict:
 def _statistics_json(snapshot) -> dict:
     """One serving.metrics.StatisticsSnapshot as Triton's statistics document lists it."""
     inference_stats = {field: _duration_json(getattr(snapshot, field))
-                       for field in _REQUEST_DURATIONS}
-    inference_stats.update(cache_hit=_ZERO, cache_miss=_ZERO)
+                       for field in statistics.REQUEST_DURATIONS}
+    inference_stats.update(dict.fromkeys(statistics.CACHE_DURATIONS, _ZERO))
     return {
         "name": snapshot.model,
         "version": str(snapshot.version),
@@ -238,7 +236,7 @@ def _statistics_json(snapshot) -> dict:
         "inference_stats": inference_stats,
         "batch_stats": [{"batch_size": batch.batch_size,
                          **{field: _duration_json(getattr(batch, field))
-                            for field in _COMPUTE_DURATIONS}}
+                            for field in statistics.COMPUTE_DURATIONS}}
                         for batch in snapshot.batches],
     }
 

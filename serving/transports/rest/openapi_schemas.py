@@ -8,6 +8,8 @@ value); a model's own document narrows them to its signatures (signature_schemas
 
 from __future__ import annotations
 
+from serving.apis.oip.statistics import CACHE_DURATIONS, COMPUTE_DURATIONS, REQUEST_DURATIONS
+
 ANY = {}
 # A float answer. NaN, Infinity and -Infinity are written unquoted, as TF Serving writes them;
 # JSON has no such values, so no JSON Schema type names them: "none of the other types" is
@@ -50,9 +52,7 @@ _TRITON_TENSOR_CONFIG = {
 _DURATION = {"type": "object", "required": ["count", "ns"],
              "properties": {"count": {"type": "integer", "minimum": 0},
                             "ns": {"type": "integer", "minimum": 0}}}
-_REQUEST_DURATIONS = ("success", "fail", "queue", "compute_input", "compute_infer",
-                      "compute_output", "cache_hit", "cache_miss")
-_COMPUTE_DURATIONS = ("compute_input", "compute_infer", "compute_output")
+_INFERENCE_DURATIONS = (*REQUEST_DURATIONS, *CACHE_DURATIONS)
 _VERSION_STATISTICS = {
     "type": "object",
     "required": ["name", "version", "last_inference", "inference_count", "execution_count",
@@ -62,13 +62,13 @@ _VERSION_STATISTICS = {
         "last_inference": {"type": "integer", "description": "Milliseconds since the epoch."},
         "inference_count": {"type": "integer", "minimum": 0},
         "execution_count": {"type": "integer", "minimum": 0},
-        "inference_stats": {"type": "object", "required": list(_REQUEST_DURATIONS),
-                            "properties": dict.fromkeys(_REQUEST_DURATIONS, _DURATION)},
+        "inference_stats": {"type": "object", "required": list(_INFERENCE_DURATIONS),
+                            "properties": dict.fromkeys(_INFERENCE_DURATIONS, _DURATION)},
         "batch_stats": {"type": "array", "items": {
-            "type": "object", "required": ["batch_size", *_COMPUTE_DURATIONS],
+            "type": "object", "required": ["batch_size", *COMPUTE_DURATIONS],
             "properties": {"batch_size": {"type": "integer", "minimum": 0,
                                           "description": "0 for requests of an empty batch."},
-                           **dict.fromkeys(_COMPUTE_DURATIONS, _DURATION)}}}}}
+                           **dict.fromkeys(COMPUTE_DURATIONS, _DURATION)}}}}}
 
 
 def component_schemas() -> dict[str, dict]:
