@@ -83,8 +83,10 @@ def debug_string(value) -> str:
 
 def _as_python(value):
     """JSON values held in another form: numpy arrays (those orjson does not write: 0-d,
-    non-contiguous, other dtypes) as lists, dense_json.DenseArray by its `as_python()`."""
-    if isinstance(value, np.ndarray):
+    non-contiguous, other dtypes) as lists, numpy scalars (a row of several outputs, written by
+    json when a non-finite float makes orjson's text unusable) as Python numbers,
+    dense_json.DenseArray by its `as_python()`."""
+    if isinstance(value, (np.ndarray, np.generic)):
         return value.tolist()
     as_python = getattr(value, "as_python", None)
     if as_python is None:

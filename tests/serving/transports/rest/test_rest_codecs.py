@@ -44,6 +44,14 @@ def test_parse_errors_are_invalid_argument(body, message):
         json_io.parse_json_object(body)
 
 
+def test_dump_writes_numpy_scalars_beside_non_finite_floats():
+    """A row of several outputs holds numpy scalars; an infinity sends the document to json."""
+    ids, scores = np.array([7, 8], np.int64), np.array([np.inf, 0.5])
+    document = {"predictions": [{"ids": ids[row], "scores": scores[row]} for row in range(2)]}
+    assert json_io.dump_json(document) == (
+        b'{"predictions":[{"ids":7,"scores":Infinity},{"ids":8,"scores":0.5}]}')
+
+
 def test_dump_writes_non_finite_floats_as_tf_serving_does():
     assert json_io.dump_json({"v": [float("nan"), float("inf")]}) == b'{"v":[NaN,Infinity]}'
     assert json_io.dump_json({"v": np.array([1.5, -np.inf])}) == b'{"v":[1.5,-Infinity]}'

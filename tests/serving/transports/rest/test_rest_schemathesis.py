@@ -64,13 +64,23 @@ def _attack(schema) -> list[str]:
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def attack(case):
-            case.call_and_validate(checks=checks)
+            response = case.call()
+            case.validate_response(response, checks=_checks_for(case, response, checks))
 
         try:
             attack()
         except Exception as error:  # noqa: BLE001 - every operation is attacked, then reported
             failures.append(f"{operation.method.upper()} {operation.path}: {error}")
     return failures
+
+
+def _checks_for(case, response, checks) -> list:
+    """A request outside the document that the server still answers with 2xx (TF Serving feeds
+    any shape the graph can compute: {"inputs": 5.0} into a [-1] input gives a scalar) has an
+    answer the document cannot describe: its body is not held to the response schema."""
+    if case.meta.generation.mode.is_negative and 200 <= response.status_code < 300:
+        return [check for check in checks if check is not response_schema_conformance]
+    return checks
 
 
 def test_the_whole_api_survives_its_own_document(attacked_server):
