@@ -1,11 +1,15 @@
 """Predict: TensorFlow Serving's PredictRequest in, PredictResponse out (predict_util.cc).
 
-The gRPC service, the REST API (which builds the PredictRequest from its JSON) and warmup replay
-all run this, so a request gets the same checks, errors and answer whichever way it came.
+The gRPC service and warmup replay run `predict`, and the REST API runs `predict_arrays` on the
+tensors it decodes from JSON: both make the same checks and model call, so a request gets the
+same errors and answer whichever way it came.
 """
 
 from __future__ import annotations
 
+from typing import Mapping
+
+import numpy as np
 from tensorflow_serving.apis import predict_pb2
 
 from serving import contract, errors
@@ -50,6 +54,14 @@ def predict_on(servable, request: predict_pb2.PredictRequest, deadline: float | 
         ndarray_to_tensor_proto(array, use_tensor_content=settings.tensor_content_outputs,
                                 out=response.outputs[alias])
     return response
+
+
+def predict_arrays(servable, signature_name: str, inputs: Mapping[str, np.ndarray],
+                   deadline: float | None, settings: TfsSettings) -> dict[str, np.ndarray]:
+    """Predict's checks and model call on inputs a transport decoded itself (the REST API's
+    JSON), with no PredictRequest built only to be taken apart again."""
+    check_predict_signature(servable, signature_name, settings.check_method_name)
+    return servable.run(signature_name, inputs, [], deadline=deadline)
 
 
 def check_predict_signature(servable, signature_name: str, check_method_name: bool) -> None:

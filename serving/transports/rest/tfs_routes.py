@@ -9,24 +9,24 @@
 As TF Serving's REST handler does, each route turns its JSON into the API's request message, runs
 the same API function as the gRPC service, and prints the answer: protobuf responses the way TF
 Serving's REST layer does (proto field names, every field, int64 as strings), Predict outputs in
-its row or columnar JSON. Paths are matched case-insensitively, as TF Serving's regular
-expressions do.
+its row or columnar JSON. Predict alone skips the message: its JSON tensors go to the Predict
+API's checks and model call as numpy arrays (predict.predict_arrays), since building tensor
+protos only to decode them again cost the hot path more than the JSON did. Paths are matched
+case-insensitively, as TF Serving's regular expressions do.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from google.protobuf import json_format
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
-                                     get_model_status_pb2, model_pb2, predict_pb2, regression_pb2)
+                                     get_model_status_pb2, model_pb2, regression_pb2)
 
 from serving import contract, errors
 from serving.apis import endpoints
 from serving.apis.tfs import classify_regress, metadata, model_specs, predict, status
 from serving.apis.tfs.settings import TfsSettings
-from serving.apis.tfs.tensor_codec import ndarray_to_tensor_proto, tensor_proto_to_ndarray
 from serving.transports.rest import tfs_examples, tfs_tensors
 from serving.transports.rest.dense_json import parse_predict_body
 from serving.transports.rest.dispatcher import Route
@@ -94,8 +94,6 @@ class _TfsRoutes:
     def __init__(self, manager, settings: TfsSettings):
         self._manager = manager
         self._settings = settings
-        # REST decodes Predict outputs itself: tensor_content is the cheapest way to carry them.
-        self._predict_settings = dataclasses.replace(settings, tensor_content_outputs=True)
 
     def status(self, request: RestRequest, params: dict, call) -> RestResponse:
         status_request = get_model_status_pb2.GetModelStatusRequest(
@@ -113,11 +111,11 @@ class _TfsRoutes:
                               "metadata": {metadata.SIGNATURE_DEF_FIELD: _to_json(signature_defs)}})
 
     def predict(self, request: RestRequest, params: dict, call) -> RestResponse:
+        """Runs the decoded JSON tensors on the model directly: the same checks and model call
+        as the Predict API, without a PredictRequest built only to be taken apart again."""
         model_spec = _model_spec(params, call)
         document = parse_predict_body(request.body)
         signature_name = tfs_tensors.signature_name(document) or contract.DEFAULT_SIGNATURE
-        predict_request = predict_pb2.PredictRequest(model_spec=model_spec)
-        predict_request.model_spec.signature_name = signature_name
         # The JSON is decoded against the signature of the version that will run it.
         with model_specs.servable_for(self._manager, model_spec) as servable:
             signature_def = servable.signature_defs.get(signature_name)
@@ -126,12 +124,12 @@ class _TfsRoutes:
                     f'Serving signature name: "{signature_name}" not found in signature def')
             model_specs.note_signature(call, servable, signature_name)
             inputs = tfs_tensors.decode_predict_inputs(document, signature_def.inputs)
-            predict_request.model_spec.version.value = servable.version
-        for alias, array in inputs.arrays.items():
-            ndarray_to_tensor_proto(array, out=predict_request.inputs[alias])
-        response = predict.predict(self._manager, predict_request, call, self._predict_settings)
-        outputs = {alias: tensor_proto_to_ndarray(tensor, alias)
-                   for alias, tensor in response.outputs.items()}
+            outputs = predict.predict_arrays(servable, signature_name, inputs.arrays,
+                                             call.deadline, self._settings)
+            call.served_by(servable.version)
+        if self._settings.request_logger is not None:
+            self._settings.request_logger.log_infer(model_spec.name, servable.version,
+                                                    signature_name, inputs.arrays, (), outputs)
         return json_response(tfs_tensors.encode_predict_outputs(outputs, inputs.format))
 
     def classify(self, request: RestRequest, params: dict, call) -> RestResponse:

@@ -23,6 +23,18 @@ def test_float32_values_print_as_numpy_prints_float32():
     assert [repr(value) for value in converted.tolist()] == [repr(float(str(value))) for value in values]
 
 
+@pytest.mark.parametrize("size", [1, 10, 47, 48, 64])
+def test_float32_values_of_small_and_large_arrays_print_alike(size):
+    """Arrays under 48 values are converted one by one, the rest vectorised: both print each
+    value as numpy prints the float32."""
+    rng = np.random.default_rng(size)
+    values = (rng.standard_normal(size) * 10.0 ** rng.integers(-20, 20, size)).astype(np.float32)
+    values[: min(size, 4)] = np.array([0.1, 16777217, 2.05, 1e-45], np.float32)[: min(size, 4)]
+    converted = json_io.float32_values(values.reshape(1, size))
+    assert converted.dtype == np.float64 and converted.shape == (1, size)
+    assert [repr(value) for value in converted.ravel().tolist()] == [repr(float(str(value))) for value in values]
+
+
 def test_float32_values_keep_nan_and_infinities():
     converted = json_io.float32_values(np.array([[np.nan, np.inf], [-np.inf, 1.5]], np.float32))
     assert np.isnan(converted[0, 0]) and converted[0, 1] == np.inf and converted[1].tolist() == [-np.inf, 1.5]
