@@ -1,9 +1,9 @@
 """REST throughput with a C load generator: zoo-serve's REST port against its own gRPC port and,
 where installed, KServe's REST server, side by side in one run.
 
-    python benchmarks/rest.py                        # c=1,8,32,128, 10 s a level
-    python benchmarks/rest.py --quick                # a smoke run: c=1,8, 1 s levels
-    python benchmarks/rest.py --concurrency 32 --duration 20
+    python benchmarks/rest.py                        # c=1,8,32,128, 10 s a level, 3 rounds
+    python benchmarks/rest.py --quick                # a smoke run: c=1,8, 1 s levels, 1 round
+    python benchmarks/rest.py --concurrency 32 --duration 20 --rounds 5
 
 The reference CNN (28x28x1, benchmarks/serving.py's export) is served by `zoo-serve` (batching
 off). `wrk` (Debian's package: `apt-get install wrk`) posts the same 7 KB
@@ -14,16 +14,21 @@ client takes little of the machine from the server. The same server is then driv
 in process: decoding the JSON body against decoding the same tensor from a PredictRequest.
 Where benchmarks/peers.py's KServe is installed, its REST v1 server gets the same wrk runs.
 
-One table is printed, the ratios last, and everything goes to a JSON file. Without wrk the
+All servers are up at once and take turns at each concurrency, `--rounds` times: the load of a
+shared machine drifts over minutes (on the 2-core machine one level's req/s moved 30% between
+runs), and taking turns puts that drift on every server alike. One table of each level's median
+over the rounds is printed, the ratios last, and every round's figures go to a JSON file. Without wrk the
 benchmark says how to install it and exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,32 +93,90 @@ def wrk_level(url: str, script: Path, concurrency: int, duration: float, warmup:
             "requests": result["requests"]}
 
 
-def rest_levels(label: str, url: str, script: Path, options, server=None) -> list[dict]:
-    """wrk at every level against `url`; with `server` (anything with cpu_seconds() and
+def rest_level(label: str, url: str, script: Path, concurrency: int, options,
+               server=None) -> dict:
+    """wrk at one level against `url`; with `server` (anything with cpu_seconds() and
     peak_rss_mb(): a ServerProcess, the KServe peer), its CPU per request and peak RSS."""
+    cpu_before = server.cpu_seconds() if server else None
+    row = wrk_level(url, script, concurrency, options.duration, options.warmup)
+    if server:
+        answered = row["requests"] * (options.duration + options.warmup) / options.duration
+        row["server_cpu_us_per_request"] = (
+            1e6 * (server.cpu_seconds() - cpu_before) / answered if answered else None)
+        row["peak_rss_mb"] = server.peak_rss_mb()
+    print(f"  {label} REST c={concurrency}: {row['rps']:.0f} req/s, p50 {row['p50_ms']:.2f} ms, "
+          f"p99 {row['p99_ms']:.2f} ms, non-2xx {row['non_2xx']}", flush=True)
+    return {"server": label, "protocol": "REST", **row}
+
+
+def grpc_level(server, concurrency: int, options) -> dict:
+    """`zoo bench` (batch-1 TF Serving Predicts) at one level against zoo-serve's gRPC port."""
+    [row] = serving_benchmark.run_levels(server, MODEL, [concurrency], options.duration,
+                                         options.warmup, label="zoo-serve gRPC")
+    return {"server": "zoo-serve", "protocol": "gRPC", "concurrency": row["concurrency"],
+            "rps": row["qps"], "p50_ms": row["p50_ms"], "p99_ms": row["p99_ms"],
+            "non_2xx": row["errors"], "socket_errors": 0,
+            "server_cpu_us_per_request": row["server_cpu_us_per_request"],
+            "peak_rss_mb": row["peak_rss_mb"]}
+
+
+def run_rounds(version_dir: str, script: Path, workdir: Path, options
+               ) -> tuple[list[dict], str]:
+    """Every level on every server, `options.rounds` times, the servers taking turns at each
+    concurrency; one row per level run, and what became of the peer ("measured" or why not)."""
+    from benchmarks import peers
+
+    with contextlib.ExitStack() as stack:
+        server = serving_benchmark.ServerProcess.model_server(
+            MODEL, str(Path(version_dir).parent), workdir, None,
+            serving_benchmark.MODELS[MODEL].server_flags)
+        stack.callback(server.stop)
+        targets = [("zoo-serve", f"http://127.0.0.1:{server.rest_port}{PREDICT_PATH}", server)]
+        peer_note = "left out (--no-peer)"
+        if not options.no_peer:
+            status = peers.kserve_status()
+            peer_note = status.message() if not status.installed else "measured"
+            if status.installed:
+                print("starting KServe", flush=True)
+                kserve = stack.enter_context(peers.kserve_peer(
+                    version_dir, MODEL, server_flags=serving_benchmark.MODELS[MODEL].server_flags))
+                targets.append(("KServe", f"{kserve.rest_url}{PREDICT_PATH}", kserve))
+        rows = []
+        for round_number in range(1, options.rounds + 1):
+            print(f"== round {round_number} of {options.rounds}", flush=True)
+            for concurrency in options.concurrency:
+                for label, url, target in targets:
+                    rows.append({"round": round_number,
+                                 **rest_level(label, url, script, concurrency, options, target)})
+                rows.append({"round": round_number, **grpc_level(server, concurrency, options)})
+    return rows, peer_note
+
+
+def median_rows(runs: list[dict]) -> list[dict]:
+    """One row per server, protocol and concurrency, in the order they first ran: the median of
+    its rounds for req/s, latencies and CPU; non-2xx and socket errors summed; the highest RSS."""
+    groups: dict[tuple, list[dict]] = {}
+    for run in runs:
+        groups.setdefault((run["server"], run["protocol"], run["concurrency"]), []).append(run)
+    order = list(dict.fromkeys((run["server"], run["protocol"]) for run in runs))
     rows = []
-    for concurrency in options.concurrency:
-        cpu_before = server.cpu_seconds() if server else None
-        row = wrk_level(url, script, concurrency, options.duration, options.warmup)
-        if server:
-            answered = row["requests"] * (options.duration + options.warmup) / options.duration
-            row["server_cpu_us_per_request"] = (
-                1e6 * (server.cpu_seconds() - cpu_before) / answered if answered else None)
-            row["peak_rss_mb"] = server.peak_rss_mb()
-        rows.append({"server": label, "protocol": "REST", **row})
-        print(f"  {label} REST c={concurrency}: {row['rps']:.0f} req/s, p50 {row['p50_ms']:.2f} ms, "
-              f"p99 {row['p99_ms']:.2f} ms, non-2xx {row['non_2xx']}", flush=True)
+    for (server, protocol, concurrency), group in sorted(
+            groups.items(), key=lambda item: (order.index(item[0][:2]), item[0][2])):
+        rows.append({
+            "server": server, "protocol": protocol, "concurrency": concurrency,
+            "rounds": len(group),
+            **{key: _median(run.get(key) for run in group)
+               for key in ("rps", "p50_ms", "p99_ms", "server_cpu_us_per_request")},
+            "non_2xx": sum(run["non_2xx"] for run in group),
+            "socket_errors": sum(run["socket_errors"] for run in group),
+            "peak_rss_mb": max((run.get("peak_rss_mb") or 0 for run in group), default=0),
+        })
     return rows
 
 
-def grpc_levels(server, options) -> list[dict]:
-    rows = serving_benchmark.run_levels(server, MODEL, options.concurrency, options.duration,
-                                        options.warmup, label="zoo-serve gRPC")
-    return [{"server": "zoo-serve", "protocol": "gRPC", "concurrency": row["concurrency"],
-             "rps": row["qps"], "p50_ms": row["p50_ms"], "p99_ms": row["p99_ms"],
-             "non_2xx": row["errors"], "socket_errors": 0,
-             "server_cpu_us_per_request": row["server_cpu_us_per_request"],
-             "peak_rss_mb": row["peak_rss_mb"]} for row in rows]
+def _median(values) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def decode_costs(body: bytes, seconds: float) -> dict:
@@ -152,19 +215,6 @@ def decode_costs(body: bytes, seconds: float) -> dict:
             calls += 1
         costs[name] = 1e6 * (time.perf_counter() - started) / calls
     return costs
-
-
-def peer_rows(version_dir: str, script: Path, options) -> tuple[list[dict], str | None]:
-    """KServe's REST v1 under the same wrk runs (same TensorFlow thread flags), or ([], why not)."""
-    from benchmarks import peers
-
-    status = peers.kserve_status()
-    if not status.installed:
-        return [], status.message()
-    with peers.kserve_peer(version_dir, MODEL,
-                           server_flags=serving_benchmark.MODELS[MODEL].server_flags) as kserve:
-        url = f"{kserve.rest_url}{PREDICT_PATH}"
-        return rest_levels("KServe", url, script, options, kserve), None
 
 
 def ratios(rows: list[dict], costs: dict) -> list[str]:
@@ -220,20 +270,24 @@ def parse_arguments(argv=None):
     parser.add_argument("--concurrency", default="1,8,32,128", help="levels, comma-separated")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per level")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per level")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times every level runs on every server; the table shows medians")
     parser.add_argument("--no-peer", action="store_true", help="leave KServe out even if installed")
     parser.add_argument("--output", default=str(REPO_ROOT / "runs" / "benchmarks" / "rest.json"),
                         help="where the JSON results go")
-    parser.add_argument("--quick", action="store_true", help="smoke run: c=1,8, 1 s levels, no peer")
+    parser.add_argument("--quick", action="store_true", help="smoke run: c=1,8, 1 s levels, one round, no peer")
     options = parser.parse_args(argv)
     if options.quick:
         options.concurrency, options.duration, options.warmup = "1,8", 1.0, 0.5
-        options.no_peer = True
+        options.no_peer, options.rounds = True, 1
     try:
         options.concurrency = [int(value) for value in options.concurrency.split(",")]
     except ValueError:
         parser.error(f"--concurrency must be integers. Received: {options.concurrency!r}")
     if any(value < 1 for value in options.concurrency) or options.duration <= 0:
         parser.error("concurrency levels and --duration must be positive")
+    if options.rounds < 1:
+        parser.error(f"--rounds must be at least 1. Received: {options.rounds}")
     return options
 
 
@@ -253,34 +307,21 @@ def main(argv=None) -> int:
         (workdir / "body.json").write_bytes(body)
         script = workdir / "predict.lua"
         script.write_text(WRK_SCRIPT.format(body_path=workdir / "body.json"))
-        server = serving_benchmark.ServerProcess.model_server(
-            MODEL, str(Path(version_dir).parent), workdir, None,
-            serving_benchmark.MODELS[MODEL].server_flags)
-        try:
-            print("== zoo-serve", flush=True)
-            rows = rest_levels("zoo-serve", f"http://127.0.0.1:{server.rest_port}{PREDICT_PATH}",
-                               script, options, server)
-            rows += grpc_levels(server, options)
-        finally:
-            server.stop()
-        peer_note = "left out (--no-peer)"
-        if not options.no_peer:
-            print("== KServe", flush=True)
-            peer, reason = peer_rows(version_dir, script, options)
-            rows += peer
-            peer_note = reason or "measured"
+        runs, peer_note = run_rounds(version_dir, script, workdir, options)
         costs = decode_costs(body, seconds=0.5 if options.quick else 3.0)
+    rows = median_rows(runs)
     targets = ratios(rows, costs)
     print()
     print(format_table(rows))
-    print(f"KServe: {peer_note}")
+    print(f"median of {options.rounds} round{'s' if options.rounds > 1 else ''}; KServe: {peer_note}")
     for line in targets:
         print(line)
     report = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
               "seconds": time.time() - started, "cpu_count": os.cpu_count(),
               "load_average_before": load_before, "load_average_after": os.getloadavg(),
               "body_bytes": len(body), "duration": options.duration, "warmup": options.warmup,
-              "peer": peer_note, "rows": rows, "decode_costs_us": costs, "targets": targets}
+              "peer": peer_note, "rounds": options.rounds, "rows": rows, "runs": runs,
+              "decode_costs_us": costs, "targets": targets}
     output = Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2))

@@ -69,3 +69,18 @@ def test_each_missed_target_says_not_met(bench):
 
     assert [line.rsplit(": ", 1)[1] for line in lines[:-1]] == ["NOT met"] * 5
     assert "700 -> 433" in lines[0] and "39%" in lines[1] and "0.68x" in lines[2]
+
+
+def test_levels_are_reported_as_medians_of_their_rounds(bench):
+    runs = [{"round": round_number, **_row(server, protocol, 32, rps, failures=failures)}
+            for round_number, (rest_rps, grpc_rps, failures) in enumerate(
+                [(1000, 1500, 0), (1400, 1300, 1), (1200, 1400, 0)], start=1)
+            for server, protocol, rps in (("zoo-serve", "REST", rest_rps),
+                                          ("KServe", "REST", rest_rps / 2),
+                                          ("zoo-serve", "gRPC", grpc_rps))]
+
+    rows = bench.median_rows(runs)
+
+    assert [(row["server"], row["protocol"], row["rps"], row["rounds"]) for row in rows] == [
+        ("zoo-serve", "REST", 1200, 3), ("KServe", "REST", 600, 3), ("zoo-serve", "gRPC", 1400, 3)]
+    assert rows[0]["non_2xx"] == 1 and rows[0]["server_cpu_us_per_request"] == 900.0
