@@ -152,7 +152,8 @@ FLAGS: tuple[Flag, ...] = (
          "Port for the HTTP/REST API (TF Serving's /v1 API, the Open Inference Protocol's /v2 "
          "endpoints, the Prometheus page), bound on --grpc_bind_address; 0 turns it off."),
     Flag("rest_api_num_threads", SERVER, _parse_int,
-         "Threads running HTTP/REST model calls at once.", default_text="4 x CPU count"),
+         "Threads running HTTP/REST model calls at once.",
+         default_text="4 x CPU count, plus enough to fill the batches with --enable_batching"),
     Flag("rest_api_timeout_in_ms", SERVER, _parse_int,
          "An HTTP/REST model call not answered within this time gets 504; 0 or less waits "
          "without limit."),

@@ -123,7 +123,8 @@ class ModelServer:
         self.manager = ModelManager(model_config.model_configs(config),
                                     **_manager_arguments(options, self._batching, settings))
         guard = Guard(self.security.token)
-        self.rest = _rest_server(options, self.manager, guard, settings, self.security)
+        self.rest = _rest_server(options, self.manager, guard, settings, self.security,
+                                 threads=_rest_threads(options, self._batching))
         self.grpc = GrpcTransport(self.manager, guard, self.security, options, settings,
                                   threads=_grpc_threads(options, self._batching))
 
@@ -176,15 +177,25 @@ def _batching_policy(options: ServerOptions):
 
 def _grpc_threads(options: ServerOptions, batching) -> int:
     """Threads for gRPC calls: --grpc_max_threads, else TF Serving's 4 per CPU plus, with
-    batching, enough calls waiting on the batcher to fill every batch slot and the next batch."""
-    if options.grpc_max_threads:
-        return options.grpc_max_threads
-    threads = options.grpc_threads
-    if batching is not None:
-        from serving.batching import threads_to_fill_batches
+    batching, the calls it takes to fill the batches (see _threads_with_batching)."""
+    return options.grpc_max_threads or _threads_with_batching(options.grpc_threads, batching)
 
-        threads += threads_to_fill_batches(batching.options)
-    return threads
+
+def _rest_threads(options: ServerOptions, batching) -> int:
+    """Threads for REST model calls: --rest_api_num_threads, else TF Serving's 4 per CPU plus,
+    with batching, the calls it takes to fill the batches (see _threads_with_batching)."""
+    return options.rest_api_num_threads or _threads_with_batching(options.rest_threads, batching)
+
+
+def _threads_with_batching(threads: int, batching) -> int:
+    """`threads` plus, with batching, enough calls waiting on the batcher to fill every batch
+    slot and the next batch: a waiting call holds its thread, so a transport with fewer threads
+    caps every batch at its thread count (8 on 2 cores, with max_batch_size 32)."""
+    if batching is None:
+        return threads
+    from serving.batching import threads_to_fill_batches
+
+    return threads + threads_to_fill_batches(batching.options)
 
 
 def _manager_arguments(options: ServerOptions, batching, settings) -> dict:
@@ -204,7 +215,7 @@ def _manager_arguments(options: ServerOptions, batching, settings) -> dict:
     )
 
 
-def _rest_server(options: ServerOptions, manager, guard, settings, security):
+def _rest_server(options: ServerOptions, manager, guard, settings, security, threads: int):
     """The REST server --rest_api_port asks for (None when it is 0), with the Prometheus page if
     --monitoring_config_file enables it.
 
@@ -225,7 +236,8 @@ def _rest_server(options: ServerOptions, manager, guard, settings, security):
     from serving.metrics.page import metrics_page
     from serving.transports.rest.rest_server import RestServer
 
-    return RestServer(manager, guard, options, settings, metrics_path=metrics_path,
+    return RestServer(manager, guard, options, settings, threads=threads,
+                      metrics_path=metrics_path,
                       metrics_page=lambda: metrics_page(manager),
                       ssl_context=security.tls.ssl_context() if security.tls else None)
 

@@ -29,12 +29,14 @@ from serving.transports.ports import check_port_free
 class RestServer:
     """The REST listener of one ModelServer, answering from `manager` under `guard`.
 
-    `metrics_page` (a callable returning the Prometheus text, None: no page) is served at
-    `metrics_path`. `ssl_context` (None: plain HTTP) serves TLS.
+    `threads` (None: options.rest_threads) run the model calls. `metrics_page` (a callable
+    returning the Prometheus text, None: no page) is served at `metrics_path`. `ssl_context`
+    (None: plain HTTP) serves TLS.
     """
 
     def __init__(self, manager, guard: Guard, options: ServerOptions, settings: TfsSettings, *,
-                 metrics_path: str | None = None, metrics_page=None, ssl_context=None):
+                 threads: int | None = None, metrics_path: str | None = None, metrics_page=None,
+                 ssl_context=None):
         routes = []
         if metrics_path:
             routes.append(_metrics_route(metrics_path, metrics_page))
@@ -44,7 +46,7 @@ class RestServer:
                                  docs_page=options.rest_api_docs)
         self.dispatcher = RestDispatcher(
             routes, guard,
-            num_threads=options.rest_threads,
+            num_threads=threads or options.rest_threads,
             timeout_seconds=options.rest_timeout_seconds,
             cors=options.rest_api_enable_cors_support,
         )

@@ -4,6 +4,7 @@ and --grpc_max_threads refusing calls beyond its limit."""
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import time
 
 import grpc
@@ -11,6 +12,8 @@ import numpy as np
 import pytest
 from tests.support import savedmodels
 from tests.support.batching_helpers import WAIT_SECONDS, export_sleeper
+from tests.support.http_harness import http_call
+from tests.support.server_harness import free_port
 from tensorflow_serving.apis import prediction_service_pb2_grpc, regression_pb2
 
 from serving.batching import PER_MODEL_FILE
@@ -160,6 +163,35 @@ def test_unusable_per_model_file_fails_that_versions_load_with_the_reason(per_mo
     assert status.state == "END"
     assert status.error_code == grpc.StatusCode.INVALID_ARGUMENT
     assert PER_MODEL_FILE in status.error_message and "max_batch_size: 4" in status.error_message
+
+
+def test_rest_calls_fill_batches_beyond_the_default_four_threads_per_cpu(
+        start_model_server, tmp_path):
+    """Each REST call waiting on the batcher holds a pool thread: with batching on, the default
+    pool grows by what filling the batches takes, so more concurrent calls than 4 per CPU (TF
+    Serving's default pool) share one batch instead of waiting for a second and third."""
+    calls = 4 * (os.cpu_count() or 1) + 8
+    export_sleeper(tmp_path / "sleeper", 1, sleep_seconds=SLEEP_SECONDS)
+    params = tmp_path / "batching.txt"
+    params.write_text(f"max_batch_size {{ value: {2 * calls} }} batch_timeout_micros "
+                      "{ value: 100000 } num_batch_threads { value: 1 } ")
+    server = start_model_server(f"--model_base_path={tmp_path / 'sleeper'}", "--model_name=sleeper",
+                                "--file_system_poll_wait_seconds=0", "--enable_batching",
+                                f"--batching_parameters_file={params}",
+                                f"--rest_api_port={free_port()}")
+    batches_before, rows_before = batches_recorded("sleeper")
+
+    with concurrent.futures.ThreadPoolExecutor(calls) as pool:
+        answers = list(pool.map(lambda value: http_call(
+            server.server.rest.port, "POST", "/v1/models/sleeper:predict",
+            {"instances": [float(value)]}), range(calls)))
+
+    assert [answer.status for answer in answers] == [200] * calls
+    assert [answer.json()["predictions"] for answer in answers] == [[2.0 * value]
+                                                                   for value in range(calls)]
+    batches_after, rows_after = batches_recorded("sleeper")
+    # The first call runs at once on the idle batcher; every other one joins the next batch.
+    assert rows_after - rows_before == calls and batches_after - batches_before <= 2
 
 
 def test_grpc_max_threads_refuses_calls_beyond_the_limit_with_resource_exhausted(
