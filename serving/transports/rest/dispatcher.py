@@ -114,8 +114,6 @@ class RestDispatcher:
         except RuntimeError:  # the pool was shut down: the server is stopping
             raise errors.Unavailable("The server is shutting down") from None
         try:
-            if self._timeout_seconds is None:  # no timer to arm and disarm per request
-                return await asyncio.wrap_future(future)
             async with asyncio.timeout(self._timeout_seconds):
                 return await asyncio.wrap_future(future)
         except TimeoutError:
