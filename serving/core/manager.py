@@ -204,6 +204,14 @@ class ModelManager:
                 return model is not None and model.configured and model.has_available()
             return all(model.has_available() for model in self._models.values() if model.configured)
 
+    def available_versions(self, name: str) -> list[int]:
+        """The AVAILABLE versions of a model, in version order (empty for an unknown model or
+        one with no version loaded yet)."""
+        with self._lock:
+            model = self._models.get(name)
+            return sorted(number for number, record in model.versions.items()
+                          if record.state == AVAILABLE) if model is not None else []
+
     def labels(self, name: str) -> dict[str, int]:
         """The version labels in force for a model (empty for an unknown model)."""
         with self._lock:

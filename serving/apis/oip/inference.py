@@ -21,6 +21,7 @@ import serving
 from serving import contract, errors
 from serving.apis.oip import datatypes
 from serving.core import SAVED_MODEL, TFLITE
+from serving.core.model_versions import AVAILABLE
 
 SERVER_NAME = "tfzoo"
 # Triton's platform names for the files a version can be loaded from.
@@ -28,7 +29,6 @@ PLATFORMS = {SAVED_MODEL: "tensorflow_savedmodel", TFLITE: "tensorflow_lite"}
 DEFAULT_SIGNATURE = contract.DEFAULT_SIGNATURE
 # The request parameter that picks a signature other than serving_default.
 SIGNATURE_PARAMETER = "signature_name"
-_AVAILABLE = "AVAILABLE"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +130,7 @@ def model_ready(manager, name: str, version: str, call) -> bool:
             return True
     if number is None:
         return manager.is_ready(name)
-    return any(status.state == _AVAILABLE for status in manager.status(name, number))
+    return any(status.state == AVAILABLE for status in manager.status(name, number))
 
 
 def model_metadata(manager, name: str, version: str, call) -> ModelMetadata:
@@ -154,8 +154,7 @@ def model_metadata(manager, name: str, version: str, call) -> ModelMetadata:
     if version:
         versions = (str(served_version),)
     else:
-        versions = tuple(str(status.version) for status in manager.status(name)
-                         if status.state == _AVAILABLE)
+        versions = tuple(str(number) for number in manager.available_versions(name))
     return ModelMetadata(
         name=name,
         versions=versions,

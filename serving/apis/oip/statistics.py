@@ -13,7 +13,6 @@ from serving import errors
 from serving.apis.oip.inference import parse_version
 from serving.metrics import StatisticsSnapshot, statistics_snapshot
 
-_AVAILABLE = "AVAILABLE"
 # The durations Triton's statistics report, by their field names in its messages and documents
 # (and in StatisticsSnapshot): each model execution's, then each request's. The cache ones are
 # always zero: the server keeps no response cache.
@@ -48,9 +47,5 @@ def model_statistics(manager, name: str, version: str, call) -> tuple[Statistics
 
 
 def _available_versions(manager, name: str) -> tuple[StatisticsSnapshot, ...]:
-    try:
-        statuses = manager.status(name)
-    except errors.NotFound:  # no version on disk yet
-        return ()
-    return tuple(statistics_snapshot(name, status.version) for status in statuses
-                 if status.state == _AVAILABLE)
+    return tuple(statistics_snapshot(name, number)
+                 for number in manager.available_versions(name))

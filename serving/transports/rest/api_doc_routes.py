@@ -25,7 +25,6 @@ from serving.transports.rest.openapi_operation import (HTML, JSON, MODEL_PARAMET
                                                        OperationDoc)
 
 SPEC_PATH = "/v1/openapi.json"
-_AVAILABLE = "AVAILABLE"
 _MODEL = {"model": {**MODEL_PARAMETER, "pattern": "^[^/:]+$"}}
 
 SPEC_DOC = OperationDoc("openApiDocument", "This document: the OpenAPI 3.1 description of the "
@@ -62,8 +61,7 @@ def api_doc_routes(routes: Sequence[Route], manager, *, requires_token: bool,
         call.target(name)
         with manager.servable(name) as servable:
             signature_defs = dict(servable.signature_defs)
-        versions = [status.version for status in manager.status(name)
-                    if status.state == _AVAILABLE]
+        versions = manager.available_versions(name)
         return json_response(model_openapi_document(
             served, name, signature_defs, versions, manager.labels(name),
             requires_token=requires_token))

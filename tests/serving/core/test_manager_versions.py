@@ -53,6 +53,14 @@ def test_version_policy_decides_which_versions_load(make_manager, three_versions
     assert _states(manager) == {version: "AVAILABLE" for version in loaded}
 
 
+def test_available_versions_are_listed_in_order_and_empty_for_unknown_models(
+        make_manager, three_versions):
+    manager = make_manager(_models(three_versions, VersionPolicy(
+        kind="specific", versions=frozenset({3, 1, 9}))))
+    assert manager.available_versions("m") == [1, 3]
+    assert manager.available_versions("unknown") == []
+
+
 def test_missing_base_path_is_reported_and_polled_until_it_appears(make_manager, tmp_path,
                                                                   wait_until):
     base = tmp_path / "later"
@@ -61,7 +69,7 @@ def test_missing_base_path_is_reported_and_polled_until_it_appears(make_manager,
         manager.status("m")
     assert caught.value.message.startswith(
         f"Could not find any versions of model m: Could not find base path {base} for servable m")
-    assert not manager.is_ready("m")
+    assert not manager.is_ready("m") and manager.available_versions("m") == []
     write_version(base, 1)
     wait_until(lambda: manager.is_ready("m"), message="model appears once its base path exists")
     assert _answer(manager) == [3.0]
