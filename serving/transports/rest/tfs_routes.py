@@ -122,7 +122,7 @@ class _TfsRoutes:
             if signature_def is None:
                 raise errors.InvalidArgument(
                     f'Serving signature name: "{signature_name}" not found in signature def')
-            model_specs.note_signature(call, servable, signature_name)
+            call.signature_name = signature_name
             inputs = tfs_tensors.decode_predict_inputs(document, signature_def.inputs)
             outputs = predict.predict_arrays(servable, signature_name, inputs.arrays,
                                              call.deadline, self._settings)
