@@ -19,7 +19,7 @@ import urllib.parse
 from typing import Iterable, Mapping, Sequence
 
 import serving
-from serving.transports.rest.openapi_operation import JSON, PATH_PARAMETERS, OperationDoc
+from serving.transports.rest.openapi_operation import BINARY, JSON, PATH_PARAMETERS, OperationDoc
 from serving.transports.rest.openapi_schemas import component_schemas
 from serving.transports.rest.signature_schemas import model_components
 
@@ -147,7 +147,7 @@ def _responses(doc: OperationDoc) -> dict:
         content = {doc.response_media: {"schema": (_ref(doc.response) if doc.response
                                                    else {"type": "string"})}}
     if doc.binary:
-        content["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
+        content[BINARY] = {"schema": {"type": "string", "format": "binary"}}
     description = doc.summary + (". With binary outputs (application/octet-stream): the JSON "
                                  "header, Inference-Header-Content-Length bytes long, then the "
                                  "raw tensors" if doc.binary else "")
