@@ -36,7 +36,7 @@ def add_parsers(subparsers) -> None:
     replay.add_argument("--timeout", type=positive_float, default=30.0,
                         help="seconds per request (default: %(default)s)")
     add_connection_arguments(replay)
-    replay.set_defaults(handler=run_replay)
+    replay.set_defaults(handler=run_replay, uses_tensorflow=True)
 
 
 def run_replay(args: argparse.Namespace) -> int:

@@ -54,3 +54,15 @@ def test_the_demo_prints_no_tensorflow_line(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert cpp_log_lines(result.stdout + result.stderr) == []
     assert result.stdout.startswith("devices: ")
+
+
+@pytest.mark.slow  # a fresh process imports TensorFlow to read the log
+def test_zoo_replay_prints_no_tensorflow_line(tmp_path):
+    log = tmp_path / "empty.log"
+    log.write_bytes(b"")
+    result = run_as_a_user("-m", "zoo.cli.main", "replay", str(log), "--server", "127.0.0.1:1",
+                           "--model", "m")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and cpp_log_lines(result.stdout) == []
+    assert result.stdout.strip().endswith("0 matched, 0 differed, 0 failed, 0 not compared")
