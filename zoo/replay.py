@@ -47,10 +47,6 @@ class Outcome:
     differences: tuple[str, ...] = ()
     error: str | None = None
 
-    @property
-    def matched(self) -> bool:
-        return self.error is None and not self.differences
-
 
 def read_prediction_logs(path: str) -> Iterator:
     """The PredictionLog records of a TFRecord file, in order.

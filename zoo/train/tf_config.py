@@ -43,10 +43,6 @@ class ClusterRole:
     task_index: int
 
     @property
-    def name(self) -> str:
-        return f"{self.task_type}-{self.task_index}" if self.task_type else "local"
-
-    @property
     def is_chief(self) -> bool:
         """The one task that writes checkpoints, logs, metrics and the export."""
         if self.task_type is None:
