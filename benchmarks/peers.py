@@ -355,7 +355,7 @@ def median_rows(runs: list[dict]) -> list[dict]:
                 errors_by_code[code] = errors_by_code.get(code, 0) + count
         rows.append({
             "server": server, "concurrency": concurrency, "rounds": len(group),
-            **{key: _median(run[key] for run in group)
+            **{key: median_of_known(run[key] for run in group)
                for key in ("qps", "p50_ms", "p99_ms", "server_cpu_us_per_request")},
             "errors": sum(run["errors"] for run in group), "errors_by_code": errors_by_code,
             "peak_rss_mb": max(run["peak_rss_mb"] for run in group),
@@ -363,7 +363,8 @@ def median_rows(runs: list[dict]) -> list[dict]:
     return rows
 
 
-def _median(values) -> float | None:
+def median_of_known(values) -> float | None:
+    """The median of the values that are not None (None when none is known)."""
     known = [value for value in values if value is not None]
     return statistics.median(known) if known else None
 

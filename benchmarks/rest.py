@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ sys.path[:] = [entry for entry in sys.path
                if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks import peers  # noqa: E402
 from benchmarks import serving as serving_benchmark  # noqa: E402
 
 MODEL = "cnn"
@@ -124,8 +124,6 @@ def run_rounds(version_dir: str, script: Path, workdir: Path, options
                ) -> tuple[list[dict], str]:
     """Every level on every server, `options.rounds` times, the servers taking turns at each
     concurrency; one row per level run, and what became of the peer ("measured" or why not)."""
-    from benchmarks import peers
-
     with contextlib.ExitStack() as stack:
         server = serving_benchmark.ServerProcess.model_server(
             MODEL, str(Path(version_dir).parent), workdir, None,
@@ -165,18 +163,13 @@ def median_rows(runs: list[dict]) -> list[dict]:
         rows.append({
             "server": server, "protocol": protocol, "concurrency": concurrency,
             "rounds": len(group),
-            **{key: _median(run.get(key) for run in group)
+            **{key: peers.median_of_known(run.get(key) for run in group)
                for key in ("rps", "p50_ms", "p99_ms", "server_cpu_us_per_request")},
             "non_2xx": sum(run["non_2xx"] for run in group),
             "socket_errors": sum(run["socket_errors"] for run in group),
             "peak_rss_mb": max((run.get("peak_rss_mb") or 0 for run in group), default=0),
         })
     return rows
-
-
-def _median(values) -> float | None:
-    known = [value for value in values if value is not None]
-    return statistics.median(known) if known else None
 
 
 def decode_costs(body: bytes, seconds: float) -> dict:
