@@ -8,6 +8,9 @@ Scheduling, per version:
 - `num_batch_threads` threads run batches. A batch runs when a slot is free and it is full,
   or its oldest request has waited `batch_timeout_micros` (TF Serving's rule), or the batcher
   is stopping. At most `num_batch_threads` batches (inline requests included) run at once.
+- `run_async` is `run` for callers on an asyncio event loop (the gRPC transport): the request
+  waits as a future that the batch thread resolves, holding no thread, and a request that finds
+  the batcher idle goes straight to a batch thread instead of running inline.
 - Every request may carry a deadline (time.monotonic() seconds): an expired request is never
   run; it is answered DEADLINE_EXCEEDED, whether it expired before queueing, while queued, or
   before its batch started.
@@ -19,10 +22,13 @@ merge, run and split; the observer hears about every batch and every queued requ
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import copy
+import functools
 import threading
 import time
+import weakref
 from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
@@ -60,10 +66,10 @@ class _Task:
     """One request (or one chunk of a split request) and, once done, its outputs or error."""
 
     __slots__ = ("key", "feeds", "size", "deadline", "enqueued_at", "state", "batch", "done",
-                 "outputs", "error", "timing")
+                 "on_finish", "outputs", "error", "timing")
 
     def __init__(self, key: tuple, feeds: Mapping[str, np.ndarray], size: int,
-                 deadline: float | None):
+                 deadline: float | None, on_finish: Callable[["_Task"], None] | None = None):
         self.key = key
         self.feeds = feeds
         self.size = size
@@ -71,10 +77,13 @@ class _Task:
         self.enqueued_at = 0.0
         self.state = _QUEUED
         self.batch: _Batch | None = None
-        # Held until the task finishes: the waiter blocks acquiring it. A bare lock is the
-        # cheapest one-shot signal between two threads (an Event is a Condition and two locks).
-        self.done = threading.Lock()
-        self.done.acquire()
+        # Without `on_finish` (called by the thread that finishes the task), held until the task
+        # finishes: the waiter blocks acquiring it. A bare lock is the cheapest one-shot signal
+        # between two threads (an Event is a Condition and two locks).
+        self.on_finish = on_finish
+        if on_finish is None:
+            self.done = threading.Lock()
+            self.done.acquire()
         self.outputs: Mapping[str, np.ndarray] | None = None
         self.error: BaseException | None = None
         self.timing = RunTiming()
@@ -82,7 +91,10 @@ class _Task:
     def finish(self, outputs=None, error: BaseException | None = None) -> None:
         self.outputs, self.error = outputs, error
         self.state = _FINISHED
-        self.done.release()
+        if self.on_finish is None:
+            self.done.release()
+        else:
+            self.on_finish(self)
 
     def wait(self, timeout: float | None) -> bool:
         """Whether the task finished within `timeout` seconds (None: however long it takes).
@@ -98,13 +110,13 @@ class _Task:
 class _Batch:
     """Requests with one queue key waiting to run together; `closed` once it takes no more."""
 
-    __slots__ = ("key", "tasks", "size", "opened_at", "closed")
+    __slots__ = ("key", "tasks", "size", "ready_at", "closed")
 
-    def __init__(self, key: tuple, opened_at: float):
+    def __init__(self, key: tuple, ready_at: float):
         self.key = key
         self.tasks: list[_Task] = []
         self.size = 0
-        self.opened_at = opened_at
+        self.ready_at = ready_at  # when it runs, full or not
         self.closed = False
 
 
@@ -133,6 +145,8 @@ class DynamicBatcher:
         self._open: dict[tuple, _Batch] = {}
         self._queued_tasks = 0
         self._running = 0
+        # run_async's waiters' event loops -> their _LoopWaker (gone with the loop).
+        self._wakers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._stopping = False
         self._threads = [
             threading.Thread(target=self._work, name=f"{options.thread_pool_name}-{name}-{index}",
@@ -189,6 +203,57 @@ class DynamicBatcher:
             _copy_timing(task.timing, timing)
         return outputs
 
+    async def run_async(self, signature_name: str, feeds: Mapping[str, np.ndarray],
+                        output_aliases: Sequence[str], deadline: float | None = None,
+                        timing: RunTiming | None = None) -> dict[str, np.ndarray]:
+        """`run` for a caller on an asyncio event loop, with the same answers and errors.
+
+        The request waits for its batch as a future the batch thread resolves, so it holds no
+        thread meanwhile. A request that finds the batcher idle opens a batch that runs at once
+        (the loop's thread must not run the model, as `run`'s caller does). A request with no
+        common dimension 0, or larger than a batch, runs through `run` in the loop's default
+        executor. A caller that gives up (the call is cancelled) takes its request out of the
+        queue if it has not started.
+        """
+        _check_deadline(deadline, "before it was queued")
+        size = merging.request_batch_size(feeds)
+        loop = asyncio.get_running_loop()
+        if size is None or size > self._capacity:
+            return await loop.run_in_executor(None, functools.partial(
+                self.run, signature_name, feeds, output_aliases, deadline, timing))
+        key = merging.queue_key(signature_name, feeds, output_aliases,
+                                self._options.pad_variable_length_inputs)
+        waker = self._wakers.get(loop)
+        if waker is None:
+            waker = self._wakers[loop] = _LoopWaker(loop)
+        future = loop.create_future()
+        task = _Task(key, feeds, size, deadline,
+                     on_finish=lambda task: waker.finished(future, task))
+        with self._cond:
+            if self._stopping:
+                raise errors.Unavailable(f"Model version {self._name} is being unloaded; retry")
+            idle = not self._queue and self._running < self._options.num_batch_threads
+            self._enqueue([task], run_now=idle)
+        # A timer rather than asyncio.wait_for, which wraps every wait in a second future.
+        timer = (None if deadline is None else
+                 loop.call_later(max(0.0, deadline - time.monotonic()), _expire, future))
+        try:
+            outputs = await future
+        except (_Expired, asyncio.CancelledError) as error:
+            with self._cond:
+                if task.state == _QUEUED:
+                    self._withdraw(task)
+            if isinstance(error, _Expired):
+                raise errors.DeadlineExceeded(
+                    "Deadline exceeded while the request waited for its batch to run") from None
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if timing is not None:
+            _copy_timing(task.timing, timing)
+        return outputs
+
     def stop(self) -> None:
         """Runs what is queued, then ends the batch threads; later requests get UNAVAILABLE."""
         with self._cond:
@@ -207,8 +272,9 @@ class DynamicBatcher:
             return True
         return False
 
-    def _enqueue(self, tasks: list[_Task]) -> None:
-        """Adds tasks to their key's open batch, opening batches as needed; all or none."""
+    def _enqueue(self, tasks: list[_Task], run_now: bool = False) -> None:
+        """Adds tasks to their key's open batch, opening batches as needed; all or none.
+        A batch opened `run_now` runs as soon as a thread takes it, whatever its size."""
         new_batches = self._batches_needed(tasks)
         if len(self._queue) + new_batches > self._options.max_enqueued_batches:
             raise errors.Unavailable(
@@ -220,7 +286,8 @@ class DynamicBatcher:
             if batch is None or batch.size + task.size > self._capacity:
                 if batch is not None:
                     batch.closed = True
-                batch = _Batch(task.key, now)
+                batch = _Batch(task.key,
+                               now if run_now else now + self._options.batch_timeout_seconds)
                 self._queue.append(batch)
                 self._open[task.key] = batch
             task.enqueued_at = now
@@ -235,6 +302,9 @@ class DynamicBatcher:
         self._cond.notify()
 
     def _batches_needed(self, tasks: list[_Task]) -> int:
+        if len(tasks) == 1:  # every request but a split one
+            batch = self._open.get(tasks[0].key)
+            return int(batch is None or batch.size + tasks[0].size > self._capacity)
         room = {key: self._capacity - batch.size for key, batch in self._open.items()}
         needed = 0
         for task in tasks:
@@ -259,10 +329,9 @@ class DynamicBatcher:
 
     def _next_ready_batch(self, now: float) -> tuple[_Batch | None, float | None]:
         """The first batch that may run now, else how long until one may (None: no batch)."""
-        timeout = self._options.batch_timeout_seconds
         wait = None
         for batch in self._queue:
-            ready_in = 0.0 if (batch.closed or self._stopping) else batch.opened_at + timeout - now
+            ready_in = 0.0 if (batch.closed or self._stopping) else batch.ready_at - now
             if ready_in <= 0:
                 return batch, None
             wait = ready_in if wait is None else min(wait, ready_in)
@@ -427,6 +496,53 @@ class DynamicBatcher:
 def _check_deadline(deadline: float | None, when: str) -> None:
     if deadline is not None and time.monotonic() >= deadline:
         raise errors.DeadlineExceeded(f"Deadline exceeded {when}; the request was not run")
+
+
+class _LoopWaker:
+    """Settles the futures of `run_async` waiters on one event loop from the threads that finish
+    their tasks, with one wake-up of the loop for all the tasks finished since the last (a
+    batch's), not one per task."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._finished: list[tuple[asyncio.Future, _Task]] = []
+
+    def finished(self, future: asyncio.Future, task: _Task) -> None:
+        with self._lock:
+            self._finished.append((future, task))
+            if len(self._finished) > 1:
+                return  # a wake-up is already on its way
+        try:
+            self._loop.call_soon_threadsafe(self._settle_finished)
+        except RuntimeError:  # the loop has closed: nobody waits any more
+            pass
+
+    def _settle_finished(self) -> None:
+        with self._lock:
+            finished, self._finished = self._finished, []
+        for future, task in finished:
+            _settle(future, task)
+
+
+class _Expired(Exception):
+    """A `run_async` waiter's deadline passed."""
+
+
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(_Expired())
+
+
+def _settle(future: asyncio.Future, task: _Task) -> None:
+    """On the waiter's loop: hands `task`'s outputs or error to its future (unless the waiter
+    has gone)."""
+    if future.done():
+        return
+    if task.error is not None:
+        future.set_exception(task.error)
+    else:
+        future.set_result(dict(task.outputs))
 
 
 def _copy_timing(source: RunTiming, target: RunTiming) -> None:
