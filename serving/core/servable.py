@@ -9,8 +9,9 @@ concurrent requests. It holds no lock: backends are safe to call from many threa
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Mapping, Protocol, Sequence
+from typing import Mapping, NamedTuple, Protocol, Sequence
 
 import grpc
 import numpy as np
@@ -51,14 +52,18 @@ class Backend(Protocol):
 
 class Batcher(Protocol):
     """Merges concurrent requests into batches (serving.batching.DynamicBatcher); `options` are
-    its batching parameters (serving.batching.BatchingOptions). `run` fills `timing` with where
-    the request's time went."""
+    its batching parameters (serving.batching.BatchingOptions). `run` (and `run_async`, its
+    twin for callers on an event loop) fills `timing` with where the request's time went."""
 
     options: object
 
     def run(self, signature_name: str, feeds: Mapping[str, np.ndarray],
             output_aliases: Sequence[str], deadline: float | None = None,
             timing: RunTiming | None = None) -> dict[str, np.ndarray]: ...
+
+    async def run_async(self, signature_name: str, feeds: Mapping[str, np.ndarray],
+                        output_aliases: Sequence[str], deadline: float | None = None,
+                        timing: RunTiming | None = None) -> dict[str, np.ndarray]: ...
 
     def stop(self) -> None: ...
 
@@ -134,25 +139,33 @@ class Servable:
             errors.DeadlineExceeded: `deadline` passed before the model ran.
             errors.Unavailable: the batching queue is full.
         """
-        observer = self.observer
-        if observer is None:
-            return self._run(signature_name, inputs, output_filter, deadline, check_dtypes,
-                             RunTiming())[0]
-        started = time.perf_counter()
-        timing = RunTiming()
-        try:
-            outputs, rows = self._run(signature_name, inputs, output_filter, deadline,
-                                      check_dtypes, timing)
-        except Exception:
-            observer.request_failed(time.perf_counter() - started)
-            raise
-        observer.request_succeeded(rows, time.perf_counter() - started, timing)
-        return outputs
+        with _Observed(self.observer) as observed:
+            prepared = self._prepare(signature_name, inputs, output_filter, check_dtypes)
+            observed.rows = prepared.rows
+            if prepared.batched:
+                return self._batcher.run(prepared.signature_name, prepared.feeds, prepared.wanted,
+                                         deadline, observed.timing)
+            return self._run_alone(prepared, deadline, observed.timing)
 
-    def _run(self, signature_name: str, inputs: Mapping[str, np.ndarray],
-             output_filter: Sequence[str], deadline: float | None, check_dtypes: bool,
-             timing: RunTiming) -> tuple[dict[str, np.ndarray], int]:
-        """(outputs, examples in the request); `timing` is filled in."""
+    async def run_async(self, signature_name: str, inputs: Mapping[str, np.ndarray],
+                        output_filter: Sequence[str] = (), deadline: float | None = None
+                        ) -> dict[str, np.ndarray]:
+        """`run` for a caller on an asyncio event loop (the gRPC transport), with the same
+        checks, answers and errors: a batched request waits for its batch without holding a
+        thread, and any other runs in the loop's default executor, so the loop's thread never
+        waits for the model."""
+        with _Observed(self.observer) as observed:
+            prepared = self._prepare(signature_name, inputs, output_filter, True)
+            observed.rows = prepared.rows
+            if prepared.batched:
+                return await self._batcher.run_async(prepared.signature_name, prepared.feeds,
+                                                     prepared.wanted, deadline, observed.timing)
+            return await asyncio.get_running_loop().run_in_executor(
+                None, self._run_alone, prepared, deadline, observed.timing)
+
+    def _prepare(self, signature_name: str, inputs: Mapping[str, np.ndarray],
+                 output_filter: Sequence[str], check_dtypes: bool) -> "_PreparedRun":
+        """The request checked against its signature, and whether it goes to the batcher."""
         signature_name = signature_name or contract.DEFAULT_SIGNATURE
         signature_def = self.signature_defs.get(signature_name)
         if signature_def is None:
@@ -167,28 +180,31 @@ class Servable:
             plan = self._plans[signature_name] = signature_check.SignaturePlan(signature_name,
                                                                                signature_def)
         feeds, wanted, mismatches = plan.check(inputs, output_filter, check_dtypes)
-        rows = plan.rows(feeds)
         # A request shaped as the signature says may share a batch; any other runs on its own,
         # since the batcher could not know what its dimension 0 means.
-        if not mismatches and self._batcher is not None \
-                and signature_name in self._batched_signatures:
-            return self._batcher.run(signature_name, feeds, wanted, deadline, timing), rows
+        batched = (not mismatches and self._batcher is not None
+                   and signature_name in self._batched_signatures)
+        return _PreparedRun(signature_name, feeds, wanted, mismatches, plan.rows(feeds), batched)
+
+    def _run_alone(self, prepared: "_PreparedRun", deadline: float | None,
+                   timing: RunTiming) -> dict[str, np.ndarray]:
+        """Runs a request that is not batched in the calling thread; `timing` is filled in."""
         if deadline is not None and time.monotonic() >= deadline:
             raise errors.DeadlineExceeded("Deadline exceeded before the model ran; the request "
                                           "was not run")
         started = time.perf_counter()
         try:
-            outputs = self.backend.run(signature_name, feeds, wanted)
+            outputs = self.backend.run(prepared.signature_name, prepared.feeds, prepared.wanted)
         except errors.InvalidArgument as error:
-            if not mismatches:
+            if not prepared.mismatches:
                 raise
             # The model refused a tensor the signature did not describe: say how it differed.
-            raise errors.InvalidArgument(f"{mismatches[0]}; the model failed on it: "
+            raise errors.InvalidArgument(f"{prepared.mismatches[0]}; the model failed on it: "
                                          f"{error.message}") from error
         timing.compute_infer = time.perf_counter() - started
         if self.observer is not None:
-            self.observer.model_ran(rows, timing)
-        return outputs, rows
+            self.observer.model_ran(prepared.rows, timing)
+        return outputs
 
     def unload(self) -> None:
         """Stops the batcher (what it has queued runs first), then lets the backend free the
@@ -200,3 +216,40 @@ class Servable:
 
     def __repr__(self) -> str:
         return f"Servable(name={self.name!r}, version={self.version}, path={self.path!r})"
+
+
+class _PreparedRun(NamedTuple):
+    """A request checked against its signature (Servable._prepare): the feeds and output aliases
+    to run, how it differed from the signature, its examples, and whether it is batched."""
+
+    signature_name: str
+    feeds: dict
+    wanted: list
+    mismatches: list
+    rows: int
+    batched: bool
+
+
+class _Observed:
+    """Tells a version's observer (None: nobody) how one request ended: how many examples it
+    had (`rows`, set once known), how long it took and where the time went (`timing`)."""
+
+    __slots__ = ("_observer", "_started", "rows", "timing")
+
+    def __init__(self, observer: VersionObserver | None):
+        self._observer = observer
+        self.rows = 0
+        self.timing = RunTiming()
+
+    def __enter__(self) -> "_Observed":
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, error, traceback) -> bool:
+        if self._observer is not None:
+            seconds = time.perf_counter() - self._started
+            if exc_type is None:
+                self._observer.request_succeeded(self.rows, seconds, self.timing)
+            elif isinstance(error, Exception):
+                self._observer.request_failed(seconds)
+        return False

@@ -2,6 +2,8 @@
 output filter, signature), its deadline, the batcher and the observer, over fake backends shaped
 like the test SavedModels. Loading and running real SavedModels: tests/serving/backends/savedmodel/."""
 
+import asyncio
+import threading
 import time
 
 import numpy as np
@@ -49,6 +51,10 @@ class RecordingBatcher:
         if timing is not None:
             timing.queue, timing.compute_infer = 0.25, 0.5
         return {"y": np.array([7.0], np.float32)}
+
+    async def run_async(self, signature_name, feeds, output_aliases, deadline=None, timing=None):
+        self.thread_of_async_runs = threading.current_thread()
+        return self.run(signature_name, feeds, output_aliases, deadline, timing)
 
     def stop(self):
         self.stopped = True
@@ -173,6 +179,36 @@ def test_batched_signatures_run_through_the_batcher_after_the_checks(multi_io):
     servable.run("serving_default", _multi_io_inputs())  # not batched: straight to the backend
     assert len(batcher.runs) == 1
     assert multi_io.backend.calls == {"sum_only": 1, "serving_default": 1}
+
+
+def test_run_async_awaits_the_batcher_for_batched_signatures_after_the_checks(multi_io):
+    batcher = RecordingBatcher(multi_io.backend)
+    observer = RecordingObserver()
+    servable = multi_io.with_batcher(batcher, ["sum_only"]).observed_by(observer)
+    features = np.ones((2, 3), np.float32)
+
+    outputs = asyncio.run(servable.run_async("sum_only", {"features": features}, deadline=123.0))
+
+    assert outputs["y"].tolist() == [7.0]
+    [(signature_name, _, aliases, deadline)] = batcher.runs
+    assert (signature_name, aliases, deadline) == ("sum_only", ["total"], 123.0)
+    [(rows, _, timing)] = observer.succeeded
+    assert rows == 2 and (timing.queue, timing.compute_infer) == (0.25, 0.5)
+    with pytest.raises(errors.InvalidArgument, match="expected dtype float"):
+        asyncio.run(servable.run_async("sum_only", {"features": features.astype(np.float64)}))
+    assert len(batcher.runs) == 1 and len(observer.failed) == 1
+
+
+def test_run_async_runs_an_unbatched_request_off_the_event_loop_thread(multi_io):
+    ran_in = []
+    backend_run = multi_io.backend.run
+    multi_io.backend.run = lambda *arguments: ran_in.append(threading.current_thread()) or \
+        backend_run(*arguments)
+
+    outputs = asyncio.run(multi_io.run_async("serving_default", _multi_io_inputs()))
+
+    assert set(outputs) == set(multi_io.signature_defs["serving_default"].outputs)
+    assert ran_in and ran_in[0] is not threading.current_thread()
 
 
 def test_batched_signatures_need_a_batcher():
