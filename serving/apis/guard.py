@@ -2,8 +2,8 @@
 error mapping and request metrics, written once.
 
 A transport describes its request as a `Call` (which endpoint, the authorization it carried, when
-its caller stops waiting) and runs the API under `Guard.run`. The API reports, on the same Call,
-which model and version the request named and which version answered, so the metrics carry them
+its caller stops waiting) and runs the API under `Guard.guarding`. The API reports, on the same
+Call, which model and version the request named and which version answered, so the metrics carry them
 whatever the transport. What comes out is either the API's answer or a `serving.errors`
 ServingError: anything else that escaped is a bug, logged with its traceback and turned into
 INTERNAL with a generic message, so no internal detail reaches a client.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Callable, TypeVar
 
 import grpc
 
@@ -27,9 +26,6 @@ logger = logging.getLogger("serving.guard")
 
 INTERNAL_ERROR_MESSAGE = "Internal server error; the server log has the details."
 GRPC, REST = "GRPC", "REST"
-
-Answer = TypeVar("Answer")
-
 
 @dataclasses.dataclass
 class Call:
@@ -89,18 +85,13 @@ class Guard:
                            "missing" if not call.authorization else "wrong")
             raise
 
-    def run(self, call: Call, action: Callable[[Call], Answer]) -> Answer:
-        """`action(call)` under authentication, error mapping and metrics.
+    def guarding(self, call: Call) -> "Guarded":
+        """The API call in the block (`with guard.guarding(call): answer = ...`, awaited or
+        not) under authentication, error mapping and metrics. Authentication happens on entry.
 
-        Raises:
+        Raises (from the block):
             errors.ServingError: the request failed; an unexpected exception is INTERNAL.
         """
-        with self.guarding(call):
-            return action(call)
-
-    def guarding(self, call: Call) -> "Guarded":
-        """What `run` does, as a context manager, for a transport whose API call is awaited:
-        `with guard.guarding(call): answer = await ...`. Authentication happens on entry."""
         return Guarded(self, call)
 
 

@@ -84,6 +84,24 @@ def test_token_is_checked_on_every_call_not_once_per_method(channel):
         assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
+def test_reflection_checks_the_token_on_every_call_not_once_per_method(channel):
+    """Reflection is grpc's own servicer, checked by the interceptor rather than the guard."""
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+
+    def list_services(metadata):
+        return list(stub.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10,
+            metadata=metadata))
+
+    for metadata, allowed in [([("authorization", f"Bearer {TOKEN}")], True), ([], False)] * 2:
+        if allowed:
+            assert list_services(metadata)[0].list_services_response.service
+            continue
+        with pytest.raises(grpc.RpcError) as refused:
+            list_services(metadata)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
 @pytest.mark.parametrize("authorization", [TOKEN, f"Basic {TOKEN}", f"bearer{TOKEN}", ""])
 def test_token_in_another_form_than_bearer_is_refused(channel, authorization):
     stub = model_service_pb2_grpc.ModelServiceStub(channel)

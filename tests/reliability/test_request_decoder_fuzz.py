@@ -103,8 +103,8 @@ def predict_requests(draw) -> predict_pb2.PredictRequest:
 @FUZZ
 @given(request=predict_requests())
 def test_fuzzed_predict_requests_end_in_a_typed_error_or_an_answer(manager, request):
-    assert_typed_error_at_most(lambda: predict.predict(manager, request, Call(endpoints.PREDICT, GRPC),
-                                                       TfsSettings()))
+    assert_typed_error_at_most(lambda: asyncio.run(predict.predict_async(
+        manager, request, Call(endpoints.PREDICT, GRPC), TfsSettings())))
 
 
 # === Open Inference Protocol ModelInferRequest ===
@@ -179,8 +179,8 @@ def test_arbitrary_bytes_parsed_as_predict_requests_end_in_a_typed_error_or_an_a
         request = predict_pb2.PredictRequest.FromString(data)
     except message.DecodeError:
         return  # the server answers these INVALID_ARGUMENT before any decoder runs
-    assert_typed_error_at_most(lambda: predict.predict(manager, request, Call(endpoints.PREDICT, GRPC),
-                                                       TfsSettings()))
+    assert_typed_error_at_most(lambda: asyncio.run(predict.predict_async(
+        manager, request, Call(endpoints.PREDICT, GRPC), TfsSettings())))
 
 
 # === REST JSON (TF Serving /v1 and the Open Inference Protocol's /v2) ===

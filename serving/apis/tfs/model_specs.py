@@ -4,7 +4,8 @@ which one answered.
 
 from __future__ import annotations
 
-from typing import Callable, ContextManager, TypeVar
+import contextlib
+from typing import Callable, ContextManager, Iterator, TypeVar
 
 from tensorflow_serving.apis import model_pb2
 
@@ -48,16 +49,24 @@ def servable_for(manager, model_spec: model_pb2.ModelSpec) -> ContextManager:
 def answer_on_named_version(manager, model_spec: model_pb2.ModelSpec, call,
                             answer: Callable[[object], Response], *,
                             runs_signature: bool = False) -> Response:
-    """`answer(servable)` on the version `model_spec` names, held for the call; tells the
-    guard's `call` what was asked, which version answered and, when the API `runs_signature`,
-    the signature it runs if the version has it (a made-up name is never a metric label)."""
+    """`answer(servable)` on the version `model_spec` names (see `named_version`)."""
+    with named_version(manager, model_spec, call, runs_signature=runs_signature) as servable:
+        return answer(servable)
+
+
+@contextlib.contextmanager
+def named_version(manager, model_spec: model_pb2.ModelSpec, call, *,
+                  runs_signature: bool = False) -> Iterator[object]:
+    """The version `model_spec` names, held while the block answers on it; tells the guard's
+    `call` what was asked, which version answered (when the block succeeds) and, when the API
+    `runs_signature`, the signature it runs if the version has it (a made-up name is never a
+    metric label)."""
     target(call, model_spec)
     with servable_for(manager, model_spec) as servable:
         if runs_signature:
             note_signature(call, servable, signature_name_of(model_spec))
-        response = answer(servable)
+        yield servable
         call.served_by(servable.version)
-    return response
 
 
 def note_signature(call, servable, signature_name: str) -> None:

@@ -1,9 +1,11 @@
 """Our gRPC services as tables of methods, each run under the guard.
 
 A service is a mapping of method name -> `GrpcMethod` (its endpoint, its request message type and
-a function `(request, call) -> response` that calls the API). `guarded_service` turns one into a
-grpc handler that builds the guard's Call from the gRPC context (token, deadline), runs the
-function under the guard, and turns a ServingError into the call's status and message.
+a function `(request, call) -> response` that calls the API, or a coroutine function for the
+methods on the hot path). `guarded_service` turns one into a grpc handler that builds the guard's
+Call from the gRPC context (token, deadline), runs the function under the guard, and turns a
+ServingError into the call's status and message. The server runs a coroutine on its event loop
+and a plain function in its thread pool, so only the coroutines must never block.
 
 A request body that is not a valid protobuf of its type is the client's fault: gRPC would answer
 INTERNAL ("Exception deserializing request!"); here it is INVALID_ARGUMENT naming the message
@@ -28,11 +30,13 @@ AUTHORIZATION = "authorization"
 
 @dataclasses.dataclass(frozen=True)
 class GrpcMethod:
-    """One unary RPC: `run(request, call)` answers a `request_type` message."""
+    """One unary RPC: `run(request, call)` answers a `request_type` message; with `awaited`,
+    `run` is a coroutine function, awaited on the server's event loop."""
 
     endpoint: Endpoint
     request_type: type
     run: Callable[[object, Call], protobuf_message.Message]
+    awaited: bool = False
 
 
 class _UndecodableRequest:
@@ -48,7 +52,8 @@ def guarded_service(service_name: str, methods: Mapping[str, GrpcMethod], guard:
     """A handler serving `methods` of `service_name` ("tensorflow.serving.PredictionService")."""
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
-            _guarded(f"/{service_name}/{name}", method, guard),
+            (_guarded_async if method.awaited else _guarded)(f"/{service_name}/{name}", method,
+                                                             guard),
             request_deserializer=_tolerant(method.request_type),
             response_serializer=lambda response: response.SerializeToString())
         for name, method in methods.items()}
@@ -64,31 +69,57 @@ def metadata_value(metadata, key: str) -> str | None:
 
 
 def _guarded(full_method: str, method: GrpcMethod, guard: Guard):
-    reads_token = guard.requires_token  # the metadata is read only when a token is required
+    reads_token = guard.requires_token
 
     def handle(request, context: grpc.ServicerContext):
-        authorization = (metadata_value(context.invocation_metadata(), AUTHORIZATION)
-                         if reads_token else None)
-        call = Call(method.endpoint, GRPC, method=full_method, authorization=authorization,
-                    deadline=grpc_deadline(context))
+        call = _call(full_method, method, context, reads_token)
         try:
-            response = guard.run(call, lambda call: _run(method, request, call))
+            with guard.guarding(call):
+                response = method.run(_decoded(request), call)
         except errors.ServingError as error:
             context.abort(error.code, error.message)
-        if call.status != grpc.StatusCode.OK:
-            # The API answered and reported a failure (HandleReloadConfigRequest): the client
-            # sees the call fail with that status, as from TF Serving.
-            context.set_code(call.status)
-            context.set_details(_status_message(response))
-        return response
+        return _answer(call, response, context)
 
     return handle
 
 
-def _run(method: GrpcMethod, request, call: Call):
+def _guarded_async(full_method: str, method: GrpcMethod, guard: Guard):
+    reads_token = guard.requires_token
+
+    async def handle(request, context: grpc.aio.ServicerContext):
+        call = _call(full_method, method, context, reads_token)
+        try:
+            with guard.guarding(call):
+                response = await method.run(_decoded(request), call)
+        except errors.ServingError as error:
+            await context.abort(error.code, error.message)
+        return _answer(call, response, context)
+
+    return handle
+
+
+def _call(full_method: str, method: GrpcMethod, context, reads_token: bool) -> Call:
+    """The guard's view of a gRPC call (the metadata is read only when a token is required)."""
+    authorization = (metadata_value(context.invocation_metadata(), AUTHORIZATION)
+                     if reads_token else None)
+    return Call(method.endpoint, GRPC, method=full_method, authorization=authorization,
+                deadline=grpc_deadline(context))
+
+
+def _decoded(request):
+    """The request message, or InvalidArgument for a body that did not parse."""
     if isinstance(request, _UndecodableRequest):
         raise errors.InvalidArgument(request.message)
-    return method.run(request, call)
+    return request
+
+
+def _answer(call: Call, response, context):
+    if call.status != grpc.StatusCode.OK:
+        # The API answered and reported a failure (HandleReloadConfigRequest): the client sees
+        # the call fail with that status, as from TF Serving.
+        context.set_code(call.status)
+        context.set_details(_status_message(response))
+    return response
 
 
 def _status_message(response) -> str:

@@ -7,10 +7,14 @@ them with --enable_grpc_healthcheck_service. A model removed from the config tur
 SERVICE_UNKNOWN. Statuses follow the manager's state events (no polling); a status is sent to
 Watch streams only when it changes. On shutdown every entry turns NOT_SERVING, so load
 balancers stop routing before calls are refused.
+
+The servicer is grpc_health's asyncio one, living on the gRPC server's event loop: a Watch stream
+then waits on the loop rather than holding a thread of the pool until the server stops.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 
@@ -33,10 +37,12 @@ TF_SERVING_HEALTH_NAMES = (
 
 
 class ModelHealth:
-    """Keeps a grpc HealthServicer in step with a ModelManager's readiness."""
+    """Keeps a grpc HealthServicer in step with a ModelManager's readiness; `loop` is the event
+    loop of the server it is added to (and never the thread that calls this class)."""
 
-    def __init__(self, manager):
-        self.servicer = health.HealthServicer()
+    def __init__(self, manager, loop: asyncio.AbstractEventLoop):
+        self.servicer = health.aio.HealthServicer()  # grpc_health's public name for it
+        self._loop = loop
         self._manager = manager
         self._statuses: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -68,7 +74,7 @@ class ModelHealth:
             for name, status in wanted.items():
                 if self._statuses.get(name) != status:
                     self._statuses[name] = status
-                    self.servicer.set(name, status)
+                    self._on_loop(self.servicer.set(name, status))
                     if name not in TF_SERVING_HEALTH_NAMES:
                         logger.info("event=health_changed service=%r status=%s", name,
                                 health_pb2.HealthCheckResponse.ServingStatus.Name(status))
@@ -77,7 +83,12 @@ class ModelHealth:
         """Turns every entry NOT_SERVING for good and stops following the manager."""
         with self._lock:
             self._stopping.set()
-            self.servicer.enter_graceful_shutdown()
+            self._on_loop(self.servicer.enter_graceful_shutdown())
+
+    def _on_loop(self, coroutine) -> None:
+        """Runs one of the servicer's coroutines on its loop and waits for it, so statuses are
+        published in order and a Check right after this call sees them."""
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def _state_changed(self, event) -> None:
         self.refresh()

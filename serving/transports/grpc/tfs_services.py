@@ -23,7 +23,8 @@ def prediction_service(manager, settings: TfsSettings) -> dict[str, GrpcMethod]:
     return {
         "Predict": GrpcMethod(
             endpoints.PREDICT, predict_pb2.PredictRequest,
-            lambda request, call: predict.predict(manager, request, call, settings)),
+            lambda request, call: predict.predict_async(manager, request, call, settings),
+            awaited=True),
         "Classify": GrpcMethod(
             endpoints.CLASSIFY, classification_pb2.ClassificationRequest,
             lambda request, call: classify_regress.classify(manager, request, call, settings)),
