@@ -2,8 +2,8 @@
 
     python benchmarks/grpc_floor_server.py --port 8500 --saved-model models/cnn/1
 
-It serves TF Serving's PredictionService with grpcio's synchronous server, as zoo-serve does,
-but runs no model: Predict deserializes the request and answers a response built once at start
+It serves TF Serving's PredictionService with grpcio's asyncio server, as zoo-serve does, but
+runs no model: Predict deserializes the request and answers a response built once at start
 (the signature's outputs at batch 1, zeros), and GetModelMetadata answers the SavedModel's
 signatures so that `zoo bench` can build its requests. benchmarks/serving.py drives it like the
 real server; the real server's QPS over this one's is the share of the headroom it uses, and what
@@ -16,11 +16,10 @@ It prints "serving on HOST:PORT" once it listens, and stops on SIGTERM or SIGINT
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
+import asyncio
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 
 import grpc
@@ -67,11 +66,25 @@ class FloorPredictionService(prediction_service_pb2_grpc.PredictionServiceServic
             signature_map.signature_def[key].CopyFrom(signature)
         self._metadata.metadata["signature_def"].Pack(signature_map)
 
-    def Predict(self, request, context):
+    async def Predict(self, request, context):
         return self._response
 
-    def GetModelMetadata(self, request, context):
+    async def GetModelMetadata(self, request, context):
         return self._metadata
+
+
+async def serve(service: FloorPredictionService, address: str) -> None:
+    """Serves until SIGTERM or SIGINT."""
+    server = grpc.aio.server()
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(service, server)
+    server.add_insecure_port(address)
+    await server.start()
+    stopping = asyncio.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signal_number, stopping.set)
+    print(f"serving on {address}", flush=True)
+    await stopping.wait()
+    await server.stop(grace=1.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,23 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--saved-model", type=Path, required=True, help="a SavedModel version directory")
     parser.add_argument("--model-name", default="model", help="the name in answers (any name is served)")
-    parser.add_argument("--threads", type=int, default=4 * (os.cpu_count() or 1),
-                        help="gRPC worker threads (default: 4 per CPU, zoo-serve's default without batching)")
     options = parser.parse_args(argv)
     if not (options.saved_model / "saved_model.pb").is_file():
         parser.error(f"--saved-model {options.saved_model} has no saved_model.pb; pass a version directory")
 
     service = FloorPredictionService(options.model_name, signature_defs(options.saved_model))
-    server = grpc.server(concurrent.futures.ThreadPoolExecutor(options.threads))
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(service, server)
-    server.add_insecure_port(f"{options.host}:{options.port}")
-    server.start()
-    stopping = threading.Event()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signal_number, lambda *_: stopping.set())
-    print(f"serving on {options.host}:{options.port}", flush=True)
-    stopping.wait()
-    server.stop(grace=1.0).wait()
+    asyncio.run(serve(service, f"{options.host}:{options.port}"))
     return 0
 
 
