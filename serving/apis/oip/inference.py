@@ -12,8 +12,9 @@ labels configured for TF Serving clients work over OIP too.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from typing import Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -192,6 +193,28 @@ def infer(manager, request: InferRequest, call, request_logger=None) -> InferRes
     ("expects FP32, received INT64"); aliases, shapes and the output selection are then checked
     by Servable.run, which names the signature and the expected vs received values.
     """
+    with _named_version(manager, request, call) as (servable, arrays):
+        results = servable.run(request.signature_name, arrays, output_filter=list(request.outputs),
+                               deadline=call.deadline)
+    return _answer(servable, request, arrays, results, call, request_logger)
+
+
+async def infer_async(manager, request: InferRequest, call, request_logger=None
+                      ) -> InferResponse:
+    """`infer` for a caller on an asyncio event loop (the gRPC transport): the same checks and
+    answer, with only the model call awaited (see Servable.run_async)."""
+    with _named_version(manager, request, call) as (servable, arrays):
+        results = await servable.run_async(request.signature_name, arrays,
+                                           output_filter=list(request.outputs),
+                                           deadline=call.deadline)
+    return _answer(servable, request, arrays, results, call, request_logger)
+
+
+@contextlib.contextmanager
+def _named_version(manager, request: InferRequest, call
+                   ) -> Iterator[tuple[object, dict[str, np.ndarray]]]:
+    """The version `request` names, held while the block runs it, and the request's inputs
+    checked in the protocol's terms; tells the guard's `call` what was asked."""
     call.target(request.model_name, label=request.model_version or None)
     if not request.model_name:
         raise errors.InvalidArgument("model_name is required. Received: model_name=''")
@@ -202,17 +225,21 @@ def infer(manager, request: InferRequest, call, request_logger=None) -> InferRes
         if signature_def is not None:
             call.signature_name = request.signature_name
             _check_datatypes(request, signature_def)
-        results = servable.run(request.signature_name, arrays, output_filter=list(request.outputs),
-                               deadline=call.deadline)
-        served_name, served_version = servable.name, servable.version
-    call.served_by(served_version)
+        yield servable, arrays
+
+
+def _answer(servable, request: InferRequest, arrays: Mapping[str, np.ndarray],
+            results: Mapping[str, np.ndarray], call, request_logger) -> InferResponse:
+    """The response naming the version that answered, with the selected outputs; the request
+    is logged first when its model asks for it."""
+    call.served_by(servable.version)
     if request_logger is not None:
-        request_logger.log_infer(served_name, served_version, request.signature_name, arrays,
+        request_logger.log_infer(servable.name, servable.version, request.signature_name, arrays,
                                  request.outputs, results)
     names = list(request.outputs) or sorted(results)
     return InferResponse(
-        model_name=served_name,
-        model_version=str(served_version),
+        model_name=servable.name,
+        model_version=str(servable.version),
         id=request.id,
         outputs=tuple(InferOutput(name, datatypes.from_numpy_dtype(results[name].dtype).name,
                                   results[name]) for name in names),

@@ -45,9 +45,9 @@ def oip_service(manager, request_logger=None) -> dict[str, GrpcMethod]:
         metadata = inference.model_metadata(manager, request.name, request.version, call)
         return oip_messages.model_metadata_to_proto(metadata)
 
-    def model_infer(request, call):
-        response = inference.infer(manager, oip_messages.infer_request_from_proto(request), call,
-                                   request_logger)
+    async def model_infer(request, call):
+        response = await inference.infer_async(
+            manager, oip_messages.infer_request_from_proto(request), call, request_logger)
         return oip_messages.infer_response_to_proto(
             response, raw=oip_messages.uses_raw_contents(request))
 
@@ -77,7 +77,8 @@ def oip_service(manager, request_logger=None) -> dict[str, GrpcMethod]:
         "ModelReady": GrpcMethod(endpoints.OIP_MODEL_READY, pb2.ModelReadyRequest, model_ready),
         "ModelMetadata": GrpcMethod(endpoints.OIP_MODEL_METADATA, pb2.ModelMetadataRequest,
                                     model_metadata),
-        "ModelInfer": GrpcMethod(endpoints.OIP_INFER, pb2.ModelInferRequest, model_infer),
+        "ModelInfer": GrpcMethod(endpoints.OIP_INFER, pb2.ModelInferRequest, model_infer,
+                                 awaited=True),
         "ModelConfig": GrpcMethod(endpoints.OIP_MODEL_CONFIG, pb2.ModelConfigRequest,
                                   model_configuration),
         "ModelStatistics": GrpcMethod(endpoints.OIP_MODEL_STATISTICS, pb2.ModelStatisticsRequest,
