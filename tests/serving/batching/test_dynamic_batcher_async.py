@@ -6,6 +6,7 @@ through `run` in the loop's executor."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 
@@ -29,21 +30,26 @@ async def wait_queued(batcher, count: int) -> None:
         await asyncio.sleep(0.005)
 
 
-async def entered(gated_model) -> None:
+@contextlib.asynccontextmanager
+async def model_busy(batcher, gated_model):
+    """Holds the model inside a first request (x = 0) for the block, so what the block sends
+    queues behind it; then lets it finish. Yields the first request's future."""
+    gated_model.hold()
+    first = asyncio.ensure_future(batcher.run_async("serving_default", x(0.0), ["y"]))
     await asyncio.get_running_loop().run_in_executor(None, gated_model.wait_entered)
+    yield first
+    gated_model.release()
+    await asyncio.wait_for(first, WAIT_SECONDS)
 
 
 def test_requests_from_one_event_loop_thread_merge_into_one_batch(batchers, gated_model):
     batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, num_batch_threads=1))
 
     async def scenario():
-        gated_model.hold()
-        first = asyncio.ensure_future(batcher.run_async("serving_default", x(0.0), ["y"]))
-        await entered(gated_model)
-        queued = [asyncio.ensure_future(batcher.run_async("serving_default", feeds, ["y"]))
-                  for feeds in (x(1.0), x(2.0, 3.0), x(4.0))]
-        await wait_queued(batcher, 3)
-        gated_model.release()
+        async with model_busy(batcher, gated_model) as first:
+            queued = [asyncio.ensure_future(batcher.run_async("serving_default", feeds, ["y"]))
+                      for feeds in (x(1.0), x(2.0, 3.0), x(4.0))]
+            await wait_queued(batcher, 3)
         return await asyncio.wait_for(asyncio.gather(first, *queued), WAIT_SECONDS)
 
     results = asyncio.run(scenario())
@@ -82,15 +88,11 @@ def test_deadline_passing_while_queued_answers_deadline_exceeded_and_leaves_the_
     batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, num_batch_threads=1))
 
     async def scenario():
-        gated_model.hold()
-        first = asyncio.ensure_future(batcher.run_async("serving_default", x(0.0), ["y"]))
-        await entered(gated_model)
-        with pytest.raises(errors.DeadlineExceeded, match="waited for its batch"):
-            await batcher.run_async("serving_default", x(1.0), ["y"],
-                                    deadline=time.monotonic() + 0.1)
-        assert batcher.queued_requests() == 0
-        gated_model.release()
-        await asyncio.wait_for(first, WAIT_SECONDS)
+        async with model_busy(batcher, gated_model):
+            with pytest.raises(errors.DeadlineExceeded, match="waited for its batch"):
+                await batcher.run_async("serving_default", x(1.0), ["y"],
+                                        deadline=time.monotonic() + 0.1)
+            assert batcher.queued_requests() == 0
 
     asyncio.run(scenario())
 
@@ -101,17 +103,13 @@ def test_cancelled_request_leaves_the_queue_and_is_never_run(batchers, gated_mod
     batcher = batchers(gated_model, BatchingOptions(max_batch_size=8, num_batch_threads=1))
 
     async def scenario():
-        gated_model.hold()
-        first = asyncio.ensure_future(batcher.run_async("serving_default", x(0.0), ["y"]))
-        await entered(gated_model)
-        cancelled = asyncio.ensure_future(batcher.run_async("serving_default", x(1.0), ["y"]))
-        await wait_queued(batcher, 1)
-        cancelled.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await cancelled
-        assert batcher.queued_requests() == 0
-        gated_model.release()
-        await asyncio.wait_for(first, WAIT_SECONDS)
+        async with model_busy(batcher, gated_model):
+            cancelled = asyncio.ensure_future(batcher.run_async("serving_default", x(1.0), ["y"]))
+            await wait_queued(batcher, 1)
+            cancelled.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
+            assert batcher.queued_requests() == 0
 
     asyncio.run(scenario())
 
