@@ -142,8 +142,10 @@ FLAGS: tuple[Flag, ...] = (
          "grpc.max_connection_age_ms=2000. Integer values are passed as integers. Message size "
          "limits default to 2147483647 bytes, as in TF Serving.", default_text="''"),
     Flag("grpc_max_threads", SERVER, _parse_int,
-         "Maximum number of threads handling gRPC calls. When given, it is also the most calls "
-         "in flight: one more is refused with RESOURCE_EXHAUSTED instead of queueing.",
+         "Maximum number of threads handling gRPC calls (Predict and ModelInfer run on the "
+         "server's event loop and use a thread only for a model call that is not batched). When "
+         "given, it is also the most calls in flight: one more is refused with "
+         "RESOURCE_EXHAUSTED instead of queueing.",
          default_text="4 x CPU count, plus enough to fill the batches with --enable_batching"),
     Flag("enable_grpc_healthcheck_service", SERVER, _parse_bool,
          "Enable the standard grpc.health.v1 service. tfzoo always serves it (server status "

@@ -189,8 +189,9 @@ def _rest_threads(options: ServerOptions, batching) -> int:
 
 def _threads_with_batching(threads: int, batching) -> int:
     """`threads` plus, with batching, enough calls waiting on the batcher to fill every batch
-    slot and the next batch: a waiting call holds its thread, so a transport with fewer threads
-    caps every batch at its thread count (8 on 2 cores, with max_batch_size 32)."""
+    slot and the next batch: a call that waits in a thread (every REST call; over gRPC, all but
+    Predict and ModelInfer, which wait on the event loop) holds it, so a transport with fewer
+    threads caps every batch at its thread count (8 on 2 cores, with max_batch_size 32)."""
     if batching is None:
         return threads
     from serving.batching import threads_to_fill_batches
