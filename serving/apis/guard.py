@@ -3,8 +3,8 @@ error mapping and request metrics, written once.
 
 A transport describes its request as a `Call` (which endpoint, the authorization it carried, when
 its caller stops waiting) and runs the API under `Guard.guarding`. The API reports, on the same
-Call, which model and version the request named and which version answered, so the metrics carry them
-whatever the transport. What comes out is either the API's answer or a `serving.errors`
+Call, which model and version the request named and which version answered, so the metrics carry
+them whatever the transport. What comes out is either the API's answer or a `serving.errors`
 ServingError: anything else that escaped is a bug, logged with its traceback and turned into
 INTERNAL with a generic message, so no internal detail reaches a client.
 """

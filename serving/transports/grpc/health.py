@@ -14,9 +14,9 @@ then waits on the loop rather than holding a thread of the pool until the server
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
+from typing import Callable, Coroutine
 
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
@@ -37,12 +37,14 @@ TF_SERVING_HEALTH_NAMES = (
 
 
 class ModelHealth:
-    """Keeps a grpc HealthServicer in step with a ModelManager's readiness; `loop` is the event
-    loop of the server it is added to (and never the thread that calls this class)."""
+    """Keeps a grpc HealthServicer in step with a ModelManager's readiness. `on_loop(coroutine)`
+    runs one of the servicer's coroutines on the event loop of the server it is added to and
+    waits for it, so statuses are published in order and a Check right after a change sees it
+    (never called from that loop's thread)."""
 
-    def __init__(self, manager, loop: asyncio.AbstractEventLoop):
+    def __init__(self, manager, on_loop: Callable[[Coroutine], object]):
         self.servicer = health.aio.HealthServicer()  # grpc_health's public name for it
-        self._loop = loop
+        self._on_loop = on_loop
         self._manager = manager
         self._statuses: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -84,11 +86,6 @@ class ModelHealth:
         with self._lock:
             self._stopping.set()
             self._on_loop(self.servicer.enter_graceful_shutdown())
-
-    def _on_loop(self, coroutine) -> None:
-        """Runs one of the servicer's coroutines on its loop and waits for it, so statuses are
-        published in order and a Check right after this call sees them."""
-        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def _state_changed(self, event) -> None:
         self.refresh()

@@ -4,12 +4,13 @@ TF Serving's channel defaults apply (message sizes up to INT32_MAX), overridden 
 --grpc_channel_arguments; past the most calls in flight, gRPC answers RESOURCE_EXHAUSTED instead
 of queueing, so an overload sheds calls rather than growing memory.
 
-The server is grpcio's asyncio one, on an event loop of its own thread. Predict is a coroutine:
-it decodes and answers on the loop's thread and awaits only the model call, so a batched request
-reaches its batch thread with no worker thread in between, and waits holding none. Measured with
-`zoo bench` at 32 calls in flight on the CNN with batching, that is about 20 thread switches per
-call against 34 with grpcio's synchronous server, whose poller hands every call to a worker
-thread. Methods written as plain functions (all but Predict) run in the `threads` pool, as before.
+The server is grpcio's asyncio one, on an event loop of its own thread. Predict and ModelInfer
+are coroutines: they decode and answer on the loop's thread and await only the model call, so a
+batched request reaches its batch thread with no worker thread in between, and waits holding
+none. Measured with `zoo bench` at 32 calls in flight on the CNN with batching, that is about 20
+thread switches per call against 34 with grpcio's synchronous server, whose poller hands every
+call to a worker thread. Methods written as plain functions (all the others) run in the `threads`
+pool, as before.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class GrpcTransport:
             options=channel_arguments(options.grpc_channel_arguments),
             maximum_concurrent_rpcs=options.grpc_max_threads or DEFAULT_MAX_CONCURRENT_RPCS,
         ))
-        self.health = health.ModelHealth(manager, self._loop)
+        self.health = health.ModelHealth(manager, self._on_loop)
         self.health.add_to_server(self._server)
         enable_reflection(self._server, (*services, health.HEALTH_SERVICE_NAME))
 

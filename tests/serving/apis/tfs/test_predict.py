@@ -195,7 +195,8 @@ def test_unknown_signature_is_reported_before_a_malformed_input(prediction_stub)
 
 def test_tensor_content_outputs_when_tensor_content_serialization_is_on(tfs_server):
     request = predict_request("half_plus_two", {"x": np.array([2.0, 4.0], np.float32)}, version=1)
-    output = asyncio.run(predict.predict_async(tfs_server.manager, request,
-                                               Call(endpoints.PREDICT, GRPC),
-                                               TfsSettings(tensor_content_outputs=True))).outputs["y"]
+    response = asyncio.run(predict.predict_async(tfs_server.manager, request,
+                                                 Call(endpoints.PREDICT, GRPC),
+                                                 TfsSettings(tensor_content_outputs=True)))
+    output = response.outputs["y"]
     assert not output.float_val and np.frombuffer(output.tensor_content, np.float32).tolist() == [3.0, 4.0]
