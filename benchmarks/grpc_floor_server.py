@@ -2,8 +2,8 @@
 
     python benchmarks/grpc_floor_server.py --port 8500 --saved-model models/cnn/1
 
-It serves TF Serving's PredictionService with grpcio's asyncio server, as zoo-serve does, but
-runs no model: Predict deserializes the request and answers a response built once at start
+It serves TF Serving's PredictionService with grpcio's asyncio server on the same event loop as
+zoo-serve (uvloop's where installed: serving/transports/event_loops.py), but runs no model: Predict deserializes the request and answers a response built once at start
 (the signature's outputs at batch 1, zeros), and GetModelMetadata answers the SavedModel's
 signatures so that `zoo bench` can build its requests. benchmarks/serving.py drives it like the
 real server; the real server's QPS over this one's is the share of the headroom it uses, and what
@@ -33,6 +33,13 @@ from tensorflow_serving.apis import (  # noqa: E402
     predict_pb2,
     prediction_service_pb2_grpc,
 )
+
+# Run as `python benchmarks/grpc_floor_server.py`, this file's directory comes first on sys.path,
+# where `import serving` would find benchmarks/serving.py instead of the server package.
+sys.path[:] = [entry for entry in sys.path
+               if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from serving.transports.event_loops import new_event_loop  # noqa: E402
 
 
 def signature_defs(saved_model_dir: Path) -> dict:
@@ -98,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--saved-model {options.saved_model} has no saved_model.pb; pass a version directory")
 
     service = FloorPredictionService(options.model_name, signature_defs(options.saved_model))
-    asyncio.run(serve(service, f"{options.host}:{options.port}"))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(serve(service, f"{options.host}:{options.port}"))
     return 0
 
 

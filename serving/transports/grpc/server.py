@@ -4,7 +4,8 @@ TF Serving's channel defaults apply (message sizes up to INT32_MAX), overridden 
 --grpc_channel_arguments; past the most calls in flight, gRPC answers RESOURCE_EXHAUSTED instead
 of queueing, so an overload sheds calls rather than growing memory.
 
-The server is grpcio's asyncio one, on an event loop of its own thread. Predict and ModelInfer
+The server is grpcio's asyncio one, on an event loop of its own thread (uvloop's where installed:
+see event_loops.py). Predict and ModelInfer
 are coroutines: they decode and answer on the loop's thread and await only the model call, so a
 batched request reaches its batch thread with no worker thread in between, and waits holding
 none. Measured with `zoo bench` at 32 calls in flight on the CNN with batching, that is about 20
@@ -29,6 +30,7 @@ from serving.options import INT32_MAX, ServerOptions
 from serving.transports.grpc import health, oip_service, tfs_services
 from serving.transports.grpc.handlers import guarded_service
 from serving.transports.grpc.interceptor import AuthInterceptor
+from serving.transports.event_loops import new_event_loop
 from serving.transports.grpc.reflection import enable_reflection
 from serving.transports.ports import check_port_free
 
@@ -55,7 +57,7 @@ class GrpcTransport:
         self.addresses: list[str] = []
         self._executor = concurrent.futures.ThreadPoolExecutor(threads,
                                                                thread_name_prefix="grpc-call")
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         # Coroutines that run a blocking step (a model call that is not batched) run it here.
         self._loop.set_default_executor(self._executor)
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="grpc-loop",

@@ -27,6 +27,7 @@ import threading
 
 from aiohttp import web
 
+from serving.transports.event_loops import new_event_loop
 from serving.transports.rest import request_body
 from serving.transports.rest.messages import RestRequest, RestResponse, plain_error
 
@@ -83,7 +84,7 @@ class RestHttpServer:
         """Starts serving on the bound socket, in a thread of its own."""
         if self._socket is None:
             raise RuntimeError("RestHttpServer.bind() must be called before start()")
-        self._loop = _new_event_loop()
+        self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="rest-http",
                                         daemon=True)
         self._thread.start()
@@ -180,15 +181,6 @@ def _headers(response: RestResponse) -> dict[str, str]:
     headers = {"Content-Type": response.content_type, "Server": SERVER_NAME}
     headers.update(response.headers)
     return headers
-
-
-def _new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's loop where it is installed (Linux and macOS): a faster drop-in for asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 class _ProtocolErrorLog(logging.LoggerAdapter):
