@@ -47,3 +47,12 @@ def test_zoo_serve_verbose_shows_tensorflows_cpp_lines(tmp_path, free_tcp_port):
     stderr = serve_until_started_then_stop(tmp_path, free_tcp_port, "--verbose")
 
     assert cpp_log_lines(stderr)
+
+
+@pytest.mark.slow
+def test_zoo_serve_freezes_its_heap_once_the_models_are_loaded(tmp_path, free_tcp_port):
+    stderr = serve_until_started_then_stop(tmp_path, free_tcp_port)
+
+    frozen = re.search(r" INFO serving\.heap event=heap_frozen objects=(\d+) seconds=", stderr)
+    assert frozen, stderr
+    assert int(frozen.group(1)) > 100_000  # TensorFlow's and the model's objects, at least

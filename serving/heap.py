@@ -1,0 +1,51 @@
+"""Keeps the loaded models out of Python's cyclic garbage collector, in zoo-serve's process.
+
+With TensorFlow imported and a model loaded, the process holds about 300,000 Python objects that
+live as long as the model. CPython's collector walks every one of them in each full collection,
+and under load full collections come every few seconds: the objects of the requests in flight
+survive the young collections and pile up in the oldest generation until it counts as grown.
+Measured serving the CNN at 32 calls in flight: a full collection every 5 s or so, taking 130-140
+ms, during which no request moves (the collector holds the GIL).
+
+`gc.freeze()` moves every object alive into a permanent generation the collector never walks:
+after it, the same full collections take 2-6 ms. A frozen object is still freed by reference
+counting, but never as part of a reference cycle, and the objects of an unloaded version are full
+of cycles. So after every load or unload the heap is unfrozen, collected once (freeing what the
+load or the unload left behind) and frozen again: one full collection per version change instead
+of one every few seconds.
+
+Only zoo-serve's `main` does this: a program that embeds ModelServer owns its process's collector.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+
+from serving.core.events import StateEvent
+from serving.core.model_versions import AVAILABLE, END
+
+logger = logging.getLogger("serving.heap")
+
+
+def freeze_loaded_models(manager) -> None:
+    """Freezes the heap now (call it once the first loads have finished) and again after every
+    version that `manager` (a ModelManager) loads or lets go of."""
+    refreeze()
+    manager.add_listener(_refreeze_on_version_change)
+
+
+def refreeze() -> None:
+    """Collects everything, the frozen objects included, then freezes what is left."""
+    started = time.monotonic()
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    logger.info("event=heap_frozen objects=%d seconds=%.3f", gc.get_freeze_count(),
+                time.monotonic() - started)
+
+
+def _refreeze_on_version_change(event: StateEvent) -> None:
+    if event.state in (AVAILABLE, END):
+        refreeze()
