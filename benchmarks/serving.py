@@ -8,16 +8,17 @@
     python benchmarks/serving.py --request-logging 0,0.01,1 --models cnn   # the cost of logging
 
 For each model (exported fresh with the zoo: the CNN and MLP on 28x28x1 / 784 inputs,
-MobileNetV2 at 96x96x3 without pretrained weights), and with batching off then on, it starts
-`zoo-serve` in a process of its own and drives it with `zoo bench` (worker processes of their own)
-at each concurrency: that many batch-1 requests in flight for a fixed time. Per level it reports
-QPS, p50, p99, errors, the server's CPU per request, and the mean batch the server actually ran
-(from its Prometheus batch-size histogram). Then, in a fresh process, it measures the SavedModel
-called in-process (numpy in, numpy out) at each batch size the server reached: that is the limit,
-and `ratio` is the server's QPS over it. Last, it drives grpc_floor_server.py (the same gRPC
-server with no model behind it) at each concurrency: `floor QPS` is what Python gRPC alone can
-answer here, and `of floor` the server's share of it. One table is printed and everything goes to
-a JSON file.
+MobileNetV2 at 96x96x3 without pretrained weights) it starts three servers, each in a process of
+its own: `zoo-serve` with batching off, `zoo-serve` with batching on, and grpc_floor_server.py
+(the same gRPC server with no model behind it). At each concurrency they take turns, driven by
+`zoo bench` (worker processes of their own): that many batch-1 requests in flight for a fixed
+time. Taking turns level by level keeps the machine's drift out of the comparison. Per level it
+reports QPS, p50, p99, errors, the server's CPU per request, and the mean batch the server
+actually ran (from its Prometheus batch-size histogram). Then, in a fresh process, it measures
+the SavedModel called in-process (numpy in, numpy out) at each batch size the server reached:
+that is the limit, and `ratio` is the server's QPS over it. `floor QPS` is what Python gRPC
+alone can answer here, and `of floor` the server's share of it. One table is printed and
+everything goes to a JSON file.
 
 With --image-inputs it measures instead what taking encoded images costs: the pretrained
 EfficientNet-Lite0 export (`zoo export`, 224x224) is called on scikit-learn's two photos at batch
@@ -85,6 +86,7 @@ ZOO_BENCH, PERF_ANALYZER = "zoo-bench", "perf_analyzer"
 LOAD_GENERATORS = (ZOO_BENCH, PERF_ANALYZER)
 # The perf_analyzer services the floor server (TF Serving's PredictionService only) answers.
 FLOOR_SERVICES = ("tfserving-grpc",)
+FLOOR = "floor"  # benchmark_model's key for the floor server, beside batching False and True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -526,44 +528,56 @@ def run_levels(server: ServerProcess, model: str, concurrencies: list[int], dura
     return rows
 
 
-def measure_server(server: ServerProcess, model: str, options, analyzer, services,
-                   label: str | None = None) -> list[dict]:
-    """Every level with every load generator asked for: zoo bench, then perf_analyzer in each
-    of `services` (when `analyzer`, a zoo.bench.perf_analyzer.PerfAnalyzer, is given)."""
+def load_generators(options, analyzer, services) -> list[tuple[str, object]]:
+    """(label, level function) of every load generator asked for: zoo bench, then perf_analyzer
+    in each of `services` (when `analyzer`, a zoo.bench.perf_analyzer.PerfAnalyzer, is given)."""
     generators = [(ZOO_BENCH, zoo_bench_level)] if ZOO_BENCH in options.load_generator else []
     if analyzer is not None:
         generators += [(f"{PERF_ANALYZER} {service}", perf_analyzer_level(analyzer, service))
                        for service in services]
-    return [row for generator, measure in generators
-            for row in run_levels(server, model, options.concurrency, options.duration,
-                                  options.warmup, generator, measure, label)]
+    return generators
+
+
+def _floor_answers(generator: str) -> bool:
+    """Whether the floor server speaks what `generator` sends (it serves TF Serving's gRPC
+    Predict only)."""
+    return generator == ZOO_BENCH or generator.split(" ", 1)[-1] in FLOOR_SERVICES
 
 
 def benchmark_model(name: str, options, workdir: Path, analyzer=None) -> list[dict]:
-    """Every level of one model, batching off then on, with the in-process limit for each;
-    `analyzer` (a zoo.bench.perf_analyzer.PerfAnalyzer) measures beside or instead of zoo bench."""
+    """Every level of one model, batching off and on and on the gRPC floor, with the in-process
+    limit for each; `analyzer` (a zoo.bench.perf_analyzer.PerfAnalyzer) measures beside or
+    instead of zoo bench. The three servers are up at once and take turns at each level (the
+    others idle meanwhile), so a change in the machine's load falls on all of them alike: run
+    one after the other, a drift of the machine between them read as a server difference."""
     version_dir = in_fresh_process(export_model, name, str(workdir / "models"))
     base_path = str(Path(version_dir).parent)
-    rows = []
-    for batching in (None, options.batching_parameters):
-        server = ServerProcess.model_server(name, base_path, workdir, batching,
-                                            MODELS[name].server_flags)
-        try:
-            for row in measure_server(server, name, options, analyzer,
-                                      options.perf_analyzer_services):
-                rows.append({"model": name, "batching": batching is not None,
-                             "server_flags": list(MODELS[name].server_flags), **row})
-        finally:
-            server.stop()
-    floor = ServerProcess.grpc_floor(name, version_dir, workdir)
+    flags = MODELS[name].server_flags
+    servers = {}
+    rows, floor_rows = [], {}
     try:
-        floor_services = [service for service in options.perf_analyzer_services
-                          if service in FLOOR_SERVICES]
-        floor_rows = {(row["generator"], row["concurrency"]): row for row in
-                      measure_server(floor, name, options, analyzer, floor_services,
-                                     label=f"{name} gRPC floor")}
+        for batching in (None, options.batching_parameters):
+            servers[batching is not None] = ServerProcess.model_server(name, base_path, workdir,
+                                                                       batching, flags)
+        servers[FLOOR] = ServerProcess.grpc_floor(name, version_dir, workdir)
+        for generator, measure in load_generators(options, analyzer,
+                                                  options.perf_analyzer_services):
+            for concurrency in options.concurrency:
+                for key, server in servers.items():
+                    if key == FLOOR and not _floor_answers(generator):
+                        continue
+                    label = f"{name} gRPC floor" if key == FLOOR else None
+                    [row] = run_levels(server, name, [concurrency], options.duration,
+                                       options.warmup, generator, measure, label)
+                    if key == FLOOR:
+                        floor_rows[generator, concurrency] = row
+                    else:
+                        rows.append({"model": name, "batching": key,
+                                     "server_flags": list(flags), **row})
     finally:
-        floor.stop()
+        for server in servers.values():
+            server.stop()
+    rows.sort(key=lambda row: row["batching"])  # the table: batching off first, as before
     for row in rows:
         floor_row = floor_rows.get((row["generator"], row["concurrency"]), {})
         row["floor_qps"] = floor_row.get("qps")
