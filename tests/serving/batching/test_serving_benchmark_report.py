@@ -50,6 +50,29 @@ def test_each_missed_target_says_not_met_and_by_how_much(bench):
     assert "+87%" in lines[3] and "760 MB" in lines[4] and "errors in every run: 3" in lines[5]
 
 
+def test_batching_gain_line_says_the_most_a_server_costing_nothing_could_gain(bench):
+    off, on = row(False, 32, 1000, 30, 0.5), row(True, 32, 1400, 15, 0.8)
+    for server in (off, on):
+        server.update(floor_cpu_us_per_request=200.0, batch_one_model_cpu_us=300.0,
+                      full_batch=32, full_batch_model_cpu_us_per_example=100.0)
+
+    [gain_line] = [line for line in bench.check_targets([off, on]) if "batching gives" in line]
+
+    # (200 + 300) / (200 + 100): the floor's CPU plus the model's, at batch 1 and at batch 32.
+    assert ("batching gives 1.40x the QPS without batching; at this floor (200 us a request) a "
+            "server costing nothing itself gains at most 1.67x with batches of 32") in gain_line
+    assert gain_line.endswith(": NOT met")
+
+
+@pytest.mark.parametrize("text, size", [
+    ("max_batch_size { value: 32 } batch_timeout_micros { value: 0 }", 32),
+    ("batch_timeout_micros { value: 0 }\nmax_batch_size {\n  value: 128\n}", 128),
+    ("num_batch_threads { value: 1 }", 1000),  # TF Serving's default
+])
+def test_max_batch_size_is_read_from_the_batching_parameters(bench, text, size):
+    assert bench.max_batch_size(text) == size
+
+
 def test_table_has_one_line_per_row_under_its_header(bench):
     table = bench.format_table([row(False, 1, 500, 1.5, 0.5), row(True, 32, 2100, 15, 0.8)])
 
