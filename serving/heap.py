@@ -2,10 +2,8 @@
 
 With TensorFlow imported and a model loaded, the process holds about 300,000 Python objects that
 live as long as the model. CPython's collector walks every one of them in each full collection,
-and under load full collections come every few seconds: the objects of the requests in flight
-survive the young collections and pile up in the oldest generation until it counts as grown.
-Measured serving the CNN at 32 calls in flight: a full collection every 5 s or so, taking 130-140
-ms, during which no request moves (the collector holds the GIL).
+and under load full collections come often: measured serving the CNN at 32 calls in flight, one
+every 5 s or so, taking 130-140 ms, during which no request moves (the collector holds the GIL).
 
 `gc.freeze()` moves every object alive into a permanent generation the collector never walks:
 after it, the same full collections take 2-6 ms. A frozen object is still freed by reference

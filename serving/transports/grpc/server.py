@@ -5,13 +5,12 @@ TF Serving's channel defaults apply (message sizes up to INT32_MAX), overridden 
 of queueing, so an overload sheds calls rather than growing memory.
 
 The server is grpcio's asyncio one, on an event loop of its own thread (uvloop's where installed:
-see event_loops.py). Predict and ModelInfer
-are coroutines: they decode and answer on the loop's thread and await only the model call, so a
-batched request reaches its batch thread with no worker thread in between, and waits holding
-none. Measured with `zoo bench` at 32 calls in flight on the CNN with batching, that is about 20
-thread switches per call against 34 with grpcio's synchronous server, whose poller hands every
-call to a worker thread. Methods written as plain functions (all the others) run in the `threads`
-pool, as before.
+see event_loops.py). Predict and ModelInfer are coroutines: they decode and answer on the loop's
+thread and await only the model call, so a batched request reaches its batch thread with no
+worker thread in between, and waits holding none. Measured with `zoo bench` at 32 calls in flight
+on the CNN with batching, that is about 20 thread switches per call against 34 with grpcio's
+synchronous server, whose poller hands every call to a worker thread. Methods written as plain
+functions (all the others) run in the `threads` pool, as before.
 """
 
 from __future__ import annotations
@@ -27,10 +26,10 @@ from serving.apis.guard import Guard
 from serving.apis.tfs.settings import TfsSettings
 from serving.errors import ServerStartError
 from serving.options import INT32_MAX, ServerOptions
+from serving.transports.event_loops import new_event_loop
 from serving.transports.grpc import health, oip_service, tfs_services
 from serving.transports.grpc.handlers import guarded_service
 from serving.transports.grpc.interceptor import AuthInterceptor
-from serving.transports.event_loops import new_event_loop
 from serving.transports.grpc.reflection import enable_reflection
 from serving.transports.ports import check_port_free
 
