@@ -59,7 +59,6 @@ import importlib.util
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +77,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from zoo.launch.cluster import free_ports  # noqa: E402
+
+from benchmarks import rounds  # noqa: E402
 
 
 def _load_serving_benchmark():
@@ -341,32 +342,10 @@ def run_servers(options, status: PeerStatus, workdir: Path) -> list[dict]:
 def median_rows(runs: list[dict]) -> list[dict]:
     """One row per server and concurrency, in the order they first ran: the median of its
     rounds for QPS, latencies and CPU, the sum of errors, the highest peak RSS."""
-    groups: dict[tuple[str, int], list[dict]] = {}
-    for run in runs:
-        groups.setdefault((run["server"], run["concurrency"]), []).append(run)
-    servers = list(dict.fromkeys(run["server"] for run in runs))
-    concurrencies = list(dict.fromkeys(run["concurrency"] for run in runs))
-    rows = []
-    for (server, concurrency), group in sorted(groups.items(), key=lambda item: (
-            servers.index(item[0][0]), concurrencies.index(item[0][1]))):
-        errors_by_code: dict[str, int] = {}
-        for run in group:
-            for code, count in run["errors_by_code"].items():
-                errors_by_code[code] = errors_by_code.get(code, 0) + count
-        rows.append({
-            "server": server, "concurrency": concurrency, "rounds": len(group),
-            **{key: median_of_known(run[key] for run in group)
-               for key in ("qps", "p50_ms", "p99_ms", "server_cpu_us_per_request")},
-            "errors": sum(run["errors"] for run in group), "errors_by_code": errors_by_code,
-            "peak_rss_mb": max(run["peak_rss_mb"] for run in group),
-        })
-    return rows
-
-
-def median_of_known(values) -> float | None:
-    """The median of the values that are not None (None when none is known)."""
-    known = [value for value in values if value is not None]
-    return statistics.median(known) if known else None
+    return rounds.median_rows(
+        runs, ("server", "concurrency"),
+        medians=("qps", "p50_ms", "p99_ms", "server_cpu_us_per_request"), sums=("errors",),
+        highest=("peak_rss_mb",), merged_counts=("errors_by_code",))
 
 
 def ratios(rows: list[dict]) -> list[dict]:

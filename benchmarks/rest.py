@@ -41,7 +41,7 @@ sys.path[:] = [entry for entry in sys.path
                if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import peers  # noqa: E402
+from benchmarks import peers, rounds  # noqa: E402
 from benchmarks import serving as serving_benchmark  # noqa: E402
 
 MODEL = "cnn"
@@ -153,23 +153,10 @@ def run_rounds(version_dir: str, script: Path, workdir: Path, options
 def median_rows(runs: list[dict]) -> list[dict]:
     """One row per server, protocol and concurrency, in the order they first ran: the median of
     its rounds for req/s, latencies and CPU; non-2xx and socket errors summed; the highest RSS."""
-    groups: dict[tuple, list[dict]] = {}
-    for run in runs:
-        groups.setdefault((run["server"], run["protocol"], run["concurrency"]), []).append(run)
-    order = list(dict.fromkeys((run["server"], run["protocol"]) for run in runs))
-    rows = []
-    for (server, protocol, concurrency), group in sorted(
-            groups.items(), key=lambda item: (order.index(item[0][:2]), item[0][2])):
-        rows.append({
-            "server": server, "protocol": protocol, "concurrency": concurrency,
-            "rounds": len(group),
-            **{key: peers.median_of_known(run.get(key) for run in group)
-               for key in ("rps", "p50_ms", "p99_ms", "server_cpu_us_per_request")},
-            "non_2xx": sum(run["non_2xx"] for run in group),
-            "socket_errors": sum(run["socket_errors"] for run in group),
-            "peak_rss_mb": max((run.get("peak_rss_mb") or 0 for run in group), default=0),
-        })
-    return rows
+    return rounds.median_rows(
+        runs, ("server", "protocol", "concurrency"),
+        medians=("rps", "p50_ms", "p99_ms", "server_cpu_us_per_request"),
+        sums=("non_2xx", "socket_errors"), highest=("peak_rss_mb",))
 
 
 def decode_costs(body: bytes, seconds: float) -> dict:

@@ -3,6 +3,7 @@
     python benchmarks/serving.py                      # cnn, mlp, mobilenet_v2; c=1,8,32,128
     python benchmarks/serving.py --quick              # a smoke run: mlp, c=1,8, about a minute
     python benchmarks/serving.py --models cnn --concurrency 1,32 --duration 10
+    python benchmarks/serving.py --models cnn --concurrency 1,8,32 --rounds 3   # medians of 3
     python benchmarks/serving.py --image-inputs       # encoded images vs pixels, batch 1 and 32
     python benchmarks/serving.py --models cnn --load-generator zoo-bench,perf_analyzer
     python benchmarks/serving.py --request-logging 0,0.01,1 --models cnn   # the cost of logging
@@ -12,7 +13,8 @@ MobileNetV2 at 96x96x3 without pretrained weights) it starts three servers, each
 its own: `zoo-serve` with batching off, `zoo-serve` with batching on, and grpc_floor_server.py
 (the same gRPC server with no model behind it). At each concurrency they take turns, driven by
 `zoo bench` (worker processes of their own): that many batch-1 requests in flight for a fixed
-time. Taking turns level by level keeps the machine's drift out of the comparison. Per level it
+time. Taking turns level by level keeps the machine's drift out of the comparison, and with
+`--rounds N` the whole grid runs N times and each level is its median. Per level it
 reports QPS, p50, p99, errors, the server's CPU per request, and the mean batch the server
 actually ran (from its Prometheus batch-size histogram). Then, in a fresh process, it measures
 the SavedModel called in-process through the server's own model call (numpy in, numpy out) at
@@ -72,6 +74,7 @@ from zoo.bench.perf_analyzer import (SERVICES, PerfAnalyzerFailed,  # noqa: E402
                                      PerfAnalyzerUnavailable, find_perf_analyzer)
 from zoo.launch.cluster import free_ports  # noqa: E402
 
+from benchmarks import rounds  # noqa: E402
 from serving.contract import DEFAULT_SIGNATURE  # noqa: E402
 
 START_TIMEOUT = 180.0
@@ -536,6 +539,17 @@ def run_levels(server: ServerProcess, model: str, concurrencies: list[int], dura
     return rows
 
 
+def median_rows(runs: list[dict]) -> list[dict]:
+    """One row per model, load generator, batching and concurrency: the median of its rounds
+    for QPS, latencies, CPU per request and mean batch; errors summed; the highest RSS; the
+    first error message of a level that failed."""
+    return rounds.median_rows(
+        runs, ("model", "generator", "batching", "concurrency"),
+        medians=("qps", "p50_ms", "p99_ms", "server_cpu_us_per_request", "mean_batch"),
+        sums=("errors",), highest=("peak_rss_mb",), merged_counts=("errors_by_code",),
+        firsts=("error",))
+
+
 def load_generators(options, analyzer, services) -> list[tuple[str, object]]:
     """(label, level function) of every load generator asked for: zoo bench, then perf_analyzer
     in each of `services` (when `analyzer`, a zoo.bench.perf_analyzer.PerfAnalyzer, is given)."""
@@ -556,36 +570,45 @@ def benchmark_model(name: str, options, workdir: Path, analyzer=None) -> list[di
     """Every level of one model, batching off and on and on the gRPC floor, with the in-process
     limit for each; `analyzer` (a zoo.bench.perf_analyzer.PerfAnalyzer) measures beside or
     instead of zoo bench. The three servers are up at once and take turns at each level (the
-    others idle meanwhile), so a change in the machine's load falls on all of them alike: run
-    one after the other, a drift of the machine between them read as a server difference."""
+    others idle meanwhile), `options.rounds` times, and each level is the median of its rounds:
+    so a change in the machine's load falls on all of them alike. Run one after the other, a
+    drift of the machine between them read as a server difference."""
     version_dir = in_fresh_process(export_model, name, str(workdir / "models"))
     base_path = str(Path(version_dir).parent)
     flags = MODELS[name].server_flags
     servers = {}
-    rows, floor_rows = [], {}
+    runs, floor_runs = [], []
     try:
         for batching in (None, options.batching_parameters):
             servers[batching is not None] = ServerProcess.model_server(name, base_path, workdir,
                                                                        batching, flags)
         servers[FLOOR] = ServerProcess.grpc_floor(name, version_dir, workdir)
-        for generator, measure in load_generators(options, analyzer,
-                                                  options.perf_analyzer_services):
-            for concurrency in options.concurrency:
-                for key, server in servers.items():
-                    if key == FLOOR and not _floor_answers(generator):
-                        continue
-                    label = f"{name} gRPC floor" if key == FLOOR else None
-                    [row] = run_levels(server, name, [concurrency], options.duration,
-                                       options.warmup, generator, measure, label)
-                    if key == FLOOR:
-                        floor_rows[generator, concurrency] = row
-                    else:
-                        rows.append({"model": name, "batching": key,
-                                     "server_flags": list(flags), **row})
+        for round_number in range(1, options.rounds + 1):
+            if options.rounds > 1:
+                print(f"  round {round_number} of {options.rounds}", flush=True)
+            for generator, measure in load_generators(options, analyzer,
+                                                      options.perf_analyzer_services):
+                for concurrency in options.concurrency:
+                    for key, server in servers.items():
+                        if key == FLOOR and not _floor_answers(generator):
+                            continue
+                        label = f"{name} gRPC floor" if key == FLOOR else None
+                        [row] = run_levels(server, name, [concurrency], options.duration,
+                                           options.warmup, generator, measure, label)
+                        if key == FLOOR:
+                            floor_runs.append(row)
+                        else:
+                            runs.append({"model": name, "batching": key, **row})
     finally:
         for server in servers.values():
             server.stop()
-    rows.sort(key=lambda row: row["batching"])  # the table: batching off first, as before
+    rows = median_rows(runs)
+    for row in rows:
+        row["server_flags"] = list(flags)
+    rows.sort(key=lambda row: row["batching"])  # the table: batching off first
+    floor_rows = {(row["generator"], row["concurrency"]): row
+                  for row in rounds.median_rows(floor_runs, ("generator", "concurrency"),
+                                                medians=("qps", "server_cpu_us_per_request"))}
     for row in rows:
         floor_row = floor_rows.get((row["generator"], row["concurrency"]), {})
         row["floor_qps"] = floor_row.get("qps")
@@ -786,6 +809,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--concurrency", default="1,8,32,128", help="levels, comma-separated")
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per level")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per level")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="times every level runs on every server; the table shows medians")
     parser.add_argument("--in-process-seconds", type=float, default=3.0,
                         help="seconds of in-process calls per batch size")
     parser.add_argument("--batching-parameters", default=DEFAULT_BATCHING,
@@ -825,6 +850,8 @@ def parse_arguments(argv=None):
         parser.error(f"--concurrency must be integers. Received: {options.concurrency!r}")
     if any(value < 1 for value in options.concurrency) or options.duration <= 0:
         parser.error("concurrency levels and --duration must be positive")
+    if options.rounds < 1:
+        parser.error(f"--rounds must be at least 1. Received: {options.rounds}")
     if options.request_logging is not None:
         try:
             options.request_logging = [float(value) for value in options.request_logging.split(",")]
@@ -891,6 +918,7 @@ def main(argv=None) -> int:
         "batching_parameters": options.batching_parameters,
         "duration": options.duration,
         "warmup": options.warmup,
+        "rounds": options.rounds,
         "load_generators": options.load_generator,
         "perf_analyzer_services": options.perf_analyzer_services if analyzer else [],
         "rows": rows,

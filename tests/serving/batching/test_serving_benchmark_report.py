@@ -73,6 +73,20 @@ def test_max_batch_size_is_read_from_the_batching_parameters(bench, text, size):
     assert bench.max_batch_size(text) == size
 
 
+def test_a_level_is_the_median_of_its_rounds_and_keeps_a_failures_message(bench):
+    runs = [{**row(True, 32, qps, 15, 0.8), "generator": "zoo-bench", "mean_batch": batch,
+             "errors_by_code": {}} for qps, batch in ((2000, 6.0), (2400, 9.0), (2200, 7.0))]
+    runs.append({"model": "cnn", "generator": "perf_analyzer tfserving-grpc", "batching": True,
+                 "concurrency": 32, "qps": None, "p50_ms": None, "p99_ms": None, "errors": 1,
+                 "error": "perf_analyzer exited with status 99", "mean_batch": 1.0,
+                 "server_cpu_us_per_request": None, "peak_rss_mb": 640.0})
+
+    measured, failed = bench.median_rows(runs)
+
+    assert (measured["qps"], measured["mean_batch"], measured["rounds"]) == (2200, 7.0, 3)
+    assert failed["qps"] is None and failed["error"] == "perf_analyzer exited with status 99"
+
+
 def test_table_has_one_line_per_row_under_its_header(bench):
     table = bench.format_table([row(False, 1, 500, 1.5, 0.5), row(True, 32, 2100, 15, 0.8)])
 
