@@ -10,7 +10,7 @@ after it, the same full collections take 2-6 ms. A frozen object is still freed 
 counting, but never as part of a reference cycle, and the objects of an unloaded version are full
 of cycles. So after every load or unload the heap is unfrozen, collected once (freeing what the
 load or the unload left behind) and frozen again: one full collection per version change instead
-of one every few seconds.
+of one every few seconds. Not while the server stops: each unload would walk the heap for nothing.
 
 Only zoo-serve's `main` does this: a program that embeds ModelServer owns its process's collector.
 """
@@ -27,11 +27,23 @@ from serving.core.model_versions import AVAILABLE, END
 logger = logging.getLogger("serving.heap")
 
 
-def freeze_loaded_models(manager) -> None:
-    """Freezes the heap now (call it once the first loads have finished) and again after every
-    version that `manager` (a ModelManager) loads or lets go of."""
-    refreeze()
-    manager.add_listener(_refreeze_on_version_change)
+class HeapFreezer:
+    """Freezes the heap now (make it once the first loads have finished) and again after every
+    version that `manager` (a ModelManager) loads or lets go of, until `stop()`."""
+
+    def __init__(self, manager):
+        self._stopped = False
+        refreeze()
+        manager.add_listener(self._refreeze_on_version_change)
+
+    def stop(self) -> None:
+        """No more refreezing: call it before the server stops, whose unloads would each walk
+        the whole heap again for nothing."""
+        self._stopped = True
+
+    def _refreeze_on_version_change(self, event: StateEvent) -> None:
+        if not self._stopped and event.state in (AVAILABLE, END):
+            refreeze()
 
 
 def refreeze() -> None:
@@ -42,8 +54,3 @@ def refreeze() -> None:
     gc.freeze()
     logger.info("event=heap_frozen objects=%d seconds=%.3f", gc.get_freeze_count(),
                 time.monotonic() - started)
-
-
-def _refreeze_on_version_change(event: StateEvent) -> None:
-    if event.state in (AVAILABLE, END):
-        refreeze()

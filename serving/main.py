@@ -142,7 +142,7 @@ def raise_open_file_limit() -> None:
 
 
 def _serve(server, stop_requested: threading.Event) -> int:
-    from serving.heap import freeze_loaded_models
+    from serving.heap import HeapFreezer
     from serving.server import ServerStartError
 
     try:
@@ -152,10 +152,11 @@ def _serve(server, stop_requested: threading.Event) -> int:
         logger.error("event=start_failed error=%r", message)
         print(f"{flags.PROG}: failed to start: {message}", file=sys.stderr)
         return 1
-    freeze_loaded_models(server.manager)
+    heap_freezer = HeapFreezer(server.manager)
     print(f"serving on {' and '.join(server.addresses)} models={','.join(server.manager.model_names())}",
           flush=True)
     stop_requested.wait()
+    heap_freezer.stop()
     server.stop()
     return 0
 

@@ -12,7 +12,7 @@ from serving.core.model_versions import AVAILABLE, END, LOADING, UNLOADING
 
 
 class Listened:
-    """The one part of ModelManager that freeze_loaded_models uses."""
+    """The one part of ModelManager that HeapFreezer uses."""
 
     def __init__(self):
         self.listeners = []
@@ -48,17 +48,17 @@ def frozen_cycle() -> weakref.ref:
     return reference
 
 
-def test_freeze_loaded_models_freezes_the_heap_at_once(manager):
+def test_the_freezer_freezes_the_heap_at_once(manager):
     gc.unfreeze()
 
-    heap.freeze_loaded_models(manager)
+    heap.HeapFreezer(manager)
 
     assert gc.get_freeze_count() > 0
 
 
 @pytest.mark.parametrize("state", [AVAILABLE, END])
 def test_a_version_that_loads_or_ends_frees_the_cycles_frozen_before_it(manager, state):
-    heap.freeze_loaded_models(manager)
+    heap.HeapFreezer(manager)
     reference = frozen_cycle()
 
     manager.publish(state)
@@ -69,9 +69,19 @@ def test_a_version_that_loads_or_ends_frees_the_cycles_frozen_before_it(manager,
 
 @pytest.mark.parametrize("state", [LOADING, UNLOADING])
 def test_states_between_versions_leave_the_heap_as_it_is(manager, state):
-    heap.freeze_loaded_models(manager)
+    heap.HeapFreezer(manager)
     reference = frozen_cycle()
 
     manager.publish(state)
+
+    assert reference() is not None
+
+
+def test_a_stopped_freezer_leaves_the_unloads_of_a_stopping_server_alone(manager):
+    freezer = heap.HeapFreezer(manager)
+    reference = frozen_cycle()
+
+    freezer.stop()
+    manager.publish(END)
 
     assert reference() is not None
