@@ -571,8 +571,8 @@ def benchmark_model(name: str, options, workdir: Path, analyzer=None) -> list[di
     limit for each; `analyzer` (a zoo.bench.perf_analyzer.PerfAnalyzer) measures beside or
     instead of zoo bench. The three servers are up at once and take turns at each level (the
     others idle meanwhile), `options.rounds` times, and each level is the median of its rounds:
-    so a change in the machine's load falls on all of them alike. Run one after the other, a
-    drift of the machine between them read as a server difference."""
+    a change in the machine's load falls on all of them alike, where servers measured one after
+    another would show the machine's drift between them as a difference between servers."""
     version_dir = in_fresh_process(export_model, name, str(workdir / "models"))
     base_path = str(Path(version_dir).parent)
     flags = MODELS[name].server_flags
