@@ -15,10 +15,8 @@ functions (all the others) run in the `threads` pool, as before.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import os
-import threading
 
 import grpc
 
@@ -26,7 +24,7 @@ from serving.apis.guard import Guard
 from serving.apis.tfs.settings import TfsSettings
 from serving.errors import ServerStartError
 from serving.options import INT32_MAX, ServerOptions
-from serving.transports.event_loops import new_event_loop
+from serving.transports.event_loops import LoopThread
 from serving.transports.grpc import health, oip_service, tfs_services
 from serving.transports.grpc.handlers import guarded_service
 from serving.transports.grpc.interceptor import AuthInterceptor
@@ -56,19 +54,16 @@ class GrpcTransport:
         self.addresses: list[str] = []
         self._executor = concurrent.futures.ThreadPoolExecutor(threads,
                                                                thread_name_prefix="grpc-call")
-        self._loop = new_event_loop()
-        # Coroutines that run a blocking step (a model call that is not batched) run it here.
-        self._loop.set_default_executor(self._executor)
-        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="grpc-loop",
-                                             daemon=True)
-        self._loop_thread.start()
+        # Coroutines that run a blocking step (a model call that is not batched) run it in the
+        # executor too.
+        self._loop = LoopThread("grpc-loop", executor=self._executor)
         services = {
             tfs_services.PREDICTION_SERVICE: tfs_services.prediction_service(manager, settings),
             tfs_services.MODEL_SERVICE: tfs_services.model_service(manager,
                                                                    settings.request_logger),
             oip_service.SERVICE_NAME: oip_service.oip_service(manager, settings.request_logger),
         }
-        self._server = self._on_loop(_make_server(
+        self._server = self._loop.run(_make_server(
             self._executor,
             handlers=[guarded_service(name, methods, guard) for name, methods in services.items()],
             # Asked on every call by the asyncio server: installed only where it has work.
@@ -76,7 +71,7 @@ class GrpcTransport:
             options=channel_arguments(options.grpc_channel_arguments),
             maximum_concurrent_rpcs=options.grpc_max_threads or DEFAULT_MAX_CONCURRENT_RPCS,
         ))
-        self.health = health.ModelHealth(manager, self._on_loop)
+        self.health = health.ModelHealth(manager, self._loop.run)
         self.health.add_to_server(self._server)
         enable_reflection(self._server, (*services, health.HEALTH_SERVICE_NAME))
 
@@ -103,7 +98,7 @@ class GrpcTransport:
 
     def start(self) -> None:
         self.health.start()
-        self._on_loop(self._server.start())
+        self._loop.run(self._server.start())
 
     def begin_stop(self) -> None:
         """Health turns NOT_SERVING for good, so load balancers stop routing here."""
@@ -112,16 +107,9 @@ class GrpcTransport:
     def stop(self, grace: float | None) -> None:
         """New calls are refused; in-flight calls get `grace` seconds (None: no limit)."""
         self.begin_stop()
-        self._on_loop(self._server.stop(grace))
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._loop_thread.join()
+        self._loop.run(self._server.stop(grace))
         self._loop.close()
         self._executor.shutdown(wait=False)
-
-    def _on_loop(self, coroutine):
-        """Runs `coroutine` on the server's loop and returns its result (gRPC's asyncio server
-        belongs to the loop it was made on)."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def _add_port(self, address: str, flag_names: str) -> int:
         try:

@@ -27,7 +27,7 @@ import threading
 
 from aiohttp import web
 
-from serving.transports.event_loops import new_event_loop
+from serving.transports.event_loops import LoopThread
 from serving.transports.rest import request_body
 from serving.transports.rest.messages import RestRequest, RestResponse, plain_error
 
@@ -59,8 +59,7 @@ class RestHttpServer:
         self.idle_timeout_seconds = idle_timeout_seconds
         self.ssl_context = ssl_context
         self._socket: socket.socket | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop: LoopThread | None = None
         self._web_server: web.Server | None = None
         self._runner: web.ServerRunner | None = None
         self._site: web.SockSite | None = None
@@ -84,11 +83,8 @@ class RestHttpServer:
         """Starts serving on the bound socket, in a thread of its own."""
         if self._socket is None:
             raise RuntimeError("RestHttpServer.bind() must be called before start()")
-        self._loop = new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="rest-http",
-                                        daemon=True)
-        self._thread.start()
-        self._on_loop(self._serve())
+        self._loop = LoopThread("rest-http")
+        self._loop.run(self._serve())
 
     def begin_stop(self) -> None:
         """Stops accepting connections and ends idle keep-alive ones; busy ones finish."""
@@ -98,21 +94,16 @@ class RestHttpServer:
                     self._socket.close()  # bound, never started
                 return
             self._accepting = False
-        self._on_loop(self._stop_accepting())
+        self._loop.run(self._stop_accepting())
 
     def wait_stopped(self, grace_seconds: float | None) -> None:
         """Waits up to `grace_seconds` (None: no limit) for requests in flight, then closes every
         connection still open and ends the loop."""
         self.begin_stop()
-        if self._loop is None or self._loop.is_closed():
+        if self._loop is None or self._loop.closed:
             return
-        self._on_loop(self._shut_down(grace_seconds))
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
+        self._loop.run(self._shut_down(grace_seconds))
         self._loop.close()
-
-    def _on_loop(self, coroutine):
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     # --- on the event loop ---
 
