@@ -230,10 +230,8 @@ class DynamicBatcher:
         task = _Task(key, feeds, size, deadline,
                      on_finish=lambda task: waker.finished(future, task))
         with self._cond:
-            if self._stopping:
-                raise errors.Unavailable(f"Model version {self._name} is being unloaded; retry")
-            idle = not self._queue and self._running < self._options.num_batch_threads
-            self._enqueue([task], run_now=idle)
+            self._refuse_if_stopping()
+            self._enqueue([task], run_now=self._has_free_slot())
         # A timer rather than asyncio.wait_for, which wraps every wait in a second future.
         timer = (None if deadline is None else
                  loop.call_later(max(0.0, deadline - time.monotonic()), _expire, future))
@@ -264,10 +262,17 @@ class DynamicBatcher:
 
     # === Queueing (called with the lock held) ===
 
-    def _claim_inline_slot(self) -> bool:
+    def _refuse_if_stopping(self) -> None:
         if self._stopping:
             raise errors.Unavailable(f"Model version {self._name} is being unloaded; retry")
-        if not self._queue and self._running < self._options.num_batch_threads:
+
+    def _has_free_slot(self) -> bool:
+        """Nothing is queued and a batch could start now."""
+        return not self._queue and self._running < self._options.num_batch_threads
+
+    def _claim_inline_slot(self) -> bool:
+        self._refuse_if_stopping()
+        if self._has_free_slot():
             self._running += 1
             return True
         return False
@@ -474,8 +479,7 @@ class DynamicBatcher:
             chunk = {alias: array[start:start + self._capacity] for alias, array in feeds.items()}
             tasks.append(_Task(key, chunk, min(self._capacity, size - start), deadline))
         with self._cond:
-            if self._stopping:
-                raise errors.Unavailable(f"Model version {self._name} is being unloaded; retry")
+            self._refuse_if_stopping()
             self._enqueue(tasks)
         try:
             outputs = merging.concatenate_outputs([self._wait(task) for task in tasks])
