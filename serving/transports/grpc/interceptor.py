@@ -58,6 +58,15 @@ def _endpoint_of(method: str) -> endpoints.Endpoint:
     return endpoints.UNROUTED
 
 
+# (request streaming, response streaming) -> the grpc factory for a handler of that kind.
+_HANDLER_OF_KIND = {
+    (False, False): grpc.unary_unary_rpc_method_handler,
+    (False, True): grpc.unary_stream_rpc_method_handler,
+    (True, False): grpc.stream_unary_rpc_method_handler,
+    (True, True): grpc.stream_stream_rpc_method_handler,
+}
+
+
 def _refusing_handler(handler: grpc.RpcMethodHandler | None, message: str
                       ) -> grpc.RpcMethodHandler:
     """A handler of `handler`'s kind (unary for an unknown method) that answers UNAUTHENTICATED.
@@ -66,15 +75,8 @@ def _refusing_handler(handler: grpc.RpcMethodHandler | None, message: str
     async def refuse(request_or_iterator, context):
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, message)
 
-    streaming = (handler.request_streaming, handler.response_streaming) if handler else (False,
-                                                                                         False)
-    make = {
-        (False, False): grpc.unary_unary_rpc_method_handler,
-        (False, True): grpc.unary_stream_rpc_method_handler,
-        (True, False): grpc.stream_unary_rpc_method_handler,
-        (True, True): grpc.stream_stream_rpc_method_handler,
-    }[streaming]
     if handler is None:
-        return make(refuse)
+        return grpc.unary_unary_rpc_method_handler(refuse)
+    make = _HANDLER_OF_KIND[handler.request_streaming, handler.response_streaming]
     return make(refuse, request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer)
