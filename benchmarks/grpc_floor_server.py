@@ -3,12 +3,13 @@
     python benchmarks/grpc_floor_server.py --port 8500 --saved-model models/cnn/1
 
 It serves TF Serving's PredictionService with grpcio's asyncio server on the same event loop as
-zoo-serve (uvloop's where installed: serving/transports/event_loops.py), but runs no model: Predict deserializes the request and answers a response built once at start
-(the signature's outputs at batch 1, zeros), and GetModelMetadata answers the SavedModel's
-signatures so that `zoo bench` can build its requests. benchmarks/serving.py drives it like the
-real server; the real server's QPS over this one's is the share of the headroom it uses, and what
-is left between this and the in-process limit is the price of gRPC and Python themselves (and of
-the load generator, which shares the cores).
+zoo-serve (uvloop's where installed: serving/transports/event_loops.py), but runs no model:
+Predict deserializes the request and answers a response built once at start (the signature's
+outputs at batch 1, zeros), and GetModelMetadata answers the SavedModel's signatures so that
+`zoo bench` can build its requests. benchmarks/serving.py drives it like the real server; the
+real server's QPS over this one's is the share of the headroom it uses, and what is left between
+this and the in-process limit is the price of gRPC and Python themselves (and of the load
+generator, which shares the cores).
 
 It prints "serving on HOST:PORT" once it listens, and stops on SIGTERM or SIGINT.
 """
