@@ -11,9 +11,13 @@ nvidia-cuda-runtime-cu12) even when no GPU is used; `find_perf_analyzer` puts th
 library folder on LD_LIBRARY_PATH and says in one line why the binary cannot start when it
 cannot.
 
-A measurement is `windows` back-to-back windows of `window_seconds` at one concurrency, after an
-unmeasured warmup run. perf_analyzer's own stability search is switched off (any three windows
-are "stable"), so every run lasts a known time whatever the machine is doing, like `zoo bench`.
+A measurement is three back-to-back windows at one concurrency, after an unmeasured warmup run.
+perf_analyzer's own stability search is switched off (any three windows are "stable"). A window
+is either a time window of `window_seconds`, so every run lasts a known time whatever the machine
+is doing, like `zoo bench` (for figures); or a count window that lasts until `requests_per_window`
+requests have completed inside it, so a server that stalls for longer than a time window makes the
+run longer instead of failing it with "No valid requests recorded" (for checks that requests
+succeed, on a busy machine).
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ INSTALL_HINT = ("perf_analyzer needs Debian's libb64-0d (apt-get install libb64-
 # accepts the first 3, so a level lasts exactly 3 windows.
 _WINDOWS = 3
 _ANY_VARIATION_PERCENT = 100_000
+# A count window lasts at least this long whatever -p says, and grows until it holds its requests.
+_COUNT_WINDOW_START_SECONDS = 1.0
 # Time allowed beyond the windows themselves: start, metadata, connections, shutdown.
 _OVERHEAD_SECONDS = 60.0
 
@@ -101,29 +107,40 @@ class PerfAnalyzer:
 
     def measure(self, target: str, model: str, service: str, concurrency: int, *,
                 batch_size: int = 1, window_seconds: float = 2.0, warmup_seconds: float = 0.0,
+                requests_per_window: int | None = None,
                 extra_arguments: Sequence[str] = ()) -> PerfAnalyzerResult:
         """Loads `model` on `target` (host:port of the gRPC or HTTP port, as `service` needs)
-        with `concurrency` requests of `batch_size` examples in flight, for three windows of
-        `window_seconds`, after `warmup_seconds` of unmeasured load.
+        with `concurrency` requests of `batch_size` examples in flight, for three windows, after
+        `warmup_seconds` of unmeasured load.
+
+        A window lasts `window_seconds`; or, given `requests_per_window`, until that many
+        requests have completed in it (perf_analyzer's count windows, which start at a second
+        each whatever `window_seconds` says).
+        Only requests sent and answered inside a window count, so a count window needs more
+        requests than `concurrency`.
 
         Raises:
-            ValueError: an unknown `service`.
+            ValueError: an unknown `service`, or too few `requests_per_window`.
             PerfAnalyzerFailed: perf_analyzer stopped with an error; the message is its own.
         """
         if service not in SERVICES:
             raise ValueError(f"service must be one of {', '.join(SERVICES)}. "
                              f"Received: service={service!r}")
+        if requests_per_window is not None and requests_per_window <= concurrency:
+            raise ValueError(
+                "requests_per_window must exceed concurrency: the requests already in flight "
+                "when a window opens do not count in it. "
+                f"Received: requests_per_window={requests_per_window}, concurrency={concurrency}")
         kind, protocol = SERVICES[service]
         common = ["-m", model, "-u", target, "-i", protocol, "--service-kind", kind,
                   "-b", str(batch_size), "--concurrency-range", f"{concurrency}:{concurrency}",
-                  "--measurement-mode", "time_windows", "-s", str(_ANY_VARIATION_PERCENT),
-                  "-r", str(_WINDOWS), *extra_arguments]
+                  "-s", str(_ANY_VARIATION_PERCENT), "-r", str(_WINDOWS), *extra_arguments]
         if warmup_seconds > 0:
             self._checked(common + _window_arguments(warmup_seconds / _WINDOWS), warmup_seconds)
         with tempfile.TemporaryDirectory(prefix="perf-analyzer-") as scratch:
             report = Path(scratch) / "report.csv"
-            output = self._checked(common + _window_arguments(window_seconds) + ["-f", str(report)],
-                                   _WINDOWS * window_seconds)
+            windows, measured_seconds = _measurement_windows(window_seconds, requests_per_window)
+            output = self._checked(common + windows + ["-f", str(report)], measured_seconds)
             return parse_report(report.read_text(), output, service, concurrency, batch_size)
 
     def _checked(self, arguments: list[str], measured_seconds: float) -> str:
@@ -221,4 +238,14 @@ def error_line(output: str) -> str:
 
 
 def _window_arguments(seconds: float) -> list[str]:
-    return ["-p", str(max(1, round(seconds * 1000)))]
+    return ["--measurement-mode", "time_windows", "-p", str(max(1, round(seconds * 1000)))]
+
+
+def _measurement_windows(window_seconds: float,
+                         requests_per_window: int | None) -> tuple[list[str], float]:
+    """perf_analyzer's arguments for the measured windows, and how long they last at least."""
+    if requests_per_window is None:
+        return _window_arguments(window_seconds), _WINDOWS * window_seconds
+    return (["--measurement-mode", "count_windows",
+             "--measurement-request-count", str(requests_per_window)],
+            _WINDOWS * _COUNT_WINDOW_START_SECONDS)

@@ -3,23 +3,35 @@ zoo's CNN: the Triton service kind over gRPC and HTTP and the TF Serving kind, b
 32, concurrency up to 128, with and without server-side batching; --shared-memory refused at
 once with our message.
 
-Short and bounded: each run is three windows of WINDOW_SECONDS and perf_analyzer is killed if it
-overruns. The tests skip, saying why, where the binary cannot start (it needs Debian's libb64-0d
-and PyPI's nvidia-cuda-runtime-cu12; no GPU).
+Short and bounded: each run is three count windows of REQUESTS_PER_WINDOW (a second each unless
+the server is slow), and perf_analyzer is killed if it overruns. Count windows, not time windows:
+a server in the test's own process can stop answering for longer than a short time window (a
+garbage collection of the whole test session's heap, the other test worker's training), and a time
+window with no request both sent and answered in it fails the run. The tests skip, saying why,
+where the binary cannot start (it needs Debian's libb64-0d and PyPI's nvidia-cuda-runtime-cu12;
+no GPU).
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from tests.support import tflite_models
 from tests.support.http_harness import http_call
 from tests.support.server_harness import free_port
+from tests.support.server_process import Stall, serving_process
 
 from zoo.bench.perf_analyzer import (PerfAnalyzerFailed, PerfAnalyzerUnavailable,
                                      find_perf_analyzer)
 
 pytestmark = pytest.mark.slow
-WINDOW_SECONDS = 0.3
+WINDOW_SECONDS = 0.3  # the time windows of the runs that are refused before any request
+
+
+def requests_per_window(concurrency: int) -> int:
+    """Enough for a count window to hold requests sent inside it, not only those in flight."""
+    return 2 * concurrency + 1
 # A refused run must end this fast: perf_analyzer asks before its first request.
 REFUSAL_SECONDS = 30.0
 BATCHING = ("max_batch_size { value: 32 } batch_timeout_micros { value: 1000 } "
@@ -68,8 +80,8 @@ def address(server, service: str) -> str:
             else server.target)
 
 
-def successes(server) -> int:
-    reply = http_call(server.server.rest.port, "GET", "/v2/models/cnn/versions/1/stats")
+def successes(rest_port: int) -> int:
+    reply = http_call(rest_port, "GET", "/v2/models/cnn/versions/1/stats")
     return reply.json()["model_stats"][0]["inference_stats"]["success"]["count"]
 
 
@@ -81,14 +93,15 @@ def successes(server) -> int:
 ])
 def test_perf_analyzer_loads_the_server_and_every_request_succeeds(analyzer, server, service,
                                                                     concurrency, batch_size):
-    before = successes(server)
+    before = successes(server.server.rest.port)
     result = analyzer.measure(address(server, service), "cnn", service, concurrency,
-                              batch_size=batch_size, window_seconds=WINDOW_SECONDS)
+                              batch_size=batch_size,
+                              requests_per_window=requests_per_window(concurrency))
 
     assert result.requests > 0 and result.infer_per_second > 0
     assert 0 < result.p50_ms <= result.p99_ms
     # The server counted at least what perf_analyzer measured (it also ran between windows).
-    assert successes(server) - before >= result.requests
+    assert successes(server.server.rest.port) - before >= result.requests
     if service.startswith("triton"):
         # perf_analyzer read the statistics extension: the server's own compute time.
         assert result.server_compute_ms > 0
@@ -96,7 +109,7 @@ def test_perf_analyzer_loads_the_server_and_every_request_succeeds(analyzer, ser
 
 def test_perf_analyzer_sees_the_batching_servers_queue(analyzer, batching_server):
     result = analyzer.measure(batching_server.target, "cnn", "triton-grpc", 32,
-                              window_seconds=WINDOW_SECONDS)
+                              requests_per_window=requests_per_window(32))
 
     assert result.requests > 0 and result.server_compute_ms > 0
     assert result.server_queue_ms is not None
@@ -114,3 +127,27 @@ def test_shared_memory_is_refused_at_once_with_a_clear_error(analyzer, server, s
                          window_seconds=WINDOW_SECONDS, extra_arguments=["--shared-memory=system"])
 
     assert message in str(raised.value)
+
+
+def test_count_windows_outlast_a_server_that_stalls_for_longer_than_a_time_window(analyzer,
+                                                                                  cnn_base):
+    stall_seconds = 2.0  # more than two time windows of WINDOW_SECONDS: one holds no request
+    with serving_process(f"--model_base_path={cnn_base}", "--model_name=cnn") as server:
+        def measure_through_a_stall(**windows):
+            before = successes(server.rest_port)
+            stall = Stall(server, stall_seconds, ready=lambda: successes(server.rest_port) > before)
+            stall.start()
+            try:
+                result = analyzer.measure(server.target, "cnn", "tfserving-grpc", 8, **windows)
+                ended = time.monotonic()
+            finally:
+                stall.join()
+            assert stall.stalled_at is not None and stall.stalled_at + stall_seconds < ended, \
+                "the stall did not fall inside the measured run"
+            return result
+
+        with pytest.raises(PerfAnalyzerFailed, match="No valid requests"):
+            measure_through_a_stall(window_seconds=WINDOW_SECONDS)
+        result = measure_through_a_stall(requests_per_window=requests_per_window(8))
+
+    assert result.requests > 0 and result.p99_ms > 0

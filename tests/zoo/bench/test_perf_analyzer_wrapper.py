@@ -98,3 +98,11 @@ def test_the_cuda_runtime_folder_goes_first_on_the_library_path(tmp_path, monkey
 
     expected = [folder for folder in (cuda_runtime, "/usr/local/lib") if folder]
     assert analyzer.environment["LD_LIBRARY_PATH"] == os.pathsep.join(expected)
+
+
+def test_a_count_window_no_larger_than_the_concurrency_is_refused_before_running():
+    analyzer = perf_analyzer.PerfAnalyzer("/nonexistent/perf_analyzer", {})
+
+    with pytest.raises(ValueError, match="requests_per_window must exceed concurrency.*"
+                                         "requests_per_window=8, concurrency=8"):
+        analyzer.measure("127.0.0.1:1", "cnn", "tfserving-grpc", 8, requests_per_window=8)
