@@ -3,7 +3,7 @@ zoo's CNN: the Triton service kind over gRPC and HTTP and the TF Serving kind, b
 32, concurrency up to 128, with and without server-side batching; --shared-memory refused at
 once with our message.
 
-Short and bounded: each run is three count windows of REQUESTS_PER_WINDOW (a second each unless
+Short and bounded: each run is three count windows of `requests_per_window` (a second each unless
 the server is slow), and perf_analyzer is killed if it overruns. Count windows, not time windows:
 a server in the test's own process can stop answering for longer than a short time window (a
 garbage collection of the whole test session's heap, the other test worker's training), and a time
@@ -27,15 +27,15 @@ from zoo.bench.perf_analyzer import (PerfAnalyzerFailed, PerfAnalyzerUnavailable
 
 pytestmark = pytest.mark.slow
 WINDOW_SECONDS = 0.3  # the time windows of the runs that are refused before any request
+# A refused run must end this fast: perf_analyzer asks before its first request.
+REFUSAL_SECONDS = 30.0
+BATCHING = ("max_batch_size { value: 32 } batch_timeout_micros { value: 1000 } "
+            "num_batch_threads { value: 1 } max_enqueued_batches { value: 1000 }")
 
 
 def requests_per_window(concurrency: int) -> int:
     """Enough for a count window to hold requests sent inside it, not only those in flight."""
     return 2 * concurrency + 1
-# A refused run must end this fast: perf_analyzer asks before its first request.
-REFUSAL_SECONDS = 30.0
-BATCHING = ("max_batch_size { value: 32 } batch_timeout_micros { value: 1000 } "
-            "num_batch_threads { value: 1 } max_enqueued_batches { value: 1000 }")
 
 
 @pytest.fixture(scope="module")
@@ -122,11 +122,13 @@ def test_perf_analyzer_sees_the_batching_servers_queue(analyzer, batching_server
     ("tfserving-grpc", "does not support CreateSharedMemoryRegion"),
 ])
 def test_shared_memory_is_refused_at_once_with_a_clear_error(analyzer, server, service, message):
+    began = time.monotonic()
     with pytest.raises(PerfAnalyzerFailed) as raised:
         analyzer.measure(address(server, service), "cnn", service, 1,
                          window_seconds=WINDOW_SECONDS, extra_arguments=["--shared-memory=system"])
 
     assert message in str(raised.value)
+    assert time.monotonic() - began < REFUSAL_SECONDS  # not perf_analyzer's own timeout
 
 
 def test_count_windows_outlast_a_server_that_stalls_for_longer_than_a_time_window(analyzer,
