@@ -57,19 +57,23 @@ def serving_process(*flags: str) -> Iterator[ServerProcess]:
 class Stall(threading.Thread):
     """Once `ready()` is true, freezes the server process with SIGSTOP for `seconds`, then lets it
     go on (SIGCONT): a stand-in for a server that stops answering for a while (a long garbage
-    collection, a machine busy elsewhere). `stalled_at` is when it did (time.monotonic())."""
+    collection, a machine busy elsewhere). `stalled_at` is when it did (time.monotonic()), or
+    None if `abandon()` came first."""
 
     def __init__(self, server: ServerProcess, seconds: float, ready: Callable[[], bool]):
         super().__init__(daemon=True)
         self.server, self.seconds, self.ready = server, seconds, ready
         self.stalled_at: float | None = None
+        self._abandoned = threading.Event()
+
+    def abandon(self) -> None:
+        """No stall if it has not begun; one under way still lasts its `seconds`."""
+        self._abandoned.set()
 
     def run(self) -> None:
-        deadline = time.monotonic() + START_SECONDS
         while not self.ready():
-            if time.monotonic() > deadline:
+            if self._abandoned.wait(0.01):
                 return
-            time.sleep(0.01)
         self.server.process.send_signal(signal.SIGSTOP)
         self.stalled_at = time.monotonic()
         try:
