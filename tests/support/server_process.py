@@ -34,7 +34,8 @@ class ServerProcess:
 @contextlib.contextmanager
 def serving_process(*flags: str) -> Iterator[ServerProcess]:
     """Runs `python -m serving` with `flags` on a free loopback port until the block ends, then
-    kills it. Fails the test if it has not said "serving on" within START_SECONDS."""
+    kills it. Fails the test, with the end of the server's stderr, if it has not said
+    "serving on" within START_SECONDS."""
     port, rest_port = free_port(), free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "serving", f"--port={port}", f"--rest_api_port={rest_port}",
@@ -46,12 +47,17 @@ def serving_process(*flags: str) -> Iterator[ServerProcess]:
     try:
         first_line = process.stdout.readline()
         timer.cancel()
-        assert first_line.startswith("serving on"), f"zoo-serve did not start: {first_line!r}"
+        if not first_line.startswith("serving on"):
+            process.kill()
+            _, stderr = process.communicate(timeout=30)
+            raise AssertionError(f"zoo-serve did not start (its first line: {first_line!r}); "
+                                 f"the end of its stderr:\n{stderr[-2000:]}")
         yield ServerProcess(process, port, rest_port)
     finally:
         timer.cancel()
-        process.kill()
-        process.communicate(timeout=30)
+        if process.returncode is None:
+            process.kill()
+            process.communicate(timeout=30)
 
 
 class Stall(threading.Thread):
